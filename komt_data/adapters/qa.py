@@ -1,0 +1,69 @@
+"""Extractive question answering: KorQuAD 1.0, squad_kor_v1, KLUE-MRC."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from .base import Adapter, Skip, text
+from .registry import register_adapter
+
+UNANSWERABLE = "주어진 지문에서는 이 질문의 답을 찾을 수 없습니다."
+
+
+@register_adapter("qa")
+class QAAdapter(Adapter):
+    """One question over a passage. Reads the flat Hugging Face squad layout
+    (``answers: {text: [...], answer_start: [...]}``), a list of answer objects, or a plain
+    ``answer`` string. Unanswerable questions (``is_impossible``) answer that the passage
+    does not hold the answer; ``plausible_answers`` are never used as an answer.
+
+    Options: ``unanswerable_text`` (the response for unanswerable questions),
+    ``keep_unanswerable`` (default true).
+    """
+
+    family = "qa"
+    fields = ("context", "question")
+    optional_fields = ("answers", "answer", "title", "is_impossible")
+    text_fields = ("context", "question", "answer")
+    dedup_fields = ("context", "question", "answer")
+    example_fields = ("context", "question", "answer", "title", "answerable")
+    option_names = ("unanswerable_text", "keep_unanswerable")
+
+    def adapt(self, row: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        context = text(row, "context")
+        question = text(row, "question")
+        title = row.get("title") or ""
+        if not isinstance(title, str):
+            title = str(title)
+        if row.get("is_impossible") is True:
+            if not self.options.get("keep_unanswerable", True):
+                raise Skip("unanswerable", "the question has no answer in the passage")
+            answer = self.options.get("unanswerable_text", UNANSWERABLE)
+            yield {"context": context, "question": question, "answer": answer, "title": title, "answerable": False}
+            return
+        answer = first_answer(row)
+        if answer not in context:
+            raise Skip("answer_not_in_context", f"answer {answer!r:.40} is not found in the passage")
+        yield {"context": context, "question": question, "answer": answer, "title": title, "answerable": True}
+
+
+def first_answer(row: Mapping[str, Any]) -> str:
+    """The first non-empty answer text of a row, whatever answer layout it uses."""
+    if "answer" in row and row["answer"] is not None:
+        return text(row, "answer")
+    answers = row.get("answers")
+    if isinstance(answers, dict):
+        candidates = answers.get("text")
+    elif isinstance(answers, list):
+        candidates = [a.get("text") if isinstance(a, dict) else a for a in answers]
+    elif answers is None:
+        raise Skip("missing_field", "field 'answers' is missing or null")
+    else:
+        raise Skip("wrong_type", f"field 'answers' has an unknown layout: {type(answers).__name__}")
+    if not isinstance(candidates, list):
+        raise Skip("wrong_type", "field 'answers.text' should be a list of strings")
+    for candidate in candidates:
+        if isinstance(candidate, str) and candidate.strip():
+            return candidate
+    raise Skip("missing_answer", "the row has no answer text")

@@ -1,0 +1,367 @@
+"""The build: every task's units are spooled to disk, then mixed and written as shards.
+
+Stage 1 (per input unit, independent): read → adapt → clean → render → spool file plus
+a few numbers per record. Stage 2 (whole recipe, on those numbers only): exact dedup,
+sampling, split, order. Stage 3: copy the chosen lines from the spools into shards,
+then write ``rejected.jsonl`` and ``manifest.json``, and move the directory into place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mmap
+import os
+import shutil
+from array import array
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import orjson
+
+from . import __version__, mixer
+from .config import Recipe, TaskConfig, load
+from .errors import DataError, KomtDataError
+from .records import Record, TaskRunner
+from .resources import sample_recipe_path
+from .sources import Unit, resolve_encoding, units_of
+from .writer import MANIFEST, REJECTED, staged_output, write_json, write_shards
+
+LINE_FORMATS = ("jsonl", "csv", "tsv")
+
+
+class ProgressBar(Protocol):
+    """What the builder needs of a progress bar (tqdm fits)."""
+
+    def update(self, n: int = 1) -> Any: ...
+    def close(self) -> Any: ...
+
+
+ProgressFactory = Callable[..., ProgressBar]
+
+
+class _NoProgress:
+    def __init__(self, *args: Any, **kwargs: Any):
+        pass
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class Segment:
+    """What stage 1 produced for one unit: a spool of JSON lines and per-record numbers."""
+
+    task: str
+    family: str
+    label: str
+    position_kind: str
+    encoding: str
+    spool: Path
+    rejected: Path
+    read: int = 0
+    expanded: int = 0
+    dropped: Counter = field(default_factory=Counter)
+    lengths: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint32))
+    content: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
+    ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
+    positions: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint32))
+    examples: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint32))
+
+    def provenance(self, position: int | None) -> dict[str, Any]:
+        """How rejected.jsonl names where a row came from."""
+        entry: dict[str, Any] = {"file": self.label}
+        if position is not None:
+            entry[self.position_kind] = int(position)
+        return entry
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return str(path)
+
+
+def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, limit: int | None = None,
+               on_error: str = "skip", progress: ProgressBar | None = None) -> Segment:
+    """Stage 1 for one unit: write its records to a spool and its rejections to a side file."""
+    label = _display_path(unit.path) if unit.path is not None else unit.label
+    fmt = unit.source.format_of(unit.path) if unit.path is not None else "hub"
+    encoding = resolve_encoding(unit)
+    segment = Segment(
+        task=runner.task.name, family=runner.family, label=label,
+        position_kind="line" if fmt in LINE_FORMATS else "row", encoding=encoding,
+        spool=spool_dir / f"{index:05d}.jsonl", rejected=spool_dir / f"{index:05d}.rejected.jsonl",
+    )
+    lengths, content, ids = array("I"), array("Q"), array("Q")
+    positions, examples = array("I"), array("I")
+    events = 0
+    last_reported = 0
+    with open(segment.spool, "wb") as spool, open(segment.rejected, "wb") as rejected:
+        write = spool.write
+        for event in runner.run(unit, encoding, limit):
+            events += 1
+            if type(event) is Record:
+                write(event.line)
+                lengths.append(len(event.line))
+                content.append(event.content_hash)
+                ids.append(event.id_hash)
+                positions.append(event.position)
+                examples.append(event.example)
+            else:
+                if on_error == "fail":
+                    raise DataError(f"{event.reason}: {event.detail}", file=label, line=event.position)
+                segment.dropped[event.reason] += 1
+                entry = {"task": segment.task, "reason": event.reason, "detail": event.detail,
+                         **segment.provenance(event.position), "row": event.row}
+                rejected.write(orjson.dumps(entry, default=str) + b"\n")
+            if progress is not None and runner.rows_read - last_reported >= 2048:
+                progress.update(runner.rows_read - last_reported)
+                last_reported = runner.rows_read
+    if progress is not None:
+        progress.update(runner.rows_read - last_reported)
+    segment.read = runner.rows_read
+    segment.expanded = events - runner.rows_read
+    segment.lengths = np.frombuffer(lengths, dtype=np.uint32)
+    segment.content = np.frombuffer(content, dtype=np.uint64)
+    segment.ids = np.frombuffer(ids, dtype=np.uint64)
+    segment.positions = np.frombuffer(positions, dtype=np.uint32)
+    segment.examples = np.frombuffer(examples, dtype=np.uint32)
+    return segment
+
+
+def _fingerprint(recipe: Recipe, seed: int) -> str:
+    digest = hashlib.sha256(f"komt-data {__version__}\nseed {seed}\n".encode())
+    files: list[Path] = [recipe.path] if recipe.path else []
+    for ref in recipe.tasks:
+        files += [ref.config.path, ref.config.templates]
+        digest.update(f"{ref.config.name} weight={ref.weight} cap={ref.cap}\n".encode())
+    for path in files:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class _Mix:
+    """Stage 2 over the concatenated per-record numbers of all segments."""
+
+    def __init__(self, segments: list[Segment]):
+        self.segments = segments
+        sizes = [len(s.lengths) for s in segments]
+        self.segment_of = np.repeat(np.arange(len(segments), dtype=np.uint32), sizes)
+        self.lengths = np.concatenate([s.lengths for s in segments]) if segments else np.zeros(0, np.uint32)
+        self.offsets = np.concatenate(
+            [np.cumsum(s.lengths, dtype=np.uint64) - s.lengths for s in segments]
+        ) if segments else np.zeros(0, np.uint64)
+        self.ids = np.concatenate([s.ids for s in segments]) if segments else np.zeros(0, np.uint64)
+
+    def dedup(self) -> tuple[np.ndarray, np.ndarray]:
+        """Keep mask, and for each record the global index of its first occurrence."""
+        keep = np.ones(len(self.ids), dtype=bool)
+        first_of = np.arange(len(self.ids), dtype=np.int64)
+        start = 0
+        bounds = []
+        for s in self.segments:
+            bounds.append((start, start + len(s.lengths)))
+            start += len(s.lengths)
+        for family in dict.fromkeys(s.family for s in self.segments):
+            members = [i for i, s in enumerate(self.segments) if s.family == family]
+            index = np.concatenate([np.arange(*bounds[i]) for i in members])
+            content = np.concatenate([self.segments[i].content for i in members])
+            # Example numbers restart in every segment; make them unique across the family.
+            examples = np.concatenate([
+                self.segments[i].examples.astype(np.int64) + (i << 32) for i in members
+            ])
+            if len(content) == 0:
+                continue
+            _, first, inverse = np.unique(content, return_index=True, return_inverse=True)
+            first_example = examples[first][inverse.reshape(-1)]
+            keep[index] = examples == first_example
+            first_of[index] = index[first][inverse.reshape(-1)]
+        return keep, first_of
+
+    def line(self, i: int, maps: list[mmap.mmap | bytes]) -> bytes:
+        start = int(self.offsets[i])
+        return maps[int(self.segment_of[i])][start:start + int(self.lengths[i])]
+
+
+def _open_maps(segments: list[Segment]) -> list[mmap.mmap | bytes]:
+    maps: list[mmap.mmap | bytes] = []
+    for s in segments:
+        if s.spool.stat().st_size == 0:
+            maps.append(b"")
+            continue
+        with open(s.spool, "rb") as f:
+            maps.append(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))
+    return maps
+
+
+def resolve_recipe(recipe: str | Path | Recipe | None) -> Recipe:
+    """A Recipe object from a path (recipe or single task config), or the bundled sample."""
+    if isinstance(recipe, Recipe):
+        return recipe
+    return load(sample_recipe_path() if recipe is None else recipe)
+
+
+def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out", *, seed: int | None = None,
+          limit: int | None = None, overwrite: bool = False, on_error: str = "skip",
+          progress: ProgressFactory | None = None) -> dict[str, Any]:
+    """Build a recipe into ``output`` and return its manifest.
+
+    ``recipe`` is a recipe or task-config path, a :class:`Recipe`, or None for the bundled
+    sample. ``seed`` overrides the recipe's; ``limit`` reads at most that many rows per
+    input unit; ``on_error`` is ``skip`` (bad rows go to rejected.jsonl) or ``fail``
+    (the first bad row raises :class:`DataError`). ``progress`` is a tqdm-like factory.
+    """
+    if on_error not in ("skip", "fail"):
+        raise KomtDataError(f"on_error must be 'skip' or 'fail', got {on_error!r}")
+    recipe = resolve_recipe(recipe)
+    seed = recipe.seed if seed is None else seed
+    make_bar = progress or _NoProgress
+    runners = [TaskRunner(ref.config, seed) for ref in recipe.tasks]
+    output = Path(output)
+    with staged_output(output, overwrite) as stage:
+        spool_dir = stage / "_spool"
+        spool_dir.mkdir()
+        segments: list[Segment] = []
+        bar = make_bar(desc="reading", unit=" rows")
+        try:
+            for runner in runners:
+                for unit in units_of(runner.task.source):
+                    segments.append(spool_unit(runner, unit, spool_dir, len(segments), limit=limit,
+                                               on_error=on_error, progress=bar))
+        finally:
+            bar.close()
+        manifest = _mix_and_write(recipe, seed, segments, stage, make_bar)
+        shutil.rmtree(spool_dir)
+    return manifest
+
+
+def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Path,
+                   make_bar: ProgressFactory) -> dict[str, Any]:
+    mix = _Mix(segments)
+    keep, first_of = mix.dedup()
+    task_of_segment = np.array([[r.config.name for r in recipe.tasks].index(s.task) for s in segments],
+                               dtype=np.int64)
+    task_index = task_of_segment[mix.segment_of] if len(segments) else np.zeros(0, np.int64)
+    names = [ref.config.name for ref in recipe.tasks]
+    available = {name: int(np.count_nonzero(keep & (task_index == t))) for t, name in enumerate(names)}
+    plans = mixer.plan_counts(available, {ref.config.name: ref.cap for ref in recipe.tasks})
+
+    sample_keys = mixer.seeded_keys(mix.ids, seed, mixer.SAMPLE)
+    split_keys = mixer.seeded_keys(mix.ids, seed, mixer.SPLIT)
+    selected = np.zeros(len(mix.ids), dtype=bool)
+    validation = np.zeros(len(mix.ids), dtype=bool)
+    for t, name in enumerate(names):
+        members = np.flatnonzero(keep & (task_index == t))
+        chosen = members[mixer.smallest(sample_keys[members], plans[name].planned)]
+        selected[chosen] = True
+        (n_val,) = mixer.split_sizes(len(chosen), [recipe.validation])
+        validation[chosen[mixer.smallest(split_keys[chosen], n_val)]] = True
+
+    order_keys = mixer.seeded_keys(mix.ids, seed, mixer.ORDER)
+    maps = _open_maps(segments)
+    shards: list[dict[str, Any]] = []
+    split_counts: dict[str, int] = {}
+    bar = make_bar(desc="writing", unit=" records", total=int(np.count_nonzero(selected)))
+    try:
+        for split, mask in (("train", selected & ~validation), ("validation", selected & validation)):
+            members = np.flatnonzero(mask)
+            if split != "train" and len(members) == 0:
+                continue
+            order = members[np.lexsort((mix.ids[members], order_keys[members]))]
+            split_counts[split] = len(order)
+
+            def lines(order: np.ndarray = order) -> Iterator[bytes]:
+                for n, i in enumerate(order, 1):
+                    if n % 4096 == 0:
+                        bar.update(4096)
+                    yield mix.line(int(i), maps)
+
+            shards += write_shards(stage, split, lines(), len(order), recipe.shard_size)
+            bar.update(len(order) % 4096)
+        rejected_count = _write_rejected(stage / REJECTED, segments, mix, keep, first_of, selected, maps)
+    finally:
+        bar.close()
+        for m in maps:
+            if isinstance(m, mmap.mmap):
+                m.close()
+
+    tasks: dict[str, Any] = {}
+    for t, ref in enumerate(recipe.tasks):
+        task: TaskConfig = ref.config
+        own = [s for s in segments if s.task == task.name]
+        in_task = task_index == t
+        dropped: Counter = Counter()
+        for s in own:
+            dropped.update(s.dropped)
+        duplicates = int(np.count_nonzero(in_task & ~keep))
+        over_cap = int(np.count_nonzero(in_task & keep & ~selected))
+        if duplicates:
+            dropped["duplicate"] += duplicates
+        if over_cap:
+            dropped["over_cap"] += over_cap
+        written = int(np.count_nonzero(in_task & selected))
+        tasks[task.name] = {
+            "adapter": task.adapter,
+            "family": own[0].family if own else None,
+            "templates": _display_path(task.templates),
+            "license": task.license,
+            "sources": [{"file": s.label, "encoding": s.encoding, "read": s.read} for s in own],
+            "weight": ref.weight,
+            "cap": ref.cap,
+            "read": sum(s.read for s in own),
+            "expanded": sum(s.expanded for s in own),
+            "available": plans[task.name].available,
+            "planned": plans[task.name].planned,
+            "written": written,
+            "splits": {"train": int(np.count_nonzero(in_task & selected & ~validation)),
+                       "validation": int(np.count_nonzero(in_task & selected & validation))},
+            "dropped": dict(sorted(dropped.items())),
+        }
+    manifest = {
+        "komt_data_version": __version__,
+        "name": recipe.name,
+        "seed": seed,
+        "recipe_fingerprint": _fingerprint(recipe, seed),
+        "format": recipe.output_format,
+        "splits": split_counts,
+        "tasks": tasks,
+        "shards": shards,
+        "rejected": {"path": REJECTED, "records": rejected_count},
+    }
+    write_json(stage / MANIFEST, manifest)
+    return manifest
+
+
+def _write_rejected(path: Path, segments: list[Segment], mix: _Mix, keep: np.ndarray, first_of: np.ndarray,
+                    selected: np.ndarray, maps: list[mmap.mmap | bytes]) -> int:
+    """rejected.jsonl: stage-1 rejections per unit, then duplicates, then records over a cap."""
+    count = 0
+    with open(path, "wb") as out:
+        for s in segments:
+            with open(s.rejected, "rb") as f:
+                for line in f:
+                    out.write(line)
+                    count += 1
+        positions = np.concatenate([s.positions for s in segments]) if segments else np.zeros(0, np.uint32)
+        for reason, mask in (("duplicate", ~keep), ("over_cap", keep & ~selected)):
+            for i in np.flatnonzero(mask):
+                s = segments[int(mix.segment_of[i])]
+                if reason == "duplicate":
+                    first = int(first_of[i])
+                    fs = segments[int(mix.segment_of[first])]
+                    detail = f"same content as {fs.label}:{int(positions[first])}"
+                else:
+                    detail = "not sampled: the task's cap was reached"
+                entry = {"task": s.task, "reason": reason, "detail": detail,
+                         **s.provenance(int(positions[i]))}
+                out.write(orjson.dumps(entry)[:-1] + b',"record":' + mix.line(int(i), maps)[:-1] + b"}\n")
+                count += 1
+    return count

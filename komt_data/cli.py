@@ -1,0 +1,214 @@
+"""The ``komt-data`` command: a thin layer that parses options, calls the library, prints.
+
+Every library error becomes one line on stderr and a documented exit code:
+0 success, 1 configuration or output error, 2 bad input data under ``--on-error fail``,
+70 an internal error (a bug), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from . import __version__
+from .errors import KomtDataError
+
+app = typer.Typer(
+    name="komt-data",
+    help="Build Korean multi-task instruction-tuning data in the komt format "
+    "(### instruction: … / ### Response: …).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _fail(exc: KomtDataError) -> NoReturn:
+    typer.echo(f"komt-data: error: {exc}", err=True)
+    raise typer.Exit(exc.exit_code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"komt-data {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Build Korean multi-task instruction-tuning data in the komt format."""
+
+
+class OnError(str, Enum):
+    skip = "skip"
+    fail = "fail"
+
+
+ConfigArg = Annotated[
+    Path | None,
+    typer.Argument(help="A recipe or a single task config (YAML). Default: the bundled sample recipe.",
+                   show_default=False),
+]
+
+
+def _tqdm_factory(quiet: bool):
+    from tqdm import tqdm
+
+    def make(**kwargs: Any):
+        return tqdm(file=sys.stderr, disable=quiet, dynamic_ncols=True, **kwargs)
+
+    return make
+
+
+def _summary_table(manifest: dict[str, Any]) -> str:
+    header = ("task", "read", "written", "train", "valid", "dropped")
+    rows = [header]
+    for name, t in manifest["tasks"].items():
+        dropped = ", ".join(f"{k} {v}" for k, v in t["dropped"].items()) or "-"
+        rows.append((name, str(t["read"]), str(t["written"]), str(t["splits"]["train"]),
+                     str(t["splits"]["validation"]), dropped))
+    total_read = sum(t["read"] for t in manifest["tasks"].values())
+    total_written = sum(t["written"] for t in manifest["tasks"].values())
+    rows.append(("total", str(total_read), str(total_written), str(manifest["splits"].get("train", 0)),
+                 str(manifest["splits"].get("validation", 0)), str(manifest["rejected"]["records"])))
+    widths = [max(_width(r[i]) for r in rows) for i in range(len(header))]
+    lines = []
+    for n, row in enumerate(rows):
+        cells = [c + " " * (w - _width(c)) if i in (0, 5) else " " * (w - _width(c)) + c
+                 for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        lines.append("  ".join(cells).rstrip())
+        if n == 0 or n == len(rows) - 2:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+@app.command()
+def build(
+    config: ConfigArg = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output directory.")] = Path("out"),
+    seed: Annotated[int | None, typer.Option(help="Override the recipe's seed.", show_default=False)] = None,
+    limit: Annotated[int | None, typer.Option(help="Read at most N rows of each input file (a quick try).",
+                                              show_default=False)] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing komt-data output directory.")] = False,
+    on_error: Annotated[OnError, typer.Option(help="skip: bad rows go to rejected.jsonl; fail: stop at the "
+                                              "first bad row (exit 2).")] = OnError.skip,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
+) -> None:
+    """Build a recipe (or one task config) into sharded JSONL, manifest.json and rejected.jsonl.
+
+    Example: komt-data build task_configs/sample/recipe.yaml -o out --seed 7
+    """
+    from . import builder
+
+    try:
+        manifest = builder.build(config, output, seed=seed, limit=limit, overwrite=overwrite,
+                                      on_error=on_error.value, progress=_tqdm_factory(quiet))
+    except KomtDataError as exc:
+        _fail(exc)
+    if not quiet:
+        typer.echo(_summary_table(manifest))
+        typer.echo(f"wrote {output}/ ({len(manifest['shards'])} shards, manifest.json, rejected.jsonl)")
+
+
+@app.command()
+def preview(
+    config: ConfigArg = None,
+    n: Annotated[int, typer.Option("-n", help="How many records.")] = 3,
+    task: Annotated[str | None, typer.Option(help="Which task of a recipe (default: the first).",
+                                             show_default=False)] = None,
+    seed: Annotated[int | None, typer.Option(help="Override the recipe's seed.", show_default=False)] = None,
+) -> None:
+    """Print the first N records of a task exactly as the training text.
+
+    Example: komt-data preview task_configs/sample/klue_nli.yaml -n 2
+    """
+    from .preview import preview as preview_records
+
+    try:
+        records = preview_records(config, n, task=task, seed=seed)
+    except KomtDataError as exc:
+        _fail(exc)
+    for record in records:
+        typer.echo(f"=== {record['id']}  [{record['template']}]")
+        typer.echo(record["text"])
+        typer.echo("")
+
+
+@app.command()
+def validate(
+    configs: Annotated[list[Path], typer.Argument(help="Recipes or task configs to check.")],
+) -> None:
+    """Check configs and their templates; exit 1 with the file and key of the first problem.
+
+    Example: komt-data validate task_configs/sample/recipe.yaml
+    """
+    from .catalog import validate as validate_config
+
+    for path in configs:
+        try:
+            summary = validate_config(path)
+        except KomtDataError as exc:
+            _fail(exc)
+        tasks = ", ".join(f"{t['name']} ({t['templates']} templates)" for t in summary["tasks"])
+        typer.echo(f"{path}: ok: {tasks}")
+
+
+class Listing(str, Enum):
+    adapters = "adapters"
+    templates = "templates"
+    tasks = "tasks"
+
+
+@app.command("list")
+def list_(
+    what: Annotated[Listing, typer.Argument(help="adapters, templates or tasks.")] = Listing.adapters,
+) -> None:
+    """List registered adapters, built-in template sets or bundled task configs.
+
+    Example: komt-data list templates
+    """
+    from . import catalog
+
+    try:
+        if what is Listing.adapters:
+            for row in catalog.list_adapters():
+                typer.echo(f"{row['name']:<16} {row['family']:<14} fields: {', '.join(row['fields'])}")
+        elif what is Listing.templates:
+            for row in catalog.list_templates():
+                typer.echo(f"{row['name']:<16} {row['templates']:>3} templates ({row['inverted']} inverted)  "
+                           f"{row['description']}")
+        else:
+            for row in catalog.list_tasks():
+                typer.echo(f"{row['name']:<24} {row['adapter']:<14} {row['source']}")
+    except KomtDataError as exc:
+        _fail(exc)
+
+
+def main() -> None:
+    """Entry point of the ``komt-data`` console script."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("komt-data: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # a bug: one line for the user, the traceback on request
+        if os.environ.get("KOMT_DATA_DEBUG"):
+            raise
+        typer.echo(f"komt-data: internal error: {type(exc).__name__}: {exc} "
+                   "(set KOMT_DATA_DEBUG=1 for the traceback, and please report it)", err=True)
+        sys.exit(70)

@@ -1,0 +1,365 @@
+"""Recipes, task configs and their validation into frozen, typed objects.
+
+Files are read with ``yaml.safe_load`` only. Every key is checked: an unknown or
+misspelt key is a :class:`ConfigError` naming the file and the key, with a hint when
+a known key is close.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+from .resources import bundled_dir, template_set_path
+
+FORMATS = ("json", "jsonl", "csv", "tsv", "parquet", "squad")
+ENCODINGS = ("utf-8", "utf-8-sig", "cp949", "auto")
+OUTPUT_FORMATS = ("komt",)
+
+_EXTENSION_FORMATS = {
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".txt": "tsv",
+    ".parquet": "parquet",
+}
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Load one YAML mapping with ``yaml.safe_load``; errors name the file and position."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError("file not found", file=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read: {exc}", file=str(path)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"invalid YAML: {problem}", file=where) from None
+    if not isinstance(data, dict):
+        raise ConfigError("expected a mapping of keys at the top level", file=str(path))
+    return data
+
+
+def check_keys(data: Mapping[str, Any], allowed: set[str], *, file: Path | str, prefix: str = "") -> None:
+    """Raise a ConfigError for the first key of ``data`` that is not in ``allowed``."""
+    for key in data:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+            hint = f" (did you mean '{prefix}{close[0]}'?)" if close else f" (allowed: {', '.join(sorted(allowed))})"
+            raise ConfigError(f"unknown key{hint}", file=str(file), key=f"{prefix}{key}")
+
+
+def _expect(value: Any, kind: type | tuple[type, ...], *, file: Path, key: str, what: str) -> Any:
+    # bool is an int in Python; a YAML `yes` must not pass for a number.
+    if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+        raise ConfigError(f"must be {what}, got {value!r}", file=str(file), key=key)
+    if not isinstance(value, kind):
+        raise ConfigError(f"must be {what}, got {value!r}", file=str(file), key=key)
+    return value
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """Where a task's rows come from: local files or a Hugging Face hub dataset."""
+
+    files: tuple[Path, ...] = ()
+    hub: str | None = None
+    config: str | None = None
+    split: str | None = None
+    streaming: bool = False
+    format: str | None = None
+    encoding: str = "auto"
+    records: str | None = None
+
+    def format_of(self, path: Path) -> str:
+        """The format a file is read in: the configured one, else from its extension."""
+        if self.format:
+            return self.format
+        name = path.name[:-3] if path.name.endswith(".gz") else path.name
+        ext = Path(name).suffix
+        if ext.lower() not in _EXTENSION_FORMATS:
+            raise ConfigError(
+                f"cannot infer the format of {path.name}; set source.format to one of {', '.join(FORMATS)}"
+            )
+        return _EXTENSION_FORMATS[ext.lower()]
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    """One dataset turned into one task: source, adapter, field and label maps, templates."""
+
+    name: str
+    adapter: str
+    source: SourceConfig
+    templates: Path
+    path: Path
+    fields: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
+    templates_per_example: int = 1
+    license: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    """A task as a recipe names it, with its mixing weight and cap."""
+
+    config: TaskConfig
+    weight: float = 1.0
+    cap: int | None = None
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What to mix and how: tasks, seed, validation split, output layout."""
+
+    name: str
+    tasks: tuple[TaskRef, ...]
+    path: Path | None = None
+    seed: int = 42
+    validation: float = 0.0
+    shard_size: int = 100_000
+    output_format: str = "komt"
+
+
+TASK_KEYS = {"name", "adapter", "source", "fields", "labels", "options", "templates",
+             "templates_per_example", "license", "description"}
+SOURCE_KEYS = {"files", "hub", "config", "split", "streaming", "format", "encoding", "records"}
+RECIPE_KEYS = {"name", "seed", "tasks", "split", "output", "description"}
+TASK_REF_KEYS = {"config", "weight", "cap"}
+SPLIT_KEYS = {"validation"}
+OUTPUT_KEYS = {"shard_size", "format"}
+
+
+def _resolve_files(value: Any, base: Path, file: Path) -> tuple[Path, ...]:
+    patterns = [value] if isinstance(value, str) else value
+    if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) for p in patterns):
+        raise ConfigError("must be a path, a glob or a list of them", file=str(file), key="source.files")
+    found: list[Path] = []
+    for pattern in patterns:
+        path = Path(pattern).expanduser()
+        path = path if path.is_absolute() else base / path
+        if any(ch in pattern for ch in "*?["):
+            matches = sorted(p for p in path.parent.glob(path.name) if p.is_file())
+            if not matches:
+                raise ConfigError(f"no file matches '{pattern}'", file=str(file), key="source.files")
+            found.extend(matches)
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise ConfigError(f"file not found: {pattern} (looked at {path})", file=str(file), key="source.files")
+    return tuple(found)
+
+
+def _parse_source(data: Any, base: Path, file: Path) -> SourceConfig:
+    _expect(data, dict, file=file, key="source", what="a mapping with 'files' or 'hub'")
+    check_keys(data, SOURCE_KEYS, file=file, prefix="source.")
+    if ("files" in data) == ("hub" in data):
+        raise ConfigError("give exactly one of 'files' and 'hub'", file=str(file), key="source")
+    fmt = data.get("format")
+    if fmt is not None and fmt not in FORMATS:
+        raise ConfigError(f"must be one of {', '.join(FORMATS)}, got {fmt!r}", file=str(file), key="source.format")
+    encoding = data.get("encoding", "auto")
+    if encoding not in ENCODINGS:
+        raise ConfigError(f"must be one of {', '.join(ENCODINGS)}, got {encoding!r}",
+                          file=str(file), key="source.encoding")
+    for key in ("hub", "config", "split", "records"):
+        if data.get(key) is not None:
+            _expect(data[key], str, file=file, key=f"source.{key}", what="a string")
+    streaming = _expect(data.get("streaming", False), bool, file=file, key="source.streaming", what="true or false")
+    hub = data.get("hub")
+    if hub is not None and (base / hub).is_dir():
+        # A local dataset folder goes through the very same datasets.load_dataset call.
+        hub = str((base / hub).resolve())
+    source = SourceConfig(
+        files=_resolve_files(data["files"], base, file) if "files" in data else (),
+        hub=hub,
+        config=data.get("config"),
+        split=data.get("split", "train" if hub else None),
+        streaming=streaming,
+        format=fmt,
+        encoding=encoding,
+        records=data.get("records"),
+    )
+    for path in source.files:
+        try:
+            source.format_of(path)
+        except ConfigError as exc:
+            raise ConfigError(str(exc), file=str(file), key="source.format") from None
+    return source
+
+
+def _string_map(value: Any, file: Path, key: str) -> dict[str, str]:
+    _expect(value, dict, file=file, key=key, what="a mapping")
+    out: dict[str, str] = {}
+    for k, v in value.items():
+        if isinstance(v, (dict, list)) or v is None:
+            raise ConfigError(f"value for {k!r} must be a string", file=str(file), key=f"{key}.{k}")
+        # YAML reads `0: 부정` with an int key and `1.0` as a float; labels compare as text.
+        out[_label_text(k)] = str(v)
+    return out
+
+
+def _label_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def resolve_templates(value: str, base: Path, file: Path) -> Path:
+    """A built-in template set name (``nli``) or a path relative to the config file."""
+    if "/" not in value and not value.endswith((".yaml", ".yml")):
+        path = template_set_path(value)
+        if not path.is_file():
+            from .resources import template_set_names
+
+            raise ConfigError(f"no built-in template set '{value}' (have: {', '.join(template_set_names())})",
+                              file=str(file), key="templates")
+        return path
+    path = Path(value).expanduser()
+    path = path if path.is_absolute() else base / path
+    if not path.is_file():
+        raise ConfigError(f"template file not found: {value}", file=str(file), key="templates")
+    return path
+
+
+def parse_task_config(data: dict[str, Any], path: Path) -> TaskConfig:
+    """Validate a task-config mapping read from ``path``."""
+    check_keys(data, TASK_KEYS, file=path)
+    for key in ("name", "adapter", "source"):
+        if key not in data:
+            raise ConfigError("is required", file=str(path), key=key)
+    name = _expect(data["name"], str, file=path, key="name", what="a string")
+    if not name or not all(ch.isalnum() or ch in "_-." for ch in name):
+        raise ConfigError("must be letters, digits, '_', '-' or '.'", file=str(path), key="name")
+    adapter = _expect(data["adapter"], str, file=path, key="adapter", what="an adapter name or module:Class")
+    base = path.parent
+    from .adapters import get_adapter  # late: adapters import config for types
+
+    try:
+        adapter_cls = get_adapter(adapter)
+    except ConfigError as exc:
+        raise ConfigError(str(exc), file=str(path), key="adapter") from None
+    templates_value = data.get("templates", adapter_cls.family)
+    _expect(templates_value, str, file=path, key="templates", what="a template set name or path")
+    per_example = _expect(data.get("templates_per_example", 1), int, file=path,
+                          key="templates_per_example", what="a whole number")
+    if per_example < 1:
+        raise ConfigError("must be at least 1", file=str(path), key="templates_per_example")
+    options = _expect(data.get("options", {}) or {}, dict, file=path, key="options", what="a mapping")
+    for key in ("license", "description"):
+        if data.get(key) is not None:
+            _expect(data[key], str, file=path, key=key, what="a string")
+    task = TaskConfig(
+        name=name,
+        adapter=adapter,
+        source=_parse_source(data["source"], base, path),
+        templates=resolve_templates(templates_value, base, path),
+        path=path,
+        fields=_string_map(data.get("fields", {}) or {}, path, "fields"),
+        labels=_string_map(data.get("labels", {}) or {}, path, "labels"),
+        options=options,
+        templates_per_example=per_example,
+        license=data.get("license"),
+        description=data.get("description"),
+    )
+    adapter_cls.check_config(task)
+    return task
+
+
+def load_task_config(path: str | Path) -> TaskConfig:
+    """Read and validate a task config file."""
+    path = Path(path)
+    return parse_task_config(read_yaml(path), path)
+
+
+def _find_task_config(value: str, base: Path, file: Path) -> Path:
+    path = Path(value).expanduser()
+    path = path if path.is_absolute() else base / path
+    if path.is_file():
+        return path
+    # A bare name refers to a bundled task config, so recipes can say `tasks: [kornli]`.
+    if "/" not in value:
+        stem = value.removesuffix(".yaml")
+        bundled = sorted(bundled_dir("task_configs").rglob(f"{stem}.yaml"))
+        if bundled:
+            return bundled[0]
+    raise ConfigError(f"task config not found: {value} (looked at {path})", file=str(file), key="tasks")
+
+
+def parse_recipe(data: dict[str, Any], path: Path | None) -> Recipe:
+    """Validate a recipe mapping (``path`` is where relative task paths start from)."""
+    file = path or Path("<recipe>")
+    base = path.parent if path else Path.cwd()
+    check_keys(data, RECIPE_KEYS, file=file)
+    tasks_value = data.get("tasks")
+    if not isinstance(tasks_value, list) or not tasks_value:
+        raise ConfigError("must be a non-empty list of task configs", file=str(file), key="tasks")
+    refs: list[TaskRef] = []
+    for i, item in enumerate(tasks_value):
+        key = f"tasks[{i}]"
+        if isinstance(item, str):
+            item = {"config": item}
+        _expect(item, dict, file=file, key=key, what="a task-config path or a mapping with 'config'")
+        check_keys(item, TASK_REF_KEYS, file=file, prefix=f"{key}.")
+        if "config" not in item:
+            raise ConfigError("is required", file=str(file), key=f"{key}.config")
+        config_value = _expect(item["config"], str, file=file, key=f"{key}.config", what="a path")
+        weight = _expect(item.get("weight", 1.0), (int, float), file=file, key=f"{key}.weight", what="a number")
+        if weight <= 0:
+            raise ConfigError("must be greater than 0", file=str(file), key=f"{key}.weight")
+        cap = item.get("cap")
+        if cap is not None:
+            _expect(cap, int, file=file, key=f"{key}.cap", what="a whole number")
+            if cap < 1:
+                raise ConfigError("must be at least 1", file=str(file), key=f"{key}.cap")
+        refs.append(TaskRef(load_task_config(_find_task_config(config_value, base, file)), float(weight), cap))
+    names = [ref.config.name for ref in refs]
+    for name in names:
+        if names.count(name) > 1:
+            raise ConfigError(f"two tasks are both named '{name}'", file=str(file), key="tasks")
+    split = _expect(data.get("split", {}) or {}, dict, file=file, key="split", what="a mapping")
+    check_keys(split, SPLIT_KEYS, file=file, prefix="split.")
+    validation = _expect(split.get("validation", 0.0), (int, float), file=file, key="split.validation",
+                         what="a fraction between 0 and 1")
+    if not 0 <= validation < 1:
+        raise ConfigError("must be at least 0 and below 1", file=str(file), key="split.validation")
+    output = _expect(data.get("output", {}) or {}, dict, file=file, key="output", what="a mapping")
+    check_keys(output, OUTPUT_KEYS, file=file, prefix="output.")
+    shard_size = _expect(output.get("shard_size", 100_000), int, file=file, key="output.shard_size",
+                         what="a whole number")
+    if shard_size < 1:
+        raise ConfigError("must be at least 1", file=str(file), key="output.shard_size")
+    fmt = output.get("format", "komt")
+    if fmt not in OUTPUT_FORMATS:
+        raise ConfigError(f"must be one of {', '.join(OUTPUT_FORMATS)}, got {fmt!r}", file=str(file),
+                          key="output.format")
+    seed = _expect(data.get("seed", 42), int, file=file, key="seed", what="a whole number")
+    name = _expect(data.get("name", path.stem if path else "recipe"), str, file=file, key="name", what="a string")
+    return Recipe(name=name, tasks=tuple(refs), path=path, seed=seed, validation=float(validation),
+                  shard_size=shard_size, output_format=fmt)
+
+
+def load(path: str | Path) -> Recipe:
+    """Load a recipe, or a single task config wrapped as a one-task recipe."""
+    path = Path(path)
+    data = read_yaml(path)
+    if "tasks" in data:
+        return parse_recipe(data, path)
+    if "adapter" in data:
+        task = parse_task_config(data, path)
+        return Recipe(name=task.name, tasks=(TaskRef(task),), path=path)
+    raise ConfigError("is neither a recipe (has 'tasks') nor a task config (has 'adapter')", file=str(path))

@@ -1,0 +1,56 @@
+"""The one exception tree of komt-data.
+
+Every error the library raises on purpose derives from :class:`KomtDataError`, so
+callers (and the CLI) can catch one class. Each carries enough context (file,
+line, key, task) to print a single line that tells the user what to fix.
+"""
+
+from __future__ import annotations
+
+
+class KomtDataError(Exception):
+    """Root of all komt-data errors. ``exit_code`` is what the CLI exits with."""
+
+    exit_code = 1
+
+
+class ConfigError(KomtDataError):
+    """A recipe, task config or template file is wrong: unknown key, bad value, missing file."""
+
+    def __init__(self, message: str, *, file: str | None = None, key: str | None = None):
+        self.file = file
+        self.key = key
+        where = file or ""
+        if key:
+            where = f"{where}: key '{key}'" if where else f"key '{key}'"
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class TemplateError(ConfigError):
+    """A template does not parse, uses an unknown variable, or tries to escape the sandbox."""
+
+    def __init__(self, message: str, *, template: str, file: str | None = None):
+        self.template = template
+        super().__init__(f"template '{template}': {message}", file=file)
+
+
+class DataError(KomtDataError):
+    """An input row is malformed and the build was asked to stop on bad rows."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None):
+        self.file = file
+        self.line = line
+        where = file or ""
+        if line is not None:
+            where = f"{where}:{line}"
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class OutputError(KomtDataError):
+    """The output directory cannot be written as asked (not empty, foreign, inside an input)."""
+
+
+class DependencyError(KomtDataError):
+    """An optional dependency is missing; the message carries the exact install command."""

@@ -1,0 +1,33 @@
+"""Preview: the first records of a task, rendered exactly as they will be trained on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .builder import resolve_recipe
+from .config import Recipe
+from .errors import ConfigError
+from .records import Record, TaskRunner
+from .sources import resolve_encoding, units_of
+
+
+def preview(config: str | Path | Recipe | None = None, n: int = 3, *, task: str | None = None,
+            seed: int | None = None) -> list[dict[str, Any]]:
+    """Return up to ``n`` records of one task (the first of the recipe unless ``task`` names one)."""
+    recipe = resolve_recipe(config)
+    refs = [ref for ref in recipe.tasks if task is None or ref.config.name == task]
+    if not refs:
+        names = ", ".join(ref.config.name for ref in recipe.tasks)
+        raise ConfigError(f"no task '{task}' in {recipe.name} (have: {names})")
+    runner = TaskRunner(refs[0].config, recipe.seed if seed is None else seed)
+    records: list[dict[str, Any]] = []
+    for unit in units_of(runner.task.source):
+        for event in runner.run(unit, resolve_encoding(unit)):
+            if isinstance(event, Record):
+                records.append(orjson.loads(event.line))
+                if len(records) >= n:
+                    return records
+    return records

@@ -1,0 +1,156 @@
+"""From raw rows to training records: rename fields, adapt, clean, choose templates, render.
+
+:class:`TaskRunner` holds everything one task needs (adapter, templates, seed) and turns
+one input unit into a stream of :class:`Record` and :class:`Rejection` events. The builder
+spools them; ``preview`` shows the first few. Nothing here keeps state across rows, so
+units can be processed by different workers and merged afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import xxhash
+
+from .adapters import Adapter, Skip, get_adapter
+from .config import TaskConfig
+from .errors import ConfigError
+from .sources import BadRow, Unit, dig, read_unit
+from .templates import Template, TemplateSet, check_variables, load_template_set
+from .text import clean_text, dedup_form
+
+
+def komt_text(instruction: str, output: str) -> str:
+    """The whole training string in komt's prompt format."""
+    return f"### instruction: {instruction}\n\n### Response: {output}"
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One rendered training record, serialized, with what the mixer needs to know of it."""
+
+    line: bytes          # the JSON line as it will be written (ends with a newline)
+    content_hash: int    # identity of the example's content, for exact dedup
+    id_hash: int         # identity of the record (example + template), for seeded order
+    position: int        # line or row in the input unit
+    example: int         # ordinal of the example within the unit (records of one example share it)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A row or example that did not become a record, and why."""
+
+    reason: str
+    detail: str
+    position: int | None
+    row: Any = None
+
+
+class TaskRunner:
+    """Turns the units of one task into records, deterministically from the seed."""
+
+    def __init__(self, task: TaskConfig, seed: int):
+        self.task = task
+        self.seed = seed
+        adapter_cls = get_adapter(task.adapter)
+        self.adapter: Adapter = adapter_cls(task.options, task.labels or None)
+        self.family = adapter_cls.family
+        self.template_set: TemplateSet = load_template_set(task.templates)
+        if self.template_set.family != self.family:
+            raise ConfigError(
+                f"template set '{self.template_set.path.name}' is for {self.template_set.family}, "
+                f"but adapter '{task.adapter}' makes {self.family} examples",
+                file=str(task.path), key="templates",
+            )
+        if adapter_cls.example_fields:
+            check_variables(self.template_set, adapter_cls.example_fields)
+        self._family_prefix = f"{self.family}\x1e".encode()
+        self._task_prefix = f"{task.name}-"
+        self.rows_read = 0
+
+    def run(self, unit: Unit, encoding: str, limit: int | None = None) -> Iterator[Record | Rejection]:
+        """Yield a Record or Rejection for every row of ``unit`` (``limit`` rows at most).
+
+        Every row yields at least one event; ``rows_read`` counts the rows, so the events
+        beyond it are the rows' expansion into several examples or templates.
+        """
+        fields = self.task.fields
+        example_no = 0
+        self.rows_read = 0
+        for position, row in read_unit(unit, encoding):
+            if limit is not None and self.rows_read >= limit:
+                return
+            self.rows_read += 1
+            if isinstance(row, BadRow):
+                yield Rejection(row.reason, row.detail, position, row.raw)
+                continue
+            try:
+                mapped = _rename(row, fields) if fields else row
+                examples = list(self.adapter.adapt(mapped))
+            except Skip as skip:
+                yield Rejection(skip.reason, skip.detail, position, row)
+                continue
+            if not examples:
+                yield Rejection("no_examples", "the adapter made no example of this row", position, row)
+                continue
+            for example in examples:
+                example_no += 1
+                yield from self._records(example, position, example_no, row)
+
+    def _records(self, example: dict[str, Any], position: int, example_no: int,
+                 row: Any) -> Iterator[Record | Rejection]:
+        for name, value in example.items():
+            if isinstance(value, str):
+                example[name] = clean_text(value)
+            elif isinstance(value, list):
+                example[name] = [clean_text(v) if isinstance(v, str) else v for v in value]
+        for name in self.adapter.text_fields:
+            if not example.get(name):
+                yield Rejection("empty_text", f"field '{name}' is empty after cleaning", position, row)
+                return
+        key = "\x1f".join(dedup_form(example[name]) for name in self.adapter.dedup_fields).encode()
+        content_hash = xxhash.xxh3_64_intdigest(self._family_prefix + key)
+        templates = self.choose_templates(example, content_hash)
+        if not templates:
+            yield Rejection("no_template", f"no template of {self.template_set.path.name} applies to this example",
+                            position, row)
+            return
+        for template in templates:
+            instruction, output = template.render(example)
+            if not instruction or not output:
+                yield Rejection("empty_render", f"template {template.id} rendered an empty "
+                                f"{'instruction' if not instruction else 'output'}", position, row)
+                continue
+            id_hash = xxhash.xxh3_64_intdigest(key + b"\x1e" + template.id.encode())
+            record = {
+                "id": f"{self._task_prefix}{id_hash:016x}",
+                "task": self.task.name,
+                "template": template.id,
+                "instruction": instruction,
+                "output": output,
+                "text": komt_text(instruction, output),
+            }
+            yield Record(orjson.dumps(record) + b"\n", content_hash, id_hash, position, example_no)
+
+    def choose_templates(self, example: Mapping[str, Any], content_hash: int) -> list[Template]:
+        """The templates an example is rendered with: ``templates_per_example`` distinct ones,
+        chosen from the seed and the example's content, so identical examples render alike."""
+        eligible = [t for t in self.template_set.templates if t.applies_to(example)]
+        if not eligible:
+            return []
+        start = xxhash.xxh3_64_intdigest(content_hash.to_bytes(8, "little"), seed=self.seed) % len(eligible)
+        k = min(self.task.templates_per_example, len(eligible))
+        return [eligible[(start + j) % len(eligible)] for j in range(k)]
+
+
+def _rename(row: Mapping[str, Any], fields: Mapping[str, str]) -> dict[str, Any]:
+    mapped = dict(row)
+    for canonical, source in fields.items():
+        try:
+            mapped[canonical] = dig(row, source) if "." in source and source not in row else row[source]
+        except KeyError:
+            raise Skip("missing_field", f"column '{source}' (for {canonical}) is not in the row") from None
+    return mapped

@@ -1,0 +1,69 @@
+"""Readers: from a task's source to ``(position, row)`` pairs, one input unit at a time.
+
+A unit is one local file or one hub split; units are what parallel workers share out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import SourceConfig
+from .base import BadRow, Rows, detect_encoding
+from .documents import dig, read_json, read_parquet, read_squad
+from .hub import read_hub
+from .lines import read_delimited, read_jsonl
+
+__all__ = ["BadRow", "Rows", "Unit", "dig", "read_unit", "units_of"]
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One file (or hub split) of one source, the grain of reading and of parallel work."""
+
+    source: SourceConfig
+    path: Path | None = None
+
+    @property
+    def label(self) -> str:
+        """How provenance names this unit: the file path, or ``hub:name/config:split``."""
+        if self.path is not None:
+            return str(self.path)
+        src = self.source
+        return f"hub:{src.hub}" + (f"/{src.config}" if src.config else "") + f":{src.split}"
+
+
+def units_of(source: SourceConfig) -> list[Unit]:
+    """The units of a source, in a fixed order (files were sorted when the config was read)."""
+    if source.hub:
+        return [Unit(source)]
+    return [Unit(source, path) for path in source.files]
+
+
+def resolve_encoding(unit: Unit) -> str:
+    """The encoding a unit is read in, with ``auto`` resolved by looking at the file."""
+    if unit.path is None or unit.source.format_of(unit.path) == "parquet":
+        return "utf-8"
+    if unit.source.encoding == "auto":
+        return detect_encoding(unit.path)
+    return unit.source.encoding
+
+
+def read_unit(unit: Unit, encoding: str) -> Rows:
+    """All rows of one unit, in file order."""
+    if unit.path is None:
+        return read_hub(unit.source)
+    fmt = unit.source.format_of(unit.path)
+    if fmt == "jsonl":
+        return read_jsonl(unit.path, encoding)
+    if fmt == "json":
+        return read_json(unit.path, encoding, unit.source.records)
+    if fmt == "squad":
+        return read_squad(unit.path, encoding)
+    if fmt == "csv":
+        return read_delimited(unit.path, encoding, ",")
+    if fmt == "tsv":
+        return read_delimited(unit.path, encoding, "\t")
+    if fmt == "parquet":
+        return read_parquet(unit.path)
+    raise AssertionError(f"format {fmt} passed validation but has no reader")

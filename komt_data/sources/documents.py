@@ -1,0 +1,120 @@
+"""Whole-document formats: a JSON file holding a list of rows, nested SQuAD files, parquet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..errors import DataError
+from .base import BadRow, Rows, open_binary, open_text
+
+
+def load_json_document(path: Path, encoding: str) -> Any:
+    """Parse a whole JSON file; a broken file is a DataError naming it."""
+    try:
+        if encoding in ("utf-8", "utf-8-sig"):
+            with open_binary(path) as f:
+                data = f.read()
+            if data.startswith(b"\xef\xbb\xbf"):
+                data = data[3:]
+        else:
+            with open_text(path, encoding) as f:
+                data = f.read()
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise DataError(f"invalid JSON: {exc}", file=str(path), line=getattr(exc, "lineno", None)) from None
+
+
+def dig(value: Any, dotted: str) -> Any:
+    """Follow a dotted path (``data.rows`` or ``a.0.b``) into nested dicts and lists."""
+    for part in dotted.split("."):
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            raise KeyError(part)
+    return value
+
+
+def read_json(path: Path, encoding: str, records: str | None) -> Rows:
+    """A JSON array of objects, or the array found at ``records`` inside an object."""
+    data = load_json_document(path, encoding)
+    if records:
+        try:
+            data = dig(data, records)
+        except KeyError:
+            raise DataError(f"no '{records}' in this file (source.records)", file=str(path)) from None
+    elif isinstance(data, dict):
+        lists = [k for k, v in data.items() if isinstance(v, list)]
+        hint = f"; set source.records to one of: {', '.join(lists)}" if lists else ""
+        raise DataError(f"the file holds an object, not a list of rows{hint}", file=str(path))
+    if not isinstance(data, list):
+        raise DataError("expected a list of rows", file=str(path))
+    for number, row in enumerate(data, 1):
+        if isinstance(row, dict):
+            yield number, row
+        else:
+            yield number, BadRow("invalid_json", f"expected a JSON object, got {type(row).__name__}", None)
+
+
+def read_squad(path: Path, encoding: str) -> Rows:
+    """Nested SQuAD / KorQuAD 1.0 / KLUE-MRC: data → paragraphs → qas, one row per question.
+
+    Rows come out in the flat Hugging Face squad layout (``answers: {text, answer_start}``),
+    so the qa adapter reads both layouts the same way. ``is_impossible`` and
+    ``plausible_answers`` are passed through for the adapter to judge.
+    """
+    data = load_json_document(path, encoding)
+    articles = data.get("data") if isinstance(data, dict) else None
+    if not isinstance(articles, list):
+        raise DataError("not a SQuAD file: expected an object with a 'data' list", file=str(path))
+    number = 0
+    for a, article in enumerate(articles):
+        title = article.get("title", "") if isinstance(article, dict) else ""
+        paragraphs = article.get("paragraphs") if isinstance(article, dict) else None
+        if not isinstance(paragraphs, list):
+            number += 1
+            yield number, BadRow("invalid_row", f"data[{a}] has no 'paragraphs' list", None)
+            continue
+        for p, paragraph in enumerate(paragraphs):
+            qas = paragraph.get("qas") if isinstance(paragraph, dict) else None
+            if not isinstance(qas, list):
+                number += 1
+                yield number, BadRow("invalid_row", f"data[{a}].paragraphs[{p}] has no 'qas' list", None)
+                continue
+            context = paragraph.get("context")
+            for q, qa in enumerate(qas):
+                number += 1
+                if not isinstance(qa, dict):
+                    yield number, BadRow("invalid_row", f"data[{a}].paragraphs[{p}].qas[{q}] is not an object", None)
+                    continue
+                answers = qa.get("answers") or []
+                row = {
+                    "id": qa.get("id", qa.get("guid")),
+                    "title": title,
+                    "context": context,
+                    "question": qa.get("question"),
+                    "answers": {
+                        "text": [ans.get("text") for ans in answers if isinstance(ans, dict)],
+                        "answer_start": [ans.get("answer_start") for ans in answers if isinstance(ans, dict)],
+                    },
+                }
+                for extra in ("is_impossible", "plausible_answers", "question_type"):
+                    if extra in qa:
+                        row[extra] = qa[extra]
+                yield number, row
+
+
+def read_parquet(path: Path) -> Rows:
+    """Parquet, streamed in record batches."""
+    import pyarrow.parquet as pq
+
+    number = 0
+    with pq.ParquetFile(path) as f:
+        for batch in f.iter_batches(batch_size=4096):
+            for row in batch.to_pylist():
+                number += 1
+                yield number, row

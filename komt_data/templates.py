@@ -1,0 +1,165 @@
+"""Template sets: many Korean phrasings per task family, as Jinja in a sandbox.
+
+A template set is a YAML file with a ``family`` and a ``templates:`` list; each entry
+has an ``id``, an ``instruction`` and a ``response`` (Jinja) and metadata. Rendering
+uses Jinja's :class:`~jinja2.sandbox.SandboxedEnvironment` with ``StrictUndefined``:
+a missing variable or an attempt to reach Python internals fails the build with a
+:class:`TemplateError` naming the template.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jinja2.meta
+import jinja2.sandbox
+
+from .config import check_keys, read_yaml
+from .errors import ConfigError, TemplateError
+
+TEMPLATE_KEYS = {"id", "instruction", "response", "original_task", "choices_in_prompt", "requires",
+                 "response_style"}
+SET_KEYS = {"family", "description", "templates"}
+_ID = re.compile(r"^[a-z0-9_]+/[0-9a-z_]+$")
+
+
+@cache
+def environment() -> jinja2.sandbox.SandboxedEnvironment:
+    """The one Jinja environment: sandboxed, strict about undefined names, no autoescape."""
+    return jinja2.sandbox.SandboxedEnvironment(
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@dataclass(frozen=True)
+class Template:
+    """One phrasing of a task: instruction and response templates plus metadata."""
+
+    id: str
+    instruction_source: str
+    response_source: str
+    original_task: bool = True
+    choices_in_prompt: bool = False
+    requires: Mapping[str, Any] = field(default_factory=dict)
+    response_style: str = "answer"
+    file: str = ""
+
+    @property
+    def variables(self) -> set[str]:
+        """The names the template reads from an example."""
+        env = environment()
+        names: set[str] = set()
+        for source in (self.instruction_source, self.response_source):
+            names |= jinja2.meta.find_undeclared_variables(env.parse(source))
+        return names
+
+    def applies_to(self, example: Mapping[str, Any]) -> bool:
+        """Whether the template fits this example (e.g. inverted QA needs an answerable question)."""
+        return all(example.get(key) == value for key, value in self.requires.items())
+
+    def render(self, example: Mapping[str, Any]) -> tuple[str, str]:
+        """Render ``(instruction, response)`` for one example."""
+        try:
+            instruction, response = _compiled(self.instruction_source, self.response_source)
+            return instruction.render(example).strip(), response.render(example).strip()
+        except jinja2.TemplateError as exc:
+            raise TemplateError(f"{type(exc).__name__}: {exc}", template=self.id, file=self.file) from None
+
+
+@cache
+def _compiled(instruction: str, response: str) -> tuple[jinja2.Template, jinja2.Template]:
+    env = environment()
+    return env.from_string(instruction), env.from_string(response)
+
+
+@dataclass(frozen=True)
+class TemplateSet:
+    """The templates of one family, in file order."""
+
+    family: str
+    templates: tuple[Template, ...]
+    path: Path
+    description: str = ""
+
+    def __len__(self) -> int:
+        return len(self.templates)
+
+
+def _parse_template(entry: Any, index: int, path: Path) -> Template:
+    key = f"templates[{index}]"
+    if not isinstance(entry, dict):
+        raise ConfigError("must be a mapping with id, instruction and response", file=str(path), key=key)
+    check_keys(entry, TEMPLATE_KEYS, file=path, prefix=f"{key}.")
+    for required in ("id", "instruction", "response"):
+        if not isinstance(entry.get(required), str) or not entry[required].strip():
+            raise ConfigError("is required and must be text", file=str(path), key=f"{key}.{required}")
+    template_id = entry["id"]
+    if not _ID.match(template_id):
+        raise ConfigError(f"'{template_id}' must look like 'family/01'", file=str(path), key=f"{key}.id")
+    requires = entry.get("requires") or {}
+    if not isinstance(requires, dict):
+        raise ConfigError("must be a mapping of field: value", file=str(path), key=f"{key}.requires")
+    for flag in ("original_task", "choices_in_prompt"):
+        if flag in entry and not isinstance(entry[flag], bool):
+            raise ConfigError("must be true or false", file=str(path), key=f"{key}.{flag}")
+    template = Template(
+        id=template_id,
+        instruction_source=entry["instruction"],
+        response_source=entry["response"],
+        original_task=entry.get("original_task", True),
+        choices_in_prompt=entry.get("choices_in_prompt", False),
+        requires=requires,
+        response_style=str(entry.get("response_style", "answer")),
+        file=str(path),
+    )
+    try:
+        _compiled(template.instruction_source, template.response_source)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"syntax error on line {exc.lineno}: {exc.message}", template=template_id,
+                            file=str(path)) from None
+    return template
+
+
+@cache
+def load_template_set(path: Path) -> TemplateSet:
+    """Read, validate and compile a template set file (cached per path)."""
+    data = read_yaml(path)
+    check_keys(data, SET_KEYS, file=path)
+    family = data.get("family")
+    if not isinstance(family, str) or not family:
+        raise ConfigError("is required", file=str(path), key="family")
+    entries = data.get("templates")
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError("must be a non-empty list", file=str(path), key="templates")
+    templates = tuple(_parse_template(entry, i, path) for i, entry in enumerate(entries))
+    seen: dict[str, int] = {}
+    for i, template in enumerate(templates):
+        if template.id in seen:
+            raise ConfigError(f"id '{template.id}' is used twice (templates[{seen[template.id]}] and [{i}])",
+                              file=str(path), key=f"templates[{i}].id")
+        seen[template.id] = i
+    return TemplateSet(family=family, templates=templates, path=path, description=str(data.get("description", "")))
+
+
+def check_variables(template_set: TemplateSet, available: Sequence[str]) -> None:
+    """Raise a TemplateError for the first template that reads a name the family lacks."""
+    allowed = set(available)
+    for template in template_set.templates:
+        unknown = sorted(template.variables - allowed)
+        if unknown:
+            raise TemplateError(
+                f"uses {', '.join(unknown)}, which {template_set.family} examples do not have "
+                f"(they have: {', '.join(sorted(allowed))})",
+                template=template.id,
+                file=str(template_set.path),
+            )

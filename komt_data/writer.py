@@ -1,0 +1,152 @@
+"""The output directory: written aside, renamed into place, never left half-done.
+
+A build writes into a temporary sibling (``.out.tmp-<pid>``) and renames it over the
+target only when everything is written, so a crash leaves the previous output or none.
+``--overwrite`` only ever replaces a directory that holds a komt-data manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .errors import OutputError
+
+MANIFEST = "manifest.json"
+REJECTED = "rejected.jsonl"
+_TMP_MARK = ".tmp-"
+_OLD_MARK = ".old-"
+
+
+def is_komt_output(path: Path) -> bool:
+    """Whether ``path`` is a directory written by komt-data (it holds our manifest)."""
+    manifest = path / MANIFEST
+    if not manifest.is_file():
+        return False
+    try:
+        return "komt_data_version" in orjson.loads(manifest.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return False
+
+
+def check_target(output: Path, overwrite: bool) -> None:
+    """Refuse an output path that exists and is not ours to replace."""
+    if output.exists() and not output.is_dir():
+        raise OutputError(f"{output} exists and is not a directory")
+    if output.is_dir() and any(output.iterdir()):
+        if not is_komt_output(output):
+            raise OutputError(f"{output} is not empty and is not a komt-data output; "
+                              "choose another --output (komt-data never deletes foreign files)")
+        if not overwrite:
+            raise OutputError(f"{output} already holds a build; pass --overwrite to replace it")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clear_leftovers(output: Path) -> list[Path]:
+    """Remove temporary siblings that a killed build of ``output`` left behind."""
+    removed = []
+    parent = output.parent
+    if not parent.is_dir():
+        return removed
+    for mark in (_TMP_MARK, _OLD_MARK):
+        for path in parent.glob(f".{output.name}{mark}*"):
+            pid = path.name.rsplit("-", 1)[-1]
+            if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+    return removed
+
+
+@contextmanager
+def staged_output(output: Path, overwrite: bool) -> Iterator[Path]:
+    """Yield a fresh temporary directory; on success it replaces ``output`` atomically.
+
+    On any exception (Ctrl-C included) the temporary directory is removed and the
+    previous output is left as it was.
+    """
+    output = output.resolve()
+    check_target(output, overwrite)
+    clear_leftovers(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = output.parent / f".{output.name}{_TMP_MARK}{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        yield staging
+        check_target(output, overwrite)  # the world may have changed during a long build
+        old = output.parent / f".{output.name}{_OLD_MARK}{os.getpid()}"
+        if output.exists():
+            os.rename(output, old)
+        os.rename(staging, output)
+        _fsync_dir(output.parent)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def shard_names(split: str, count: int) -> list[str]:
+    """Hugging Face hub style shard names: ``train-00000-of-00004.jsonl``."""
+    return [f"{split}-{i:05d}-of-{count:05d}.jsonl" for i in range(count)]
+
+
+def write_shards(directory: Path, split: str, lines: Iterable[bytes], total: int,
+                 shard_size: int) -> list[dict[str, Any]]:
+    """Write ``total`` JSON lines into shards of at most ``shard_size``; return shard entries."""
+    count = max(1, -(-total // shard_size))
+    names = shard_names(split, count)
+    entries = []
+    iterator = iter(lines)
+    for index, name in enumerate(names):
+        size = min(shard_size, total - index * shard_size)
+        digest = hashlib.sha256()
+        with open(directory / name, "wb") as f:
+            batch: list[bytes] = []
+            for _ in range(size):
+                batch.append(next(iterator))
+                if len(batch) >= 4096:
+                    data = b"".join(batch)
+                    digest.update(data)
+                    f.write(data)
+                    batch.clear()
+            data = b"".join(batch)
+            digest.update(data)
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        entries.append({"path": name, "split": split, "records": max(size, 0), "sha256": digest.hexdigest()})
+    return entries
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON with Korean unescaped, keys in a stable order, a trailing newline."""
+    path.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
