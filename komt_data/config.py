@@ -291,10 +291,14 @@ def _find_task_config(value: str, base: Path, file: Path) -> Path:
     path = path if path.is_absolute() else base / path
     if path.is_file():
         return path
-    # A bare name refers to a bundled task config, so recipes can say `tasks: [kornli]`.
+    # A name refers to a bundled task config, so recipes can say `tasks: [kornli]`
+    # or `tasks: [sample/klue_nli]`.
+    stem = value.removesuffix(".yaml")
+    root = bundled_dir("task_configs")
+    if (root / f"{stem}.yaml").is_file():
+        return root / f"{stem}.yaml"
     if "/" not in value:
-        stem = value.removesuffix(".yaml")
-        bundled = sorted(bundled_dir("task_configs").rglob(f"{stem}.yaml"))
+        bundled = sorted(root.rglob(f"{stem}.yaml"))
         if bundled:
             return bundled[0]
     raise ConfigError(f"task config not found: {value} (looked at {path})", file=str(file), key="tasks")
