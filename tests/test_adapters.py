@@ -1,0 +1,104 @@
+"""The adapter registry and the four core families on hand-written Korean rows."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import komt_data
+from komt_data.adapters import Adapter, Skip, get_adapter, register_adapter
+from komt_data.adapters.registry import _REGISTRY
+from komt_data.errors import ConfigError
+from komt_data.resources import template_set_path
+from komt_data.templates import load_template_set
+
+from .conftest import write
+
+
+class PoemAdapter(Adapter):
+    """A custom family used through `module:Class` in YAML."""
+
+    family = "summarization"
+    fields = ("document", "summary")
+    text_fields = ("document", "summary")
+    dedup_fields = ("document",)
+    example_fields = ("document", "summary", "title")
+
+    def adapt(self, row):
+        if row["summary"] == "건너뛰기":
+            raise Skip("poem_skipped", "요약이 없습니다")
+        yield {"document": row["document"], "summary": row["summary"], "title": ""}
+
+
+def test_builtin_families_are_registered():
+    for name in ("qa", "summarization", "nli", "translation"):
+        assert get_adapter(name).family == name
+
+
+def test_decorator_registers_and_duplicate_names_are_refused():
+    try:
+        @register_adapter("test_poem")
+        class Poem(PoemAdapter):
+            pass
+
+        assert get_adapter("test_poem") is Poem
+        with pytest.raises(ConfigError, match="adapter name 'test_poem' is taken by"):
+            register_adapter("test_poem")(PoemAdapter)
+        with pytest.raises(ConfigError, match="adapter name 'nli' is taken"):
+            register_adapter("nli")(PoemAdapter)
+    finally:
+        _REGISTRY.pop("test_poem", None)
+
+
+def test_module_class_path_in_yaml_builds(tmp_path):
+    write(tmp_path / "poems.jsonl",
+          '{"document": "동해 물과 백두산이 마르고 닳도록", "summary": "애국가의 첫 구절"}\n'
+          '{"document": "산 너머 남촌에는 누가 살길래", "summary": "건너뛰기"}\n')
+    config = write(tmp_path / "poems.yaml",
+                   "name: poems\nadapter: tests.test_adapters:PoemAdapter\nsource: {files: poems.jsonl}\n"
+                   "templates: summarization\n")
+    manifest = komt_data.build(config, tmp_path / "out")
+    task = manifest["tasks"]["poems"]
+    assert (task["read"], task["written"], task["dropped"]) == (2, 1, {"poem_skipped": 1})
+
+
+def test_qa_reads_nested_and_flat_layouts_and_checks_the_answer(tmp_path):
+    context = "세종대왕은 1443년에 훈민정음을 창제하였다."
+    rows = [
+        {"id": "1", "title": "훈민정음", "context": context, "question": "훈민정음을 창제한 해는?",
+         "answers": {"text": ["1443년"], "answer_start": [6]}},
+        {"id": "2", "title": "훈민정음", "context": context, "question": "창제한 왕은?",
+         "answers": {"text": ["태종"], "answer_start": [0]}},
+    ]
+    flat = write(tmp_path / "flat.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    config = write(tmp_path / "qa.yaml", f"name: flat_qa\nadapter: qa\nsource: {{files: {flat.name}}}\n")
+    manifest = komt_data.build(config, tmp_path / "out")
+    assert manifest["tasks"]["flat_qa"]["dropped"] == {"answer_not_in_context": 1}
+    assert manifest["tasks"]["flat_qa"]["written"] == 1
+
+
+def test_nli_unknown_label_is_dropped_with_reason(tmp_path):
+    rows = write(tmp_path / "nli.jsonl",
+                 '{"premise": "아이가 공원에서 뛰어논다.", "hypothesis": "아이가 밖에 있다.", "label": "entailment"}\n'
+                 '{"premise": "아이가 공원에서 뛰어논다.", "hypothesis": "아이가 잠을 잔다.", "label": "-"}\n')
+    config = write(tmp_path / "nli.yaml", f"name: nli\nadapter: nli\nsource: {{files: {rows.name}}}\n")
+    out = tmp_path / "out"
+    manifest = komt_data.build(config, out)
+    assert manifest["tasks"]["nli"]["dropped"] == {"unknown_label": 1}
+    rejected = (out / "rejected.jsonl").read_text(encoding="utf-8")
+    assert '"line":2' in rejected and '"reason":"unknown_label"' in rejected
+
+
+def test_translation_uses_korean_language_names(tmp_path):
+    rows = write(tmp_path / "pairs.jsonl", '{"translation": {"en": "Good morning.", "ko": "좋은 아침입니다."}}\n')
+    config = write(tmp_path / "mt.yaml",
+                   f"name: mt\nadapter: translation\nsource: {{files: {rows.name}}}\n"
+                   "fields: {source: translation.en, target: translation.ko}\n"
+                   "options: {source_lang: en, target_lang: ko}\ntemplates_per_example: 100\n")
+    records = komt_data.preview(config, n=200)
+    assert len(records) == len(load_template_set(template_set_path("translation")))  # every template once
+    forward = [r for r in records if r["output"] == "좋은 아침입니다."]
+    backward = [r for r in records if r["output"] == "Good morning."]
+    assert forward and backward
+    assert all("영어" in r["instruction"] or "한국어" in r["instruction"] for r in records)
