@@ -30,7 +30,7 @@ from .resources import sample_recipe_path
 from .sources import Unit, resolve_encoding, units_of
 from .writer import MANIFEST, REJECTED, staged_output, write_json, write_shards
 
-LINE_FORMATS = ("jsonl", "csv", "tsv")
+LINE_FORMATS = ("jsonl", "csv", "tsv", "text-pair")
 
 
 class ProgressBar(Protocol):

@@ -8,6 +8,8 @@ a known key is close.
 from __future__ import annotations
 
 import difflib
+import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +20,7 @@ import yaml
 from .errors import ConfigError
 from .resources import bundled_dir, template_set_path
 
-FORMATS = ("json", "jsonl", "csv", "tsv", "parquet", "squad")
+FORMATS = ("json", "jsonl", "csv", "tsv", "parquet", "squad", "xlsx", "aihub-summary", "text-pair")
 ENCODINGS = ("utf-8", "utf-8-sig", "cp949", "auto")
 OUTPUT_FORMATS = ("komt",)
 
@@ -29,6 +31,7 @@ _EXTENSION_FORMATS = {
     ".tsv": "tsv",
     ".txt": "tsv",
     ".parquet": "parquet",
+    ".xlsx": "xlsx",
 }
 
 
@@ -82,6 +85,8 @@ class SourceConfig:
     format: str | None = None
     encoding: str = "auto"
     records: str | None = None
+    sheet: str | None = None
+    languages: tuple[str, ...] = ()
 
     def format_of(self, path: Path) -> str:
         """The format a file is read in: the configured one, else from its extension."""
@@ -137,7 +142,8 @@ class Recipe:
 
 TASK_KEYS = {"name", "adapter", "source", "fields", "labels", "options", "templates",
              "templates_per_example", "license", "description"}
-SOURCE_KEYS = {"files", "hub", "config", "split", "streaming", "format", "encoding", "records"}
+SOURCE_KEYS = {"files", "hub", "config", "split", "streaming", "format", "encoding", "records", "sheet",
+               "languages"}
 RECIPE_KEYS = {"name", "seed", "tasks", "split", "output", "description"}
 TASK_REF_KEYS = {"config", "weight", "cap"}
 SPLIT_KEYS = {"validation"}
@@ -150,8 +156,7 @@ def _resolve_files(value: Any, base: Path, file: Path) -> tuple[Path, ...]:
         raise ConfigError("must be a path, a glob or a list of them", file=str(file), key="source.files")
     found: list[Path] = []
     for pattern in patterns:
-        path = Path(pattern).expanduser()
-        path = path if path.is_absolute() else base / path
+        path = _expand(pattern, base, file)
         if any(ch in pattern for ch in "*?["):
             matches = sorted(p for p in path.parent.glob(path.name) if p.is_file())
             if not matches:
@@ -162,6 +167,26 @@ def _resolve_files(value: Any, base: Path, file: Path) -> tuple[Path, ...]:
         else:
             raise ConfigError(f"file not found: {pattern} (looked at {path})", file=str(file), key="source.files")
     return tuple(found)
+
+
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _expand(pattern: str, base: Path, file: Path) -> Path:
+    """A ``files`` entry as a path: ``~`` and ``${VAR}`` expanded, then relative to the config.
+
+    A path that starts with a variable (``${KOMT_DATA_DIR}/nsmc/*.gz``) is where the user's
+    shell says the data is, so a relative value of that variable means the working directory,
+    not the config's folder. An unset variable is an error, never an empty string.
+    """
+    missing = [a or b for a, b in _VARIABLE.findall(pattern) if (a or b) not in os.environ]
+    if missing:
+        raise ConfigError(f"environment variable {missing[0]} is not set (used in '{pattern}'); "
+                          f"set it to the folder that holds this dataset", file=str(file), key="source.files")
+    path = Path(os.path.expandvars(pattern)).expanduser()
+    if path.is_absolute():
+        return path
+    return (Path.cwd() if pattern.startswith("$") else base) / path
 
 
 def _parse_source(data: Any, base: Path, file: Path) -> SourceConfig:
@@ -176,10 +201,16 @@ def _parse_source(data: Any, base: Path, file: Path) -> SourceConfig:
     if encoding not in ENCODINGS:
         raise ConfigError(f"must be one of {', '.join(ENCODINGS)}, got {encoding!r}",
                           file=str(file), key="source.encoding")
-    for key in ("hub", "config", "split", "records"):
+    for key in ("hub", "config", "split", "records", "sheet"):
         if data.get(key) is not None:
             _expect(data[key], str, file=file, key=f"source.{key}", what="a string")
     streaming = _expect(data.get("streaming", False), bool, file=file, key="source.streaming", what="true or false")
+    languages = data.get("languages", [])
+    if not isinstance(languages, list) or not all(isinstance(x, str) and x for x in languages):
+        raise ConfigError("must be a list of file suffixes such as [en, ko]", file=str(file), key="source.languages")
+    if fmt == "text-pair" and len(languages) != 2:
+        raise ConfigError("format text-pair needs two languages, the suffixes of the paired files (e.g. [en, ko])",
+                          file=str(file), key="source.languages")
     hub = data.get("hub")
     if hub is not None and (base / hub).is_dir():
         # A local dataset folder goes through the very same datasets.load_dataset call.
@@ -193,6 +224,8 @@ def _parse_source(data: Any, base: Path, file: Path) -> SourceConfig:
         format=fmt,
         encoding=encoding,
         records=data.get("records"),
+        sheet=data.get("sheet"),
+        languages=tuple(languages),
     )
     for path in source.files:
         try:

@@ -1,10 +1,11 @@
-"""Extractive question answering: KorQuAD 1.0, squad_kor_v1, KLUE-MRC."""
+"""Extractive question answering: KorQuAD 1.0, squad_kor_v1, KLUE-MRC, KorQuAD 2.x (HTML)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from ..html import html_to_text
 from .base import Adapter, Skip, text
 from .registry import register_adapter
 
@@ -19,7 +20,10 @@ class QAAdapter(Adapter):
     does not hold the answer; ``plausible_answers`` are never used as an answer.
 
     Options: ``unanswerable_text`` (the response for unanswerable questions),
-    ``keep_unanswerable`` (default true).
+    ``keep_unanswerable`` (default true), ``html`` (default false: KorQuAD 2.x, whose
+    contexts are HTML pages; context and answer are both turned into plain text, tables
+    and lists kept readable, and a question whose answer cannot be found in the converted
+    context is dropped as ``answer_lost``).
     """
 
     family = "qa"
@@ -28,10 +32,22 @@ class QAAdapter(Adapter):
     text_fields = ("context", "question", "answer")
     dedup_fields = ("context", "question", "answer")
     example_fields = ("context", "question", "answer", "title", "answerable")
-    option_names = ("unanswerable_text", "keep_unanswerable")
+    option_names = ("unanswerable_text", "keep_unanswerable", "html")
+
+    @classmethod
+    def check_config(cls, task: Any) -> None:
+        super().check_config(task)
+        from ..errors import ConfigError
+
+        for key in ("keep_unanswerable", "html"):
+            if key in task.options and not isinstance(task.options[key], bool):
+                raise ConfigError("must be true or false", file=str(task.path), key=f"options.{key}")
 
     def adapt(self, row: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         context = text(row, "context")
+        html = bool(self.options.get("html", False))
+        if html:
+            context = html_to_text(context)
         question = text(row, "question")
         title = row.get("title") or ""
         if not isinstance(title, str):
@@ -43,7 +59,12 @@ class QAAdapter(Adapter):
             yield {"context": context, "question": question, "answer": answer, "title": title, "answerable": False}
             return
         answer = first_answer(row)
-        if answer not in context:
+        if html:
+            answer = html_to_text(answer)
+            if not answer or answer not in context:
+                raise Skip("answer_lost", f"answer {answer!r:.40} is not in the passage once its HTML is "
+                           "turned into text")
+        elif answer not in context:
             raise Skip("answer_not_in_context", f"answer {answer!r:.40} is not found in the passage")
         yield {"context": context, "question": question, "answer": answer, "title": title, "answerable": True}
 

@@ -9,10 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import SourceConfig
+from .aihub import read_aihub_summary
 from .base import BadRow, Rows, detect_encoding
 from .documents import dig, read_json, read_parquet, read_squad
 from .hub import read_hub
 from .lines import read_delimited, read_jsonl
+from .text_pair import read_text_pair
+from .xlsx import read_xlsx
 
 __all__ = ["BadRow", "Rows", "Unit", "dig", "read_unit", "units_of"]
 
@@ -42,7 +45,8 @@ def units_of(source: SourceConfig) -> list[Unit]:
 
 def resolve_encoding(unit: Unit) -> str:
     """The encoding a unit is read in, with ``auto`` resolved by looking at the file."""
-    if unit.path is None or unit.source.format_of(unit.path) == "parquet":
+    if unit.path is None or unit.source.format_of(unit.path) in ("parquet", "xlsx"):
+        # Binary containers carry their own encoding (UTF-8 inside parquet and xlsx XML).
         return "utf-8"
     if unit.source.encoding == "auto":
         return detect_encoding(unit.path)
@@ -66,4 +70,10 @@ def read_unit(unit: Unit, encoding: str) -> Rows:
         return read_delimited(unit.path, encoding, "\t")
     if fmt == "parquet":
         return read_parquet(unit.path)
+    if fmt == "xlsx":
+        return read_xlsx(unit.path, unit.source.sheet)
+    if fmt == "aihub-summary":
+        return read_aihub_summary(unit.path, encoding)
+    if fmt == "text-pair":
+        return read_text_pair(unit.path, unit.source.languages, encoding, unit.source.encoding)
     raise AssertionError(f"format {fmt} passed validation but has no reader")

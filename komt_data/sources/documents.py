@@ -48,9 +48,14 @@ def read_json(path: Path, encoding: str, records: str | None) -> Rows:
         except KeyError:
             raise DataError(f"no '{records}' in this file (source.records)", file=str(path)) from None
     elif isinstance(data, dict):
-        lists = [k for k, v in data.items() if isinstance(v, list)]
-        hint = f"; set source.records to one of: {', '.join(lists)}" if lists else ""
-        raise DataError(f"the file holds an object, not a list of rows{hint}", file=str(path))
+        lists = [k for k, v in data.items() if isinstance(v, list) and v and isinstance(v[0], dict)]
+        if not lists:
+            # AIHub ships many corpora as one JSON object per file (도서자료 요약,
+            # 요약문 및 레포트 생성): such an object is one row.
+            yield 1, data
+            return
+        raise DataError(f"the file holds an object, not a list of rows; set source.records to one of: "
+                        f"{', '.join(lists)}", file=str(path))
     if not isinstance(data, list):
         raise DataError("expected a list of rows", file=str(path))
     for number, row in enumerate(data, 1):
@@ -66,6 +71,10 @@ def read_squad(path: Path, encoding: str) -> Rows:
     Rows come out in the flat Hugging Face squad layout (``answers: {text, answer_start}``),
     so the qa adapter reads both layouts the same way. ``is_impossible`` and
     ``plausible_answers`` are passed through for the adapter to judge.
+
+    KorQuAD 2.x nests one level less (data → {context, qas}, the context being a whole
+    HTML page) and gives each question one ``answer`` object: an article without
+    ``paragraphs`` but with ``context`` and ``qas`` is read as its own single paragraph.
     """
     data = load_json_document(path, encoding)
     articles = data.get("data") if isinstance(data, dict) else None
@@ -75,6 +84,8 @@ def read_squad(path: Path, encoding: str) -> Rows:
     for a, article in enumerate(articles):
         title = article.get("title", "") if isinstance(article, dict) else ""
         paragraphs = article.get("paragraphs") if isinstance(article, dict) else None
+        if paragraphs is None and isinstance(article, dict) and "qas" in article:
+            paragraphs = [article]
         if not isinstance(paragraphs, list):
             number += 1
             yield number, BadRow("invalid_row", f"data[{a}] has no 'paragraphs' list", None)
@@ -92,6 +103,8 @@ def read_squad(path: Path, encoding: str) -> Rows:
                     yield number, BadRow("invalid_row", f"data[{a}].paragraphs[{p}].qas[{q}] is not an object", None)
                     continue
                 answers = qa.get("answers") or []
+                if not answers and isinstance(qa.get("answer"), dict):
+                    answers = [qa["answer"]]
                 row = {
                     "id": qa.get("id", qa.get("guid")),
                     "title": title,
