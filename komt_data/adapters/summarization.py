@@ -28,7 +28,8 @@ class SummarizationAdapter(Adapter):
     optional_fields = ("summary", "title")
     text_fields = ("document", "summary")
     dedup_fields = ("document", "summary")
-    example_fields = ("document", "summary", "title")
+    # has_title lets headline-writing templates apply only where there is a headline.
+    example_fields = ("document", "summary", "title", "has_title")
     option_names = ("summary_fields", "all_summaries")
 
     @classmethod
@@ -62,4 +63,4 @@ class SummarizationAdapter(Adapter):
         if not summaries:
             raise Skip("no_summary", f"the document has no summary (looked at {', '.join(paths)})")
         for summary in summaries if self.options.get("all_summaries", False) else summaries[:1]:
-            yield {"document": document, "summary": summary, "title": title}
+            yield {"document": document, "summary": summary, "title": title, "has_title": bool(title.strip())}
