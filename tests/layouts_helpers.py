@@ -30,13 +30,24 @@ def lay_out(data_dir: Path, placement: dict[str, str | Path]) -> Path:
     return data_dir
 
 
-def build_shipped(name: str, data_dir: Path, out: Path, monkeypatch: Any, **kwargs: Any) -> dict[str, Any]:
+def build_shipped(name: str, data_dir: Path, out: Path, monkeypatch: Any, *,
+                  overrides: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
     """Build shipped config ``name`` with $KOMT_DATA_DIR=data_dir; return manifest, records, rejected.
 
-    Checks the invariants every build must keep, so each test only states its own counts.
+    ``overrides`` replaces top-level keys in a copy of the config (e.g. ``templates_per_example``
+    to render every template). Checks the invariants every build must keep, so each test only
+    states its own counts.
     """
+    import yaml
+
     monkeypatch.setenv("KOMT_DATA_DIR", str(data_dir))
-    manifest = komt_data.build(shipped(name), out, **kwargs)
+    config = shipped(name)
+    if overrides:
+        data = yaml.safe_load(config.read_text(encoding="utf-8"))
+        data.update(overrides)
+        config = out.parent / f"{name}.yaml"
+        config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    manifest = komt_data.build(config, out, **kwargs)
     records = [orjson.loads(line) for shard in sorted(out.glob("*.jsonl")) if shard.name != "rejected.jsonl"
                for line in shard.read_bytes().splitlines()]
     rejected = [orjson.loads(line) for line in (out / "rejected.jsonl").read_bytes().splitlines()]

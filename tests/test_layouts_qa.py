@@ -44,15 +44,16 @@ def test_korquad2_html_becomes_readable_text_and_answers_are_still_found(tmp_pat
     assert "- 도목: 녹나무" in text                     # a list item stays a list item
     assert "도청 소재지는 제주시이다." in text           # &nbsp; decoded, spaces tidied
     answers = {"제주시", "871km²", "제주시 | 약 49만 명 | 978km²", "- 도목: 녹나무"}
-    questions = {"제주특별자치도의 도청 소재지는?", "서귀포시의 면적은 얼마인가?", "제주시의 인구와 면적을 알려 주는 행은?",
-                 "제주도의 도목은 무엇인가?"}
+    questions = {"제주특별자치도의 도청 소재지는?", "서귀포시의 면적은 얼마인가?",
+                 "제주시의 인구와 면적을 알려 주는 행은?", "제주도의 도목은 무엇인가?"}
     for record in built["records"]:
         assert record["output"] in (questions if record["template"] in INVERTED else answers)
 
 
 def test_flat_squad_kor_v1_rows_through_the_hub_config(tmp_path, monkeypatch):
     monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", str(tmp_path / "cache"))
-    context = "1839년 바그너는 괴테의 파우스트을 처음 읽고 그 내용에 마음이 끌려 이를 소재로 해서 하나의 교향곡을 쓰려는 뜻을 갖는다."
+    context = ("1839년 바그너는 괴테의 파우스트을 처음 읽고 그 내용에 마음이 끌려 이를 소재로 해서 "
+               "하나의 교향곡을 쓰려는 뜻을 갖는다.")
     features = datasets.Features({
         "id": datasets.Value("string"), "title": datasets.Value("string"), "context": datasets.Value("string"),
         "question": datasets.Value("string"),
