@@ -5,9 +5,10 @@ from __future__ import annotations
 import gzip
 
 import datasets
-from layouts_helpers import LAYOUTS, build_shipped, hub_config_copy, hub_dataset, lay_out
 
 import komt_data
+
+from .layouts_helpers import LAYOUTS, build_shipped, hub_config_copy, hub_dataset, lay_out
 
 
 def test_nsmc_tsv_with_stray_quotes(tmp_path, monkeypatch):

@@ -6,9 +6,10 @@ from __future__ import annotations
 import unicodedata
 
 import datasets
-from layouts_helpers import LAYOUTS, build_shipped, hub_config_copy, hub_dataset, inverted_ids, lay_out
 
 import komt_data
+
+from .layouts_helpers import LAYOUTS, build_shipped, hub_config_copy, hub_dataset, inverted_ids, lay_out
 
 
 def test_klue_nli_train_and_dev_rows(tmp_path, monkeypatch):

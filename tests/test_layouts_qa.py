@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datasets
-from layouts_helpers import build_shipped, hub_config_copy, hub_dataset, inverted_ids, lay_out
 
 import komt_data
 from komt_data.adapters.qa import UNANSWERABLE
+
+from .layouts_helpers import build_shipped, hub_config_copy, hub_dataset, inverted_ids, lay_out
 
 INVERTED = inverted_ids("qa")
 

@@ -3,7 +3,7 @@ extractive), 도서자료 요약 and 요약문 및 레포트 생성 (one JSON ob
 
 from __future__ import annotations
 
-from layouts_helpers import build_shipped, inverted_ids, lay_out
+from .layouts_helpers import build_shipped, inverted_ids, lay_out
 
 
 def test_naver_news_csv_with_bom_and_quoted_newlines(tmp_path, monkeypatch):
@@ -38,7 +38,7 @@ def test_aihub_document_summary_extractive_variant_quotes_the_indexed_sentences(
     # Documents 2 and 3 have a null index in `extractive`: no reliable extract, dropped with a reason.
     assert (task["read"], task["written"], task["dropped"]) == (3, 1, {"no_summary": 2})
     (record,) = built["records"]
-    assert record["template"].startswith("summarization_extractive/")
+    assert record["template"].startswith("summarization/extractive_")
     if record["template"] not in inverted_ids("summarization_extractive"):
         assert record["output"] == (
             "광양시는 쌀 과잉문제를 근본적으로 해결하기 위해 논에 벼 대신 타 작물을 재배하는 "

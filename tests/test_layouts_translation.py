@@ -6,9 +6,10 @@ from __future__ import annotations
 import datasets
 import orjson
 import pytest
-from layouts_helpers import build_shipped, hub_config_copy, hub_dataset, inverted_ids, lay_out
 
 import komt_data
+
+from .layouts_helpers import build_shipped, hub_config_copy, hub_dataset, inverted_ids, lay_out
 
 INVERTED = inverted_ids("translation")
 

@@ -7,11 +7,12 @@ import gzip
 
 import orjson
 import pytest
-from layouts_helpers import build_shipped, shipped
 
 import komt_data
 from komt_data.config import load_task_config
 from komt_data.sources import read_unit, resolve_encoding, units_of
+
+from .layouts_helpers import build_shipped, shipped
 
 
 def _count(name: str, corpora, monkeypatch, file_name: str) -> int:

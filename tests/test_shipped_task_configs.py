@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from layouts_helpers import shipped
 
 import komt_data
 from komt_data.resources import bundled_dir, template_set_path
 from komt_data.templates import load_template_set
+
+from .layouts_helpers import shipped
 
 SHIPPED = sorted(p.stem for p in bundled_dir("task_configs").glob("*.yaml"))
 FAMILIES = ("qa", "summarization", "nli", "translation", "classification", "sts")

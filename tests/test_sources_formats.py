@@ -7,13 +7,14 @@ import gzip
 import shutil
 
 import pytest
-from conftest import write
-from layouts_helpers import LAYOUTS
 
 from komt_data.config import load_task_config
 from komt_data.errors import ConfigError, DataError
 from komt_data.html import html_to_text
 from komt_data.sources import BadRow, read_unit, resolve_encoding, units_of
+
+from .conftest import write
+from .layouts_helpers import LAYOUTS
 
 
 def task(tmp_path, source: str, adapter: str = "nli", extra: str = ""):
