@@ -127,6 +127,9 @@ def test_json_file_holding_one_object_is_one_row(tmp_path):
     write(tmp_path / "wrapped.json", '{"version": 1, "rows": [{"a": 1}]}')
     with pytest.raises(DataError, match="set source.records to one of: rows"):
         rows_of(task(tmp_path, "  files: wrapped.json", "summarization"))
+    # ... unless `records: .` says the whole object is the row.
+    rows = rows_of(task(tmp_path, "  files: wrapped.json\n  records: .", "summarization"))
+    assert rows == [(1, {"version": 1, "rows": [{"a": 1}]})]
 
 
 def test_aihub_summary_rows_flatten_paragraphs(tmp_path):

@@ -40,9 +40,16 @@ def dig(value: Any, dotted: str) -> Any:
 
 
 def read_json(path: Path, encoding: str, records: str | None) -> Rows:
-    """A JSON array of objects, or the array found at ``records`` inside an object."""
+    """A JSON array of objects, or the array found at ``records`` inside an object.
+
+    A file holding one object with no list of objects in it is one row (AIHub ships many
+    sets as one JSON document per file); ``records: .`` makes any object one row.
+    """
     data = load_json_document(path, encoding)
-    if records:
+    if records == ".":
+        # The whole object is one row, even when it holds lists of objects.
+        data = [data] if isinstance(data, dict) else data
+    elif records:
         try:
             data = dig(data, records)
         except KeyError:
@@ -55,7 +62,7 @@ def read_json(path: Path, encoding: str, records: str | None) -> Rows:
             yield 1, data
             return
         raise DataError(f"the file holds an object, not a list of rows; set source.records to one of: "
-                        f"{', '.join(lists)}", file=str(path))
+                        f"{', '.join(lists)} (or '.' to read the whole object as one row)", file=str(path))
     if not isinstance(data, list):
         raise DataError("expected a list of rows", file=str(path))
     for number, row in enumerate(data, 1):
