@@ -6,6 +6,7 @@ from __future__ import annotations
 import unicodedata
 
 import datasets
+import pytest
 
 import komt_data
 
@@ -35,7 +36,8 @@ def test_kornli_tsv_in_nfd_with_stray_quotes(tmp_path, monkeypatch):
     assert '그는 "정말 몰랐다고 말했다.' in text and "아이들이 '놀이터에서 놀고 있다." in text
 
 
-def test_hub_class_labels_are_read_through_the_datasets_own_names(tmp_path, monkeypatch):
+@pytest.mark.parametrize("streaming", [False, True])
+def test_hub_class_labels_are_read_through_the_datasets_own_names(tmp_path, monkeypatch, streaming):
     monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", str(tmp_path / "cache"))
     # An order unlike KLUE's today (entailment, neutral, contradiction): a hard-coded order would fail.
     features = datasets.Features({"premise": datasets.Value("string"), "hypothesis": datasets.Value("string"),
@@ -46,6 +48,10 @@ def test_hub_class_labels_are_read_through_the_datasets_own_names(tmp_path, monk
             "label": [0, 2, 1]}
     local = hub_dataset(tmp_path / "klue_nli", rows, features)
     config = hub_config_copy("klue_nli_hub", local, tmp_path / "klue_nli.yaml")
+    if streaming:
+        config.write_text(config.read_text(encoding="utf-8").replace("source:\n", "source:\n  streaming: true\n"),
+                          encoding="utf-8")
+        assert "streaming: true" in config.read_text(encoding="utf-8")
     manifest = komt_data.build(config, tmp_path / "out")
     assert manifest["tasks"]["klue_nli"]["written"] == 3
     records = [r for r in _records(tmp_path / "out") if r["template"] not in inverted_ids("nli")]
