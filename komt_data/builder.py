@@ -120,7 +120,7 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
                     raise DataError(f"{event.reason}: {event.detail}", file=label, line=event.position)
                 segment.dropped[event.reason] += 1
                 entry = {"task": segment.task, "reason": event.reason, "detail": event.detail,
-                         **segment.provenance(event.position), "row": event.row}
+                         **segment.provenance(event.position), "input": event.row}
                 rejected.write(orjson.dumps(entry, default=str) + b"\n")
             if progress is not None and runner.rows_read - last_reported >= 2048:
                 progress.update(runner.rows_read - last_reported)

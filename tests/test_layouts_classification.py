@@ -43,7 +43,7 @@ def test_raw_nsmc_ratings_map_to_labels_and_neutral_ratings_leave(tmp_path, monk
                           overrides={"templates_per_example": 100})
     task = built["task"]
     assert (task["read"], task["dropped"]) == (6, {"unknown_label": 2})  # ratings 7 and 5
-    assert sorted(r["row"]["rating"] for r in built["rejected"]) == ["5", "7"]
+    assert sorted(r["input"]["rating"] for r in built["rejected"]) == ["5", "7"]
     labels = {r["output"] for r in built["records"] if r["template"] == "classification/01"}
     assert labels == {"긍정", "부정"}
     positive = [r for r in built["records"] if r["template"] == "classification/01" and r["output"] == "긍정"]

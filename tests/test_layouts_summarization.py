@@ -24,7 +24,7 @@ def test_aihub_document_summary_abstractive(tmp_path, monkeypatch):
     built = build_shipped("aihub_document_summary_files", data, tmp_path / "out", monkeypatch)
     task = built["task"]
     assert (task["read"], task["written"], task["dropped"]) == (3, 2, {"no_summary": 1})
-    assert built["rejected"][0]["row"]["id"] == "290741792"  # "abstractive": []
+    assert built["rejected"][0]["input"]["id"] == "290741792"  # "abstractive": []
     record = next(r for r in built["records"] if "광양시는 쌀 과잉" in r["text"])
     # Sentences of a paragraph join with spaces, paragraphs with a newline.
     assert ("지원하는 사업을 추진한다. 지원 대상은 2017년 벼를 재배한 논이며, 신청은 2월 말까지 읍면동에서 받는다.\n"

@@ -42,7 +42,7 @@ def test_aihub_xlsx_원문_번역문(tmp_path, monkeypatch):
     task = built["task"]
     assert (task["read"], task["written"]) == (4, 2)
     assert task["dropped"] == {"missing_field": 1, "wrong_type": 1}
-    assert sorted(r["row"]["SID"] for r in built["rejected"]) == [3, 4]
+    assert sorted(r["input"]["SID"] for r in built["rejected"]) == [3, 4]
     for record in built["records"]:
         if record["template"] not in INVERTED:
             assert record["output"] in ("Do you work at a City bank?", "Bible Coloring' is a coloring application "
@@ -69,7 +69,7 @@ def test_text_pair_files_with_one_line_unaligned(tmp_path, monkeypatch):
     task = built["task"]
     # Four aligned pairs (a blank pair is skipped) and one English line with no Korean partner.
     assert (task["read"], task["written"], task["dropped"]) == (4, 3, {"unaligned": 1})
-    assert built["rejected"][0]["line"] == 5 and built["rejected"][0]["row"] == "Thank you for waiting."
+    assert built["rejected"][0]["line"] == 5 and built["rejected"][0]["input"] == "Thank you for waiting."
 
 
 def test_opus100_rows_from_the_hub_both_directions(tmp_path, monkeypatch):
