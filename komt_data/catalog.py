@@ -8,7 +8,7 @@ from typing import Any
 from .adapters import adapter_names, get_adapter
 from .config import load, read_yaml
 from .records import TaskRunner
-from .resources import task_config_paths, template_set_names, template_set_path
+from .resources import bundled_dir, task_config_paths, template_set_names, template_set_path
 from .templates import load_template_set
 
 
@@ -34,13 +34,15 @@ def list_templates() -> list[dict[str, Any]]:
 
 
 def list_tasks() -> list[dict[str, Any]]:
-    """Every bundled task config: name, adapter, and where it reads from."""
+    """Every bundled task config: how a recipe refers to it, name, adapter, where it reads from."""
     rows = []
+    root = bundled_dir("task_configs")
     for path in task_config_paths():
         data = read_yaml(path)
         source = data.get("source") or {}
         where = source.get("hub") or source.get("files")
-        rows.append({"name": data.get("name"), "adapter": data.get("adapter"), "source": where,
+        ref = path.relative_to(root).with_suffix("").as_posix()
+        rows.append({"ref": ref, "name": data.get("name"), "adapter": data.get("adapter"), "source": where,
                      "license": data.get("license"), "path": str(path)})
     return rows
 

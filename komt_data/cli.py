@@ -194,7 +194,7 @@ def list_(
                            f"{row['description']}")
         else:
             for row in catalog.list_tasks():
-                typer.echo(f"{row['name']:<24} {row['adapter']:<14} {row['source']}")
+                typer.echo(f"{row['ref']:<40} {row['adapter']:<14} {row['source']}")
     except KomtDataError as exc:
         _fail(exc)
 

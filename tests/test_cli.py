@@ -45,7 +45,8 @@ def test_list_commands(cli):
     for family in ("qa", "summarization", "nli", "translation"):
         assert family in adapters
     assert "nli" in cli("list", "templates").stdout
-    assert "sample_korquad" in cli("list", "tasks").stdout
+    tasks = cli("list", "tasks").stdout
+    assert "sample/korquad " in tasks and "kornli_files " in tasks and "kornli_hub " in tasks
 
 
 def test_every_command_has_an_example_in_its_help(cli):
