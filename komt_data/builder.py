@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import numpy as np
 import orjson
 
-from . import __version__, mixer
+from . import __version__, freshness, mixer, publish
 from .config import Recipe, TaskConfig, load
 from .errors import DataError, KomtDataError
 from .records import Record, TaskRunner
@@ -211,22 +211,33 @@ def resolve_recipe(recipe: str | Path | Recipe | None) -> Recipe:
 
 def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out", *, seed: int | None = None,
           limit: int | None = None, overwrite: bool = False, on_error: str = "skip",
-          progress: ProgressFactory | None = None) -> dict[str, Any]:
+          progress: ProgressFactory | None = None, force: bool = False) -> dict[str, Any]:
     """Build a recipe into ``output`` and return its manifest.
 
     ``recipe`` is a recipe or task-config path, a :class:`Recipe`, or None for the bundled
     sample. ``seed`` overrides the recipe's; ``limit`` reads at most that many rows per
     input unit; ``on_error`` is ``skip`` (bad rows go to rejected.jsonl) or ``fail``
     (the first bad row raises :class:`DataError`). ``progress`` is a tqdm-like factory.
+
+    When ``output`` already holds a build of the same recipe, inputs (by content),
+    komt-data version, seed and options, nothing is touched and that manifest is
+    returned with ``"up_to_date": True``; ``force`` rebuilds (and replaces) regardless.
     """
     if on_error not in ("skip", "fail"):
         raise KomtDataError(f"on_error must be 'skip' or 'fail', got {on_error!r}")
     recipe = resolve_recipe(recipe)
     seed = recipe.seed if seed is None else seed
+    output = Path(output)
+    fingerprint = freshness.build_fingerprint(recipe, _fingerprint(recipe, seed), limit=limit, on_error=on_error)
+    if not force:
+        current = freshness.current_manifest(output, fingerprint)
+        if current is not None:
+            return {**current, "up_to_date": True}
     make_bar = progress or _NoProgress
     runners = [TaskRunner(ref.config, seed) for ref in recipe.tasks]
-    output = Path(output)
-    with staged_output(output, overwrite) as stage:
+    for runner in runners:
+        publish.configure_runner(runner, recipe)
+    with staged_output(output, overwrite or force) as stage:
         spool_dir = stage / "_spool"
         spool_dir.mkdir()
         segments: list[Segment] = []
@@ -240,6 +251,7 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
             bar.close()
         manifest = _mix_and_write(recipe, seed, segments, stage, make_bar)
         shutil.rmtree(spool_dir)
+        manifest = publish.finish(stage, recipe, manifest, build_fingerprint=fingerprint)
     return manifest
 
 

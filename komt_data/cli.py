@@ -105,11 +105,17 @@ def build(
     limit: Annotated[int | None, typer.Option(help="Read at most N rows of each input file (a quick try).",
                                               show_default=False)] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing komt-data output directory.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild (and replace the output) even when it is "
+                                        "up to date.")] = False,
     on_error: Annotated[OnError, typer.Option(help="skip: bad rows go to rejected.jsonl; fail: stop at the "
                                               "first bad row (exit 2).")] = OnError.skip,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
+    json_: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary (JSON) on stdout.")] = False,
 ) -> None:
-    """Build a recipe (or one task config) into sharded JSONL, manifest.json and rejected.jsonl.
+    """Build a recipe (or one task config) into shards, manifest.json, rejected.jsonl, README.md and report.html.
+
+    An unchanged rebuild (same recipe, inputs, version and seed) prints "up to date" and
+    leaves the output untouched.
 
     Example: komt-data build task_configs/sample/recipe.yaml -o out --seed 7
     """
@@ -117,12 +123,106 @@ def build(
 
     try:
         manifest = builder.build(config, output, seed=seed, limit=limit, overwrite=overwrite,
-                                      on_error=on_error.value, progress=_tqdm_factory(quiet))
+                                 on_error=on_error.value, progress=_tqdm_factory(quiet or json_), force=force)
     except KomtDataError as exc:
         _fail(exc)
-    if not quiet:
-        typer.echo(_summary_table(manifest))
-        typer.echo(f"wrote {output}/ ({len(manifest['shards'])} shards, manifest.json, rejected.jsonl)")
+    if json_:
+        typer.echo(_json_summary(manifest, output))
+        return
+    for warning in manifest.get("warnings", []):
+        typer.echo(f"komt-data: warning: {warning}", err=True)
+    if quiet:
+        return
+    if manifest.get("up_to_date"):
+        typer.echo(f"{output}/ is up to date (use --force to rebuild)")
+        return
+    typer.echo(_summary_table(manifest))
+    files = ", ".join(name for name in ("manifest.json", "rejected.jsonl", "README.md", "dataset_info.json",
+                                        "report.html") if (output / name).exists())
+    typer.echo(f"wrote {output}/ ({len(manifest['shards'])} {manifest['format']} files, {files})")
+
+
+def _json_summary(manifest: dict[str, Any], output: Path) -> str:
+    import json
+
+    summary = {
+        "status": "up_to_date" if manifest.get("up_to_date") else "built",
+        "output": str(output),
+        "name": manifest["name"],
+        "format": manifest["format"],
+        "seed": manifest["seed"],
+        "splits": manifest["splits"],
+        "files": [s["path"] for s in manifest["shards"]],
+        "tasks": {name: {k: t[k] for k in ("read", "written", "dropped", "license")}
+                  for name, t in manifest["tasks"].items()},
+        "rejected": manifest["rejected"]["records"],
+        "warnings": manifest.get("warnings", []),
+    }
+    return json.dumps(summary, ensure_ascii=False, sort_keys=True)
+
+
+class ExportFormatName(str, Enum):
+    komt = "komt"
+    komt_json = "komt-json"
+    alpaca = "alpaca"
+    sharegpt = "sharegpt"
+    messages = "messages"
+    parquet = "parquet"
+    hf = "hf"
+
+
+class PromptName(str, Enum):
+    komt = "komt"
+    alpaca = "alpaca"
+    mistral = "mistral"
+
+
+@app.command()
+def export(
+    output: Annotated[Path, typer.Argument(help="A komt-format output directory (from komt-data build).")],
+    format: Annotated[ExportFormatName, typer.Option("--format", "-f", help="The format to write.")],
+    dest: Annotated[Path, typer.Option("-o", "--output", help="Destination directory.")],
+    prompt: Annotated[PromptName | None, typer.Option(help="Re-render the text field in this prompt format.",
+                                                      show_default=False)] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing komt-data directory at the destination.")]
+    = False,
+) -> None:
+    """Write a built output in another format (komt-json, alpaca, sharegpt, messages, parquet, hf).
+
+    Example: komt-data export out --format sharegpt -o out-sharegpt
+    """
+    from .publish import export as export_output
+
+    try:
+        manifest = export_output(output, format.value, dest, prompt=prompt.value if prompt else None,
+                                 overwrite=overwrite)
+    except KomtDataError as exc:
+        _fail(exc)
+    for warning in manifest.get("warnings", []):
+        typer.echo(f"komt-data: warning: {warning}", err=True)
+    typer.echo(f"wrote {dest}/ ({format.value}: {', '.join(s['path'] for s in manifest['shards'])})")
+
+
+@app.command()
+def stats(
+    output: Annotated[Path, typer.Argument(help="An output directory written by komt-data.")] = Path("out"),
+) -> None:
+    """Print the figures of report.html: shares, lengths, template usage, drops by reason.
+
+    Example: komt-data stats out
+    """
+    from .publish import load_manifest
+    from .report import stats_tables
+
+    try:
+        manifest = load_manifest(output)
+    except KomtDataError as exc:
+        _fail(exc)
+    if "stats" not in manifest:
+        typer.echo(f"komt-data: error: {output}/manifest.json has no stats (built by an older komt-data; "
+                   "rebuild it)", err=True)
+        raise typer.Exit(1)
+    typer.echo(stats_tables(manifest))
 
 
 @app.command()

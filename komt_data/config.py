@@ -22,7 +22,9 @@ from .resources import bundled_dir, template_set_path
 
 FORMATS = ("json", "jsonl", "csv", "tsv", "parquet", "squad", "xlsx", "aihub-summary", "text-pair")
 ENCODINGS = ("utf-8", "utf-8-sig", "cp949", "auto")
-OUTPUT_FORMATS = ("komt",)
+# Kept in step with the registries in komt_data.exports (a test checks they agree).
+OUTPUT_FORMATS = ("komt", "komt-json", "alpaca", "sharegpt", "messages", "parquet", "hf")
+PROMPT_FORMATS = ("komt", "alpaca", "mistral")
 
 _EXTENSION_FORMATS = {
     ".json": "json",
@@ -138,6 +140,10 @@ class Recipe:
     validation: float = 0.0
     shard_size: int = 100_000
     output_format: str = "komt"
+    prompt_format: str = "komt"
+    tokenizer: str | None = None
+    min_tokens: int | None = None
+    max_tokens: int | None = None
 
 
 TASK_KEYS = {"name", "adapter", "source", "fields", "labels", "options", "templates",
@@ -147,7 +153,7 @@ SOURCE_KEYS = {"files", "hub", "config", "split", "streaming", "format", "encodi
 RECIPE_KEYS = {"name", "seed", "tasks", "split", "output", "description"}
 TASK_REF_KEYS = {"config", "weight", "cap"}
 SPLIT_KEYS = {"validation"}
-OUTPUT_KEYS = {"shard_size", "format"}
+OUTPUT_KEYS = {"shard_size", "format", "prompt", "tokenizer", "min_tokens", "max_tokens"}
 
 
 def _resolve_files(value: Any, base: Path, file: Path) -> tuple[Path, ...]:
@@ -384,10 +390,36 @@ def parse_recipe(data: dict[str, Any], path: Path | None) -> Recipe:
     if fmt not in OUTPUT_FORMATS:
         raise ConfigError(f"must be one of {', '.join(OUTPUT_FORMATS)}, got {fmt!r}", file=str(file),
                           key="output.format")
+    exports = _parse_export_options(output, file)
     seed = _expect(data.get("seed", 42), int, file=file, key="seed", what="a whole number")
     name = _expect(data.get("name", path.stem if path else "recipe"), str, file=file, key="name", what="a string")
     return Recipe(name=name, tasks=tuple(refs), path=path, seed=seed, validation=float(validation),
-                  shard_size=shard_size, output_format=fmt)
+                  shard_size=shard_size, output_format=fmt, **exports)
+
+
+def _parse_export_options(output: Mapping[str, Any], file: Path) -> dict[str, Any]:
+    """``output.prompt``, ``output.tokenizer`` and the token-length filters."""
+    prompt = output.get("prompt", "komt")
+    if prompt not in PROMPT_FORMATS:
+        raise ConfigError(f"must be one of {', '.join(PROMPT_FORMATS)}, got {prompt!r}", file=str(file),
+                          key="output.prompt")
+    tokenizer = output.get("tokenizer")
+    if tokenizer is not None:
+        _expect(tokenizer, str, file=file, key="output.tokenizer", what="a tokenizer name or folder")
+    limits: dict[str, int | None] = {}
+    for key in ("min_tokens", "max_tokens"):
+        value = output.get(key)
+        if value is not None:
+            _expect(value, int, file=file, key=f"output.{key}", what="a whole number")
+            if value < 1:
+                raise ConfigError("must be at least 1", file=str(file), key=f"output.{key}")
+            if tokenizer is None:
+                raise ConfigError("needs output.tokenizer (the tokenizer that counts the tokens)",
+                                  file=str(file), key=f"output.{key}")
+        limits[key] = value
+    if None not in limits.values() and limits["min_tokens"] > limits["max_tokens"]:
+        raise ConfigError("must not exceed output.max_tokens", file=str(file), key="output.min_tokens")
+    return {"prompt_format": prompt, "tokenizer": tokenizer, **limits}
 
 
 def load(path: str | Path) -> Recipe:

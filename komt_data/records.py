@@ -8,7 +8,7 @@ units can be processed by different workers and merged afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +70,9 @@ class TaskRunner:
         self._family_prefix = f"{self.family}\x1e".encode()
         self._task_prefix = f"{task.name}-"
         self.rows_read = 0
+        # Set by the builder from the recipe's ``output:`` (komt_data.publish.configure_runner).
+        self.prompt: Callable[[str, str], str] = komt_text
+        self.record_check: Callable[[str], tuple[str, str] | None] | None = None
 
     def run(self, unit: Unit, encoding: str, limit: int | None = None) -> Iterator[Record | Rejection]:
         """Yield a Record or Rejection for every row of ``unit`` (``limit`` rows at most).
@@ -131,8 +134,13 @@ class TaskRunner:
                 "template": template.id,
                 "instruction": instruction,
                 "output": output,
-                "text": komt_text(instruction, output),
+                "text": self.prompt(instruction, output),
             }
+            if self.record_check is not None:
+                problem = self.record_check(record["text"])
+                if problem is not None:
+                    yield Rejection(*problem, position, row)
+                    continue
             yield Record(orjson.dumps(record) + b"\n", content_hash, id_hash, position, example_no)
 
     def choose_templates(self, example: Mapping[str, Any], content_hash: int) -> list[Template]:

@@ -1,0 +1,72 @@
+"""The export-format contract and its registry.
+
+An :class:`ExportFormat` writes the records of one split, in order, into files of the
+output directory and says which files it wrote. Records arrive as komt record dicts
+(id, task, template, instruction, output, text), so a new format is one small
+function of a record plus a file layout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+
+ShardEntry = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """One output format.
+
+    ``write(records, directory, split, total, shard_size)`` writes ``total`` records of
+    ``split`` and returns manifest shard entries (path, split, records, sha256).
+    ``card_glob`` is the file pattern of a split for the dataset card's ``data_files``;
+    ``llama_factory`` is the LLaMA-Factory ``dataset_info.json`` entry minus its
+    ``file_name`` (None when LLaMA-Factory cannot read the format directly).
+    """
+
+    name: str
+    description: str
+    consumer: str
+    write: Callable[[Iterable[dict[str, Any]], Path, str, int, int], list[ShardEntry]]
+    card_glob: Callable[[str], str]
+    llama_factory: dict[str, Any] | None = None
+    byte_identical: bool = True
+
+
+_FORMATS: dict[str, ExportFormat] = {}
+
+
+def register_format(fmt: ExportFormat) -> ExportFormat:
+    """Register ``fmt`` under its name; another format under a taken name is an error."""
+    existing = _FORMATS.get(fmt.name)
+    if existing is not None and existing is not fmt:
+        raise ConfigError(f"export format '{fmt.name}' is already registered ({existing.description})")
+    _FORMATS[fmt.name] = fmt
+    return fmt
+
+
+def get_format(name: str) -> ExportFormat:
+    """The export format called ``name``; ConfigError listing the known ones otherwise."""
+    try:
+        return _FORMATS[name]
+    except KeyError:
+        raise ConfigError(f"unknown output format '{name}' (have: {', '.join(format_names())})") from None
+
+
+def format_names() -> list[str]:
+    """Names of every registered export format, komt first."""
+    return sorted(_FORMATS, key=lambda n: (n != "komt", n))
+
+
+def chunks(records: Iterable[dict[str, Any]], total: int, shard_size: int) -> Iterator[tuple[int, int, Iterator]]:
+    """Split a record stream into ``(index, count, sub-iterator)`` shards of ``shard_size``."""
+    count = max(1, -(-total // shard_size))
+    iterator = iter(records)
+    for index in range(count):
+        size = max(0, min(shard_size, total - index * shard_size))
+        yield index, count, (next(iterator) for _ in range(size))

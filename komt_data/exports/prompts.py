@@ -1,0 +1,60 @@
+"""Prompt formats: how ``instruction`` and ``output`` become the ``text`` a model trains on.
+
+``komt`` is the format komt's models were trained and are prompted with; ``alpaca`` is
+the Stanford Alpaca layout without its English preamble; ``mistral`` is the ``[INST]``
+form komt-mistral used. Each is a plain function registered by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..errors import ConfigError
+
+PromptFormat = Callable[[str, str], str]
+
+_PROMPTS: dict[str, PromptFormat] = {}
+
+
+def register_prompt(name: str) -> Callable[[PromptFormat], PromptFormat]:
+    """Decorator registering a ``(instruction, output) -> text`` function under ``name``."""
+
+    def decorate(fn: PromptFormat) -> PromptFormat:
+        existing = _PROMPTS.get(name)
+        if existing is not None and existing is not fn:
+            raise ConfigError(f"prompt format '{name}' is taken by {existing.__module__}.{existing.__qualname__}")
+        _PROMPTS[name] = fn
+        return fn
+
+    return decorate
+
+
+def get_prompt(name: str) -> PromptFormat:
+    """The prompt function registered as ``name``; ConfigError listing the known ones otherwise."""
+    try:
+        return _PROMPTS[name]
+    except KeyError:
+        raise ConfigError(f"unknown prompt format '{name}' (have: {', '.join(prompt_names())})") from None
+
+
+def prompt_names() -> list[str]:
+    """Names of the registered prompt formats."""
+    return sorted(_PROMPTS)
+
+
+@register_prompt("komt")
+def komt(instruction: str, output: str) -> str:
+    """``### instruction: …\\n\\n### Response: …`` (komt's own format, the default)."""
+    return f"### instruction: {instruction}\n\n### Response: {output}"
+
+
+@register_prompt("alpaca")
+def alpaca(instruction: str, output: str) -> str:
+    """``### Instruction:\\n…\\n\\n### Response:\\n…`` (the Alpaca layout, no preamble)."""
+    return f"### Instruction:\n{instruction}\n\n### Response:\n{output}"
+
+
+@register_prompt("mistral")
+def mistral(instruction: str, output: str) -> str:
+    """``<s>[INST] … [/INST] …</s>``, the form komt-mistral was fine-tuned with."""
+    return f"<s>[INST] {instruction} [/INST] {output}</s>"

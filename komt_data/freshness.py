@@ -1,0 +1,66 @@
+"""Is the output already up to date? Same recipe, same inputs by content, same version and seed.
+
+The build fingerprint hashes the recipe fingerprint (komt-data version, seed, recipe,
+task configs and template files, weights and caps) together with the bytes of every
+input file and the options that change the result (``limit``, ``on_error``). A remote
+hub dataset cannot be hashed by content without downloading it, so a recipe that
+reads one is never considered up to date.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .config import Recipe
+from .sources import units_of
+from .writer import MANIFEST, is_komt_output
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def input_files(recipe: Recipe) -> list[Path] | None:
+    """Every local file the recipe reads, or None when a source is a remote hub dataset."""
+    files: list[Path] = []
+    for ref in recipe.tasks:
+        source = ref.config.source
+        if source.hub is not None:
+            local = Path(source.hub)
+            if not local.is_dir():
+                return None
+            files += sorted(p for p in local.rglob("*") if p.is_file())
+            continue
+        files += [unit.path for unit in units_of(source) if unit.path is not None]
+    return files
+
+
+def build_fingerprint(recipe: Recipe, recipe_fingerprint: str, **options: Any) -> str | None:
+    """sha256 over the recipe fingerprint, input contents and ``options``; None when not knowable."""
+    files = input_files(recipe)
+    if files is None:
+        return None
+    digest = hashlib.sha256(f"{recipe_fingerprint}\n{sorted(options.items())!r}\n".encode())
+    for path in files:
+        digest.update(f"{path.name}\0{_file_digest(path)}\n".encode())
+    return digest.hexdigest()
+
+
+def current_manifest(output: Path, fingerprint: str | None) -> dict[str, Any] | None:
+    """The manifest in ``output`` when it was built with ``fingerprint`` and its files are all there."""
+    if fingerprint is None or not is_komt_output(output):
+        return None
+    manifest = orjson.loads((output / MANIFEST).read_bytes())
+    if manifest.get("build_fingerprint") != fingerprint:
+        return None
+    if not all((output / shard["path"]).is_file() for shard in manifest.get("shards", [])):
+        return None
+    return manifest

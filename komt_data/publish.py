@@ -1,0 +1,141 @@
+"""The last step of a build, and ``komt-data export``: write the records in the chosen
+format, then the dataset card, LLaMA-Factory's dataset_info.json and report.html.
+
+The core writes komt JSONL shards. :func:`finish` streams them once more, through the
+chosen :class:`~komt_data.exports.ExportFormat` (a komt build rewrites the very same
+bytes) while :class:`~komt_data.report.StatsCollector` counts them, and then adds the
+files that describe the output. :func:`export` does the same from a finished komt
+output into another directory.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from . import card, licenses, report
+from .config import Recipe
+from .errors import OutputError
+from .exports import get_format, get_prompt
+from .records import TaskRunner
+from .writer import MANIFEST, REJECTED, is_komt_output, staged_output, write_json
+
+REPORT = "report.html"
+
+
+def configure_runner(runner: TaskRunner, recipe: Recipe) -> None:
+    """Stage-1 settings from ``output:``: the prompt format of ``text`` and the token filters."""
+    runner.prompt = get_prompt(recipe.prompt_format)
+    if recipe.tokenizer and (recipe.min_tokens or recipe.max_tokens):
+        from .tokens import length_filter
+
+        runner.record_check = length_filter(recipe.tokenizer, recipe.min_tokens, recipe.max_tokens)
+
+
+def read_records(directory: Path, manifest: Mapping[str, Any], split: str) -> Iterator[dict[str, Any]]:
+    """The komt records of ``split``, shard by shard, in their written order."""
+    for shard in manifest["shards"]:
+        if shard["split"] == split:
+            with open(directory / shard["path"], "rb") as f:
+                for line in f:
+                    yield orjson.loads(line)
+
+
+def _with_prompt(records: Iterator[dict[str, Any]], prompt: str | None) -> Iterator[dict[str, Any]]:
+    if prompt is None:
+        yield from records
+        return
+    render = get_prompt(prompt)
+    for record in records:
+        record["text"] = render(record["instruction"], record["output"])
+        yield record
+
+
+def _rewrite(source: Path, manifest: dict[str, Any], target: Path, fmt_name: str, shard_size: int,
+             prompt: str | None, tokenizer: str | None) -> dict[str, Any]:
+    """Write ``manifest``'s splits from ``source`` into ``target`` as ``fmt_name``; return the new manifest."""
+    fmt = get_format(fmt_name)
+    count_tokens = None
+    if tokenizer:
+        from .tokens import token_counter
+
+        count_tokens = token_counter(tokenizer)
+    collector = report.StatsCollector(manifest["tasks"], count_tokens)
+    shards = []
+    for split, total in manifest["splits"].items():
+        records = collector.observe(_with_prompt(read_records(source, manifest, split), prompt), split)
+        shards += fmt.write(records, target, split, total, shard_size)
+    result = copy.deepcopy(manifest)
+    result.update(format=fmt_name, shards=shards, shard_size=shard_size,
+                  stats=collector.result(tokenizer))
+    if prompt is not None:
+        result["prompt"] = prompt
+    result["licenses"] = licenses.lineage(result["tasks"])
+    result["warnings"] = licenses.warnings_for(result["tasks"])
+    return result
+
+
+def _describe(directory: Path, manifest: dict[str, Any]) -> None:
+    (directory / card.CARD).write_text(card.dataset_card(manifest), encoding="utf-8")
+    info = card.llama_factory_info(manifest)
+    if info:
+        write_json(directory / card.LLAMA_FACTORY, info)
+    (directory / REPORT).write_text(report.render_html(manifest), encoding="utf-8")
+    write_json(directory / MANIFEST, manifest)
+
+
+def finish(stage: Path, recipe: Recipe, manifest: dict[str, Any], *,
+           build_fingerprint: str | None = None) -> dict[str, Any]:
+    """Turn the core's komt shards in ``stage`` into the recipe's format and describe the output."""
+    manifest = {**manifest, "prompt": recipe.prompt_format, "build_fingerprint": build_fingerprint}
+    export_dir = stage / "_export"
+    export_dir.mkdir()
+    result = _rewrite(stage, manifest, export_dir, recipe.output_format, recipe.shard_size, None, recipe.tokenizer)
+    for shard in manifest["shards"]:
+        (stage / shard["path"]).unlink()
+    for path in sorted(export_dir.iterdir()):
+        path.rename(stage / path.name)
+    export_dir.rmdir()
+    _describe(stage, result)
+    return result
+
+
+def load_manifest(output: str | Path) -> dict[str, Any]:
+    """The manifest of a komt-data output directory; OutputError when it is not one."""
+    output = Path(output)
+    if not is_komt_output(output):
+        raise OutputError(f"{output} is not a komt-data output (no manifest.json written by komt-data)")
+    return orjson.loads((output / MANIFEST).read_bytes())
+
+
+def export(output: str | Path, fmt: str, dest: str | Path, *, prompt: str | None = None,
+           shard_size: int | None = None, overwrite: bool = False) -> dict[str, Any]:
+    """Write a finished komt-format output into ``dest`` as ``fmt``; return ``dest``'s manifest.
+
+    ``prompt`` re-renders ``text`` in another prompt format; ``shard_size`` defaults to the
+    build's. ``dest`` gets its own card, dataset_info.json, report.html, manifest.json and a
+    copy of rejected.jsonl, so it stands on its own.
+    """
+    source = Path(output)
+    manifest = load_manifest(source)
+    get_format(fmt)
+    if manifest.get("format", "komt") != "komt":
+        raise OutputError(f"{source} was built as {manifest['format']}; export reads komt-format outputs "
+                          "(build with output.format: komt, then export)")
+    dest = Path(dest)
+    if dest.resolve() == source.resolve():
+        raise OutputError(f"export needs a destination other than {source}")
+    size = shard_size or manifest.get("shard_size") or max((s["records"] for s in manifest["shards"]), default=1)
+    with staged_output(dest, overwrite) as stage:
+        tokenizer = manifest.get("stats", {}).get("tokenizer")
+        result = _rewrite(source, manifest, stage, fmt, max(1, size), prompt, tokenizer)
+        result.pop("build_fingerprint", None)  # dest is an export, never "up to date" for a build
+        if (source / REJECTED).is_file():
+            shutil.copyfile(source / REJECTED, stage / REJECTED)
+        _describe(stage, result)
+    return result

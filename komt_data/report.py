@@ -1,0 +1,233 @@
+"""Figures of a build: task shares, lengths, template usage, drops; as a table and as report.html.
+
+:class:`StatsCollector` sees every written record once (while the output files are
+written) and keeps a few integers per record, not the records. :func:`render_html`
+draws the figures as inline SVG: one self-contained file, no scripts, no network.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from .cli_table import table
+
+LENGTH_EDGES = (0, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192)
+
+
+def summarize(values: np.ndarray) -> dict[str, float | int]:
+    """min / p50 / p90 / p99 / max / mean of a length array (zeros when empty)."""
+    if len(values) == 0:
+        return {"min": 0, "p50": 0, "p90": 0, "p99": 0, "max": 0, "mean": 0.0}
+    p50, p90, p99 = (int(round(float(np.percentile(values, q)))) for q in (50, 90, 99))
+    return {"min": int(values.min()), "p50": p50, "p90": p90, "p99": p99, "max": int(values.max()),
+            "mean": round(float(values.mean()), 1)}
+
+
+def histogram(values: np.ndarray) -> dict[str, list[int]]:
+    """Counts in doubling bins (0–16, 16–32, …, 8192+): lengths span orders of magnitude."""
+    edges = list(LENGTH_EDGES)
+    counts = np.histogram(values, bins=[*edges, max(edges[-1] + 1, int(values.max()) + 1 if len(values) else 0)])[0]
+    return {"edges": edges, "counts": [int(c) for c in counts]}
+
+
+class StatsCollector:
+    """Counts what is written: per task records and templates, lengths in characters (and tokens)."""
+
+    def __init__(self, task_names: Iterable[str], count_tokens: Callable[[str], int] | None = None):
+        self.task_names = list(task_names)
+        self._task_index = {name: i for i, name in enumerate(self.task_names)}
+        self.count_tokens = count_tokens
+        self.templates: dict[str, Counter] = {name: Counter() for name in self.task_names}
+        self.splits: Counter = Counter()
+        self._task: list[int] = []
+        self._instruction: list[int] = []
+        self._output: list[int] = []
+        self._tokens: list[int] = []
+
+    def observe(self, records: Iterable[dict[str, Any]], split: str) -> Iterator[dict[str, Any]]:
+        """Pass ``records`` through unchanged, counting each."""
+        for record in records:
+            task = record["task"]
+            self._task.append(self._task_index.setdefault(task, len(self._task_index)))
+            if task not in self.templates:
+                self.task_names.append(task)
+                self.templates[task] = Counter()
+            self.templates[task][record["template"]] += 1
+            self._instruction.append(len(record["instruction"]))
+            self._output.append(len(record["output"]))
+            if self.count_tokens is not None:
+                self._tokens.append(self.count_tokens(record["text"]))
+            self.splits[split] += 1
+            yield record
+
+    def result(self, tokenizer: str | None = None) -> dict[str, Any]:
+        """The figures as a JSON-ready dict (stored in manifest.json under ``stats``)."""
+        task = np.asarray(self._task, dtype=np.int32)
+        lengths = {"instruction_chars": np.asarray(self._instruction, dtype=np.int64),
+                   "output_chars": np.asarray(self._output, dtype=np.int64)}
+        if self.count_tokens is not None:
+            lengths["text_tokens"] = np.asarray(self._tokens, dtype=np.int64)
+        total = len(task)
+        tasks = {}
+        for i, name in enumerate(self.task_names):
+            mask = task == i
+            n = int(mask.sum())
+            tasks[name] = {"records": n, "share": round(n / total, 4) if total else 0.0,
+                           "templates": dict(sorted(self.templates[name].items())),
+                           **{key: summarize(values[mask]) for key, values in lengths.items()}}
+        return {"records": total, "splits": dict(self.splits), "tokenizer": tokenizer, "tasks": tasks,
+                "lengths": {key: {**summarize(values), "histogram": histogram(values)}
+                            for key, values in lengths.items()}}
+
+
+# --- text tables (komt-data stats) ------------------------------------------------------------------
+
+def stats_tables(manifest: Mapping[str, Any]) -> str:
+    """The figures of report.html as plain-text tables."""
+    stats = manifest["stats"]
+    parts = []
+    rows = [("task", "records", "share", "templates", "instr p50", "instr p90", "output p50", "output p90")]
+    for name, t in stats["tasks"].items():
+        rows.append((name, str(t["records"]), f"{t['share']:.1%}", str(len(t["templates"])),
+                     str(t["instruction_chars"]["p50"]), str(t["instruction_chars"]["p90"]),
+                     str(t["output_chars"]["p50"]), str(t["output_chars"]["p90"])))
+    parts.append("Mix (lengths in characters)\n" + table(rows, left=(0,)))
+    rows = [("length", "min", "p50", "p90", "p99", "max", "mean")]
+    for key, s in stats["lengths"].items():
+        rows.append((key, *(str(s[k]) for k in ("min", "p50", "p90", "p99", "max", "mean"))))
+    title = "Lengths" + (f" (tokens: {stats['tokenizer']})" if stats.get("tokenizer") else "")
+    parts.append(title + "\n" + table(rows, left=(0,)))
+    rows = [("task", "template", "records")]
+    for name, t in stats["tasks"].items():
+        for template, count in t["templates"].items():
+            rows.append((name, template, str(count)))
+    parts.append("Template usage\n" + table(rows, left=(0, 1)))
+    rows = [("task", "reason", "count")]
+    for name, t in manifest["tasks"].items():
+        for reason, count in t["dropped"].items():
+            rows.append((name, reason, str(count)))
+    parts.append("Drops by reason\n" + (table(rows, left=(0, 1)) if len(rows) > 1 else "(none)"))
+    return "\n\n".join(parts)
+
+
+# --- SVG ------------------------------------------------------------------------------------------
+
+_PALETTE = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
+            "#9c755f", "#bab0ac")
+_FONT = "font-family:'Noto Sans CJK KR','Apple SD Gothic Neo','Malgun Gothic',sans-serif;font-size:12px"
+
+
+def _esc(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def svg_hbars(items: list[tuple[str, float]], *, title: str, value_label: Callable[[float], str] = str,
+              width: int = 640) -> str:
+    """Horizontal bar chart, one bar per (label, value)."""
+    bar_h, gap, label_w, top = 18, 6, 200, 28
+    height = top + len(items) * (bar_h + gap) + 10
+    biggest = max((v for _, v in items), default=0) or 1
+    plot_w = width - label_w - 70
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+           f'aria-label="{_esc(title)}" style="{_FONT}">',
+           f'<text x="0" y="16" font-weight="bold" font-size="14">{_esc(title)}</text>']
+    for i, (label, value) in enumerate(items):
+        y = top + i * (bar_h + gap)
+        w = max(1.0, plot_w * value / biggest) if value else 0
+        out.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{_esc(label)}</text>')
+        out.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" '
+                   f'fill="{_PALETTE[i % len(_PALETTE)]}"><title>{_esc(label)}: {_esc(value_label(value))}'
+                   f'</title></rect>')
+        out.append(f'<text x="{label_w + w + 4:.1f}" y="{y + 13}">{_esc(value_label(value))}</text>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def svg_histogram(hist: Mapping[str, list[int]], *, title: str, unit: str, width: int = 640) -> str:
+    """Vertical bars over doubling length bins."""
+    edges, counts = hist["edges"], hist["counts"]
+    labels = [f"{edges[i]}–{edges[i + 1]}" if i + 1 < len(edges) else f"{edges[i]}+" for i in range(len(counts))]
+    height, top, bottom, left = 240, 30, 50, 50
+    plot_h = height - top - bottom
+    step = (width - left - 10) / max(1, len(counts))
+    biggest = max(counts, default=0) or 1
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+           f'aria-label="{_esc(title)}" style="{_FONT}">',
+           f'<text x="0" y="16" font-weight="bold" font-size="14">{_esc(title)}</text>',
+           f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 10}" y2="{top + plot_h}" stroke="#333"/>',
+           f'<text x="{left - 6}" y="{top + 10}" text-anchor="end">{biggest}</text>',
+           f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end">0</text>']
+    for i, (label, count) in enumerate(zip(labels, counts, strict=True)):
+        h = plot_h * count / biggest
+        x = left + i * step
+        out.append(f'<rect x="{x + 2:.1f}" y="{top + plot_h - h:.1f}" width="{step - 4:.1f}" height="{h:.1f}" '
+                   f'fill="#4e79a7"><title>{_esc(label)} {unit}: {count}</title></rect>')
+        out.append(f'<text x="{x + step / 2:.1f}" y="{top + plot_h + 14}" text-anchor="end" font-size="10" '
+                   f'transform="rotate(-35 {x + step / 2:.1f} {top + plot_h + 14})">{_esc(label)}</text>')
+    out.append(f'<text x="{(left + width) / 2:.0f}" y="{height - 4}" text-anchor="middle">{_esc(unit)}</text>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _html_table(rows: list[tuple[Any, ...]]) -> str:
+    head, *body = rows
+    out = ["<table><thead><tr>", *(f"<th>{_esc(c)}</th>" for c in head), "</tr></thead><tbody>"]
+    for row in body:
+        out.append("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in row) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def render_html(manifest: Mapping[str, Any]) -> str:
+    """report.html: self-contained HTML with inline SVG plots of the build's figures."""
+    stats = manifest["stats"]
+    tasks = stats["tasks"]
+    sections = []
+    sections.append(svg_hbars([(n, t["share"]) for n, t in tasks.items()], title="Share of the mix per task",
+                              value_label=lambda v: f"{v:.1%}"))
+    names = {"instruction_chars": ("Instruction length", "characters"),
+             "output_chars": ("Output length", "characters"),
+             "text_tokens": ("Training text length", f"tokens ({stats.get('tokenizer')})")}
+    for key, summary in stats["lengths"].items():
+        title, unit = names.get(key, (key, ""))
+        sections.append(svg_histogram(summary["histogram"], title=f"{title} (p50 {summary['p50']}, "
+                                      f"p90 {summary['p90']}, max {summary['max']})", unit=unit))
+    usage = [(f"{name} · {template}", count) for name, t in tasks.items() for template, count in t["templates"].items()]
+    sections.append(svg_hbars(usage, title="Template usage (records per template)",
+                              value_label=lambda v: str(int(v))))
+    drops: Counter = Counter()
+    for t in manifest["tasks"].values():
+        drops.update(t["dropped"])
+    if drops:
+        sections.append(svg_hbars(sorted(drops.items(), key=lambda kv: (-kv[1], kv[0])),
+                                  title="Dropped rows and records by reason", value_label=lambda v: str(int(v))))
+    rows = [("task", "read", "written", "train", "validation", "dropped", "licence")]
+    for name, t in manifest["tasks"].items():
+        rows.append((name, t["read"], t["written"], t["splits"].get("train", 0), t["splits"].get("validation", 0),
+                     ", ".join(f"{k} {v}" for k, v in t["dropped"].items()) or "-", t.get("license") or "?"))
+    warnings = "".join(f"<li>{_esc(w)}</li>" for w in manifest.get("warnings", []))
+    title = f"komt-data report: {manifest['name']}"
+    splits = ", ".join(f"{k} {v}" for k, v in manifest["splits"].items())
+    return f"""<!DOCTYPE html>
+<html lang="ko"><head><meta charset="utf-8"><title>{_esc(title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body {{ {_FONT}; font-size: 14px; max-width: 760px; margin: 2em auto; color: #222; }}
+table {{ border-collapse: collapse; margin: 1em 0; }} td, th {{ border: 1px solid #ccc; padding: 2px 8px; }}
+td {{ text-align: right; }} td:first-child, td:last-child {{ text-align: left; }}
+figure {{ margin: 1.5em 0; }} .warn {{ color: #a33; }}
+</style></head><body>
+<h1>{_esc(title)}</h1>
+<p>{stats['records']} records ({splits}), seed {manifest['seed']}, format {_esc(manifest['format'])},
+prompt {_esc(manifest.get('prompt', 'komt'))}, komt-data {_esc(manifest['komt_data_version'])}.</p>
+{f'<h2>Licence warnings</h2><ul class="warn">{warnings}</ul>' if warnings else ''}
+{"".join(f"<figure>{s}</figure>" for s in sections)}
+<h2>Tasks</h2>
+{_html_table(rows)}
+</body></html>
+"""
