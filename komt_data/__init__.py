@@ -14,6 +14,7 @@ from .catalog import list_adapters, list_tasks, list_templates, validate  # noqa
 from .config import Recipe, TaskConfig, load, load_task_config  # noqa: E402
 from .errors import ConfigError, DataError, KomtDataError, OutputError, TemplateError  # noqa: E402
 from .preview import preview  # noqa: E402
+from .publish import export, load_manifest  # noqa: E402
 
 __all__ = [
     "Adapter",
@@ -28,11 +29,13 @@ __all__ = [
     "__version__",
     "adapter_names",
     "build",
+    "export",
     "get_adapter",
     "list_adapters",
     "list_tasks",
     "list_templates",
     "load",
+    "load_manifest",
     "load_task_config",
     "preview",
     "register_adapter",

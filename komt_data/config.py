@@ -406,6 +406,10 @@ def _parse_export_options(output: Mapping[str, Any], file: Path) -> dict[str, An
     tokenizer = output.get("tokenizer")
     if tokenizer is not None:
         _expect(tokenizer, str, file=file, key="output.tokenizer", what="a tokenizer name or folder")
+        local = Path(tokenizer).expanduser()
+        local = local if local.is_absolute() else file.parent / local
+        if local.exists():  # a local folder or tokenizer.json, relative to the recipe like every path
+            tokenizer = str(local.resolve())
     limits: dict[str, int | None] = {}
     for key in ("min_tokens", "max_tokens"):
         value = output.get(key)

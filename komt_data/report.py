@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .cli_table import table
+from .cli_table import width as width_of
 
 LENGTH_EDGES = (0, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192)
 
@@ -127,9 +128,11 @@ def _esc(text: Any) -> str:
 
 
 def svg_hbars(items: list[tuple[str, float]], *, title: str, value_label: Callable[[float], str] = str,
-              width: int = 640) -> str:
-    """Horizontal bar chart, one bar per (label, value)."""
-    bar_h, gap, label_w, top = 18, 6, 200, 28
+              width: int = 720, colors: list[str] | None = None) -> str:
+    """Horizontal bar chart, one bar per (label, value); ``colors`` per bar, else a palette cycle."""
+    # Label column wide enough for the longest label (a wide character takes two columns).
+    label_w = min(320, 20 + 7 * max((width_of(label) for label, _ in items), default=10))
+    bar_h, gap, top = 18, 6, 28
     height = top + len(items) * (bar_h + gap) + 10
     biggest = max((v for _, v in items), default=0) or 1
     plot_w = width - label_w - 70
@@ -140,9 +143,9 @@ def svg_hbars(items: list[tuple[str, float]], *, title: str, value_label: Callab
         y = top + i * (bar_h + gap)
         w = max(1.0, plot_w * value / biggest) if value else 0
         out.append(f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{_esc(label)}</text>')
-        out.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" '
-                   f'fill="{_PALETTE[i % len(_PALETTE)]}"><title>{_esc(label)}: {_esc(value_label(value))}'
-                   f'</title></rect>')
+        fill = colors[i] if colors else _PALETTE[i % len(_PALETTE)]
+        out.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{fill}">'
+                   f'<title>{_esc(label)}: {_esc(value_label(value))}</title></rect>')
         out.append(f'<text x="{label_w + w + 4:.1f}" y="{y + 13}">{_esc(value_label(value))}</text>')
     out.append("</svg>")
     return "\n".join(out)
@@ -152,7 +155,7 @@ def svg_histogram(hist: Mapping[str, list[int]], *, title: str, unit: str, width
     """Vertical bars over doubling length bins."""
     edges, counts = hist["edges"], hist["counts"]
     labels = [f"{edges[i]}–{edges[i + 1]}" if i + 1 < len(edges) else f"{edges[i]}+" for i in range(len(counts))]
-    height, top, bottom, left = 240, 30, 50, 50
+    height, top, bottom, left = 260, 30, 70, 50
     plot_h = height - top - bottom
     step = (width - left - 10) / max(1, len(counts))
     biggest = max(counts, default=0) or 1
@@ -197,9 +200,13 @@ def render_html(manifest: Mapping[str, Any]) -> str:
         title, unit = names.get(key, (key, ""))
         sections.append(svg_histogram(summary["histogram"], title=f"{title} (p50 {summary['p50']}, "
                                       f"p90 {summary['p90']}, max {summary['max']})", unit=unit))
-    usage = [(f"{name} · {template}", count) for name, t in tasks.items() for template, count in t["templates"].items()]
-    sections.append(svg_hbars(usage, title="Template usage (records per template)",
-                              value_label=lambda v: str(int(v))))
+    usage, colors = [], []
+    for i, (name, t) in enumerate(tasks.items()):
+        for template, count in t["templates"].items():
+            usage.append((f"{name} · {template}", count))
+            colors.append(_PALETTE[i % len(_PALETTE)])
+    sections.append(svg_hbars(usage, title="Template usage (records per template, coloured by task)",
+                              value_label=lambda v: str(int(v)), colors=colors))
     drops: Counter = Counter()
     for t in manifest["tasks"].values():
         drops.update(t["dropped"])

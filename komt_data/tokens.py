@@ -1,10 +1,12 @@
 """Token counts with a Hugging Face tokenizer, for the report and the ``min_tokens`` /
-``max_tokens`` filters. Optional: needs ``transformers`` (``pip install transformers``)."""
+``max_tokens`` filters. Optional: a hub id or tokenizer folder needs ``transformers``
+(``pip install transformers``); a ``tokenizer.json`` file needs only ``tokenizers``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 
 from .errors import ConfigError, DependencyError
 
@@ -18,6 +20,8 @@ def token_counter(name: str) -> TokenCounter:
     Special tokens are not added: the count is of the training text as written. A hub
     id is only read from the local cache when ``HF_HUB_OFFLINE=1`` is set.
     """
+    if name.endswith(".json") and Path(name).is_file():
+        return _tokenizer_file_counter(name)
     try:
         from transformers import AutoTokenizer
     except ImportError:
@@ -29,6 +33,22 @@ def token_counter(name: str) -> TokenCounter:
 
     def count(text: str) -> int:
         return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    return count
+
+
+def _tokenizer_file_counter(path: str) -> TokenCounter:
+    try:
+        from tokenizers import Tokenizer
+    except ImportError:
+        raise DependencyError(f"counting tokens with '{path}' needs tokenizers: pip install tokenizers") from None
+    try:
+        tokenizer = Tokenizer.from_file(path)
+    except Exception as exc:
+        raise ConfigError(f"cannot load tokenizer '{path}': {exc}", key="output.tokenizer") from None
+
+    def count(text: str) -> int:
+        return len(tokenizer.encode(text, add_special_tokens=False).ids)
 
     return count
 
