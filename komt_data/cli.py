@@ -109,7 +109,8 @@ def build(
                                         "up to date.")] = False,
     on_error: Annotated[OnError, typer.Option(help="skip: bad rows go to rejected.jsonl; fail: stop at the "
                                               "first bad row (exit 2).")] = OnError.skip,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, no warnings, no summary.")]
+    = False,
     json_: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary (JSON) on stdout.")] = False,
 ) -> None:
     """Build a recipe (or one task config) into shards, manifest.json, rejected.jsonl, README.md and report.html.
@@ -129,10 +130,10 @@ def build(
     if json_:
         typer.echo(_json_summary(manifest, output))
         return
+    if quiet:  # nothing at all: the warnings stay in manifest.json, README.md and --json
+        return
     for warning in manifest.get("warnings", []):
         typer.echo(f"komt-data: warning: {warning}", err=True)
-    if quiet:
-        return
     if manifest.get("up_to_date"):
         typer.echo(f"{output}/ is up to date (use --force to rebuild)")
         return

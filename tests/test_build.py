@@ -122,8 +122,9 @@ def test_refuses_non_empty_foreign_directory(tmp_path):
 def test_overwrite_replaces_only_our_own_output(tmp_path):
     out = tmp_path / "out"
     komt_data.build(None, out)
+    assert komt_data.build(None, out)["up_to_date"] is True  # unchanged: nothing to replace
     with pytest.raises(OutputError, match="--overwrite"):
-        komt_data.build(None, out)
+        komt_data.build(None, out, seed=5)
     manifest = komt_data.build(None, out, overwrite=True, seed=3)
     assert manifest["seed"] == 3
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]

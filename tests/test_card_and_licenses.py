@@ -61,11 +61,12 @@ def test_aihub_and_non_commercial_sources_warn():
     ]
 
 
-def test_cli_prints_the_licence_warnings_on_stderr(cli, tmp_path):
-    result = cli("build", "-o", str(tmp_path / "out"), "--quiet")
+def test_cli_prints_the_licence_warnings_on_stderr_unless_quiet(cli, tmp_path):
+    result = cli("build", "-o", str(tmp_path / "out"))
     assert result.exit_code == 0
-    assert result.stdout == ""
+    assert "warning" not in result.stdout
     assert "komt-data: warning: task sample_korquad: licence (CC BY-ND 2.0 KR) forbids derivatives" in result.stderr
+    assert cli("build", "-o", str(tmp_path / "quiet"), "--quiet").output == ""
 
 
 def test_card_front_matter_names_each_split_and_the_files_exist(built):
