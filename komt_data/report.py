@@ -8,6 +8,7 @@ draws the figures as inline SVG: one self-contained file, no scripts, no network
 from __future__ import annotations
 
 import html
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -45,10 +46,11 @@ class StatsCollector:
         self.count_tokens = count_tokens
         self.templates: dict[str, Counter] = {name: Counter() for name in self.task_names}
         self.splits: Counter = Counter()
-        self._task: list[int] = []
-        self._instruction: list[int] = []
-        self._output: list[int] = []
-        self._tokens: list[int] = []
+        # Compact typed arrays (4 bytes a value), not lists: a build may write tens of millions of records.
+        self._task = array("I")
+        self._instruction = array("I")
+        self._output = array("I")
+        self._tokens = array("I")
 
     def observe(self, records: Iterable[dict[str, Any]], split: str) -> Iterator[dict[str, Any]]:
         """Pass ``records`` through unchanged, counting each."""
@@ -68,11 +70,11 @@ class StatsCollector:
 
     def result(self, tokenizer: str | None = None) -> dict[str, Any]:
         """The figures as a JSON-ready dict (stored in manifest.json under ``stats``)."""
-        task = np.asarray(self._task, dtype=np.int32)
-        lengths = {"instruction_chars": np.asarray(self._instruction, dtype=np.int64),
-                   "output_chars": np.asarray(self._output, dtype=np.int64)}
+        task = np.frombuffer(self._task, dtype=np.uint32)
+        lengths = {"instruction_chars": np.frombuffer(self._instruction, dtype=np.uint32).astype(np.int64),
+                   "output_chars": np.frombuffer(self._output, dtype=np.uint32).astype(np.int64)}
         if self.count_tokens is not None:
-            lengths["text_tokens"] = np.asarray(self._tokens, dtype=np.int64)
+            lengths["text_tokens"] = np.frombuffer(self._tokens, dtype=np.uint32).astype(np.int64)
         total = len(task)
         tasks = {}
         for i, name in enumerate(self.task_names):

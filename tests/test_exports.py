@@ -151,12 +151,15 @@ def test_output_format_in_the_recipe_writes_that_format(tmp_path):
     assert sum(s["records"] for s in manifest["shards"]) == sum(t["written"] for t in manifest["tasks"].values())
 
 
-def test_parquet_builds_are_byte_identical(tmp_path):
-    recipe = _recipe_with(tmp_path, format="parquet")
-    a = komt_data.build(recipe, tmp_path / "a")
-    b = komt_data.build(recipe, tmp_path / "b")
-    assert [s["sha256"] for s in a["shards"]] == [s["sha256"] for s in b["shards"]]
-    assert [s["path"] for s in a["shards"]][0].endswith(".parquet")
+@pytest.mark.parametrize("fmt", ["parquet", "hf", "komt-json"])
+def test_builds_in_every_binary_or_array_format_are_byte_identical(tmp_path, fmt):
+    recipe = _recipe_with(tmp_path, format=fmt)
+    komt_data.build(recipe, tmp_path / "a")
+    komt_data.build(recipe, tmp_path / "b")
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert len(files) > 5
+    for path in files:
+        assert (tmp_path / "a" / path).read_bytes() == (tmp_path / "b" / path).read_bytes(), path
 
 
 @pytest.mark.parametrize("prompt, start, middle", [

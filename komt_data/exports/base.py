@@ -35,7 +35,6 @@ class ExportFormat:
     write: Callable[[Iterable[dict[str, Any]], Path, str, int, int], list[ShardEntry]]
     card_glob: Callable[[str], str]
     llama_factory: dict[str, Any] | None = None
-    byte_identical: bool = True
 
 
 _FORMATS: dict[str, ExportFormat] = {}

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -161,17 +160,19 @@ def _write_hf(records: Iterable[dict[str, Any]], directory: Path, split: str, to
     """``DatasetDict.save_to_disk`` layout: ``dataset_dict.json`` plus one folder per split.
 
     Records stream into an Arrow file that ``datasets`` memory-maps; ``save_to_disk``
-    then writes the split folder. Its ``state.json`` holds a fingerprint that differs
-    between runs, so this format is the one whose bytes are not reproducible.
+    then writes the split folder.
     """
     import pyarrow as pa
     from datasets import Dataset
+    from datasets.table import MemoryMappedTable
 
     spool = directory / f".{split}.arrow"
     with pa.OSFile(str(spool), "wb") as sink, pa.ipc.new_stream(sink, _arrow_schema()) as writer:
         for batch in _batches(records):
             writer.write_batch(batch)
-    dataset = Dataset.from_file(str(spool), in_memory=False)
+    # The fingerprint datasets would draw depends on the spool's path; one from the content
+    # makes state.json, and so the whole folder, the same for the same records.
+    dataset = Dataset(MemoryMappedTable.from_file(str(spool)), split=split, fingerprint=_sha256(spool)[:16])
     try:
         dataset.save_to_disk(str(directory / split), max_shard_size=None,
                              num_shards=max(1, -(-len(dataset) // shard_size)))
@@ -193,11 +194,6 @@ def _update_dataset_dict(directory: Path, split: str) -> None:
     if split not in splits:
         splits.append(split)
     path.write_bytes(orjson.dumps({"splits": splits}))
-
-
-def remove_hf_split(directory: Path, split: str) -> None:
-    """Remove a split folder written by the ``hf`` format (used when a build is redone)."""
-    shutil.rmtree(directory / split, ignore_errors=True)
 
 
 _ALPACA_LF = {"formatting": "alpaca", "columns": {"prompt": "instruction", "query": "input", "response": "output"}}
@@ -235,5 +231,5 @@ register_format(ExportFormat(
 ))
 register_format(ExportFormat(
     "hf", "datasets save_to_disk folders", "datasets.load_from_disk",
-    _write_hf, lambda split: f"{split}/*.arrow", None, byte_identical=False,
+    _write_hf, lambda split: f"{split}/*.arrow", None,
 ))
