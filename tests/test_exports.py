@@ -201,3 +201,10 @@ def test_an_export_never_overwrites_a_foreign_directory(built, tmp_path):
         komt_data.export(out, "alpaca", foreign)
     assert (foreign / "notes.txt").read_text(encoding="utf-8") == "keep me"
     shutil.rmtree(foreign)
+
+
+def test_hf_export_prints_nothing(built, tmp_path, capfd):
+    out, _ = built
+    komt_data.export(out, "hf", tmp_path / "hf")
+    captured = capfd.readouterr()
+    assert captured.out == "" and captured.err == ""

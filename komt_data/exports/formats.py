@@ -173,10 +173,17 @@ def _write_hf(records: Iterable[dict[str, Any]], directory: Path, split: str, to
     # The fingerprint datasets would draw depends on the spool's path; one from the content
     # makes state.json, and so the whole folder, the same for the same records.
     dataset = Dataset(MemoryMappedTable.from_file(str(spool)), split=split, fingerprint=_sha256(spool)[:16])
+    # The library never prints: silence datasets' own progress bar, then restore the caller's setting.
+    import datasets
+
+    bars_were_disabled = datasets.are_progress_bars_disabled()
+    datasets.disable_progress_bars()
     try:
         dataset.save_to_disk(str(directory / split), max_shard_size=None,
                              num_shards=max(1, -(-len(dataset) // shard_size)))
     finally:
+        if not bars_were_disabled:
+            datasets.enable_progress_bars()
         del dataset
         spool.unlink()
     _update_dataset_dict(directory, split)
