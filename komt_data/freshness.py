@@ -2,7 +2,8 @@
 
 The build fingerprint hashes the recipe fingerprint (komt-data version, seed, recipe,
 task configs and template files, weights and caps) together with the bytes of every
-input file and the options that change the result (``limit``, ``on_error``). A remote
+input file, of each task's adapter module and of a local tokenizer, and the options
+that change the result (``limit``, ``on_error``). A remote
 hub dataset cannot be hashed by content without downloading it, so a recipe that
 reads one is never considered up to date.
 """
@@ -10,11 +11,13 @@ reads one is never considered up to date.
 from __future__ import annotations
 
 import hashlib
+import inspect
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from .adapters import get_adapter
 from .config import Recipe
 from .sources import units_of
 from .writer import MANIFEST, is_komt_output
@@ -49,9 +52,29 @@ def build_fingerprint(recipe: Recipe, recipe_fingerprint: str, **options: Any) -
     if files is None:
         return None
     digest = hashlib.sha256(f"{recipe_fingerprint}\n{sorted(options.items())!r}\n".encode())
-    for path in files:
+    for path in [*files, *_code_and_tokenizer_files(recipe)]:
         digest.update(f"{path.name}\0{_file_digest(path)}\n".encode())
     return digest.hexdigest()
+
+
+def _code_and_tokenizer_files(recipe: Recipe) -> list[Path]:
+    """The adapter modules (a plugin or a local adapter can change without a version bump)
+    and a local tokenizer's files (they decide the token filters)."""
+    paths: list[Path] = []
+    for ref in recipe.tasks:
+        try:
+            module_file = inspect.getsourcefile(get_adapter(ref.config.adapter))
+        except (TypeError, OSError):  # a class built at run time has no file: nothing to hash
+            module_file = None
+        if module_file and Path(module_file).is_file():
+            paths.append(Path(module_file))
+    if recipe.tokenizer:
+        local = Path(recipe.tokenizer)
+        if local.is_file():
+            paths.append(local)
+        elif local.is_dir():
+            paths += sorted(p for p in local.rglob("*") if p.is_file())
+    return list(dict.fromkeys(paths))
 
 
 def current_manifest(output: Path, fingerprint: str | None) -> dict[str, Any] | None:

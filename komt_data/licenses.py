@@ -79,8 +79,11 @@ def warnings_for(tasks: Mapping[str, Mapping[str, Any]]) -> list[str]:
     out = []
     for row in lineage(tasks):
         for term in row["restrictions"]:
-            declared = f" ({row['license']})" if row["license"] else ""
-            out.append(f"task {row['task']}: licence{declared} {RESTRICTIONS[term]}")
+            if row["license"]:
+                out.append(f"task {row['task']}: licence ({row['license']}) {RESTRICTIONS[term]}")
+            else:
+                out.append(f"task {row['task']}: declares no licence (license: in its task config): "
+                           "check its source's terms before you share the output")
     return out
 
 

@@ -115,3 +115,9 @@ def test_sharegpt_dataset_info_declares_its_tags(built, tmp_path):
     assert entry["formatting"] == "sharegpt"
     assert entry["columns"] == {"messages": "messages"}
     assert entry["tags"]["role_tag"] == "role" and entry["tags"]["user_tag"] == "user"
+
+
+def test_a_task_without_a_licence_is_told_to_declare_one():
+    assert warnings_for({"t": {"license": None, "written": 1}}) == [
+        "task t: declares no licence (license: in its task config): check its source's terms before you share "
+        "the output"]

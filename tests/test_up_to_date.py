@@ -102,3 +102,22 @@ def test_full_summary_table_ends_a_normal_build(cli, sample_copy, tmp_path):
     assert lines[0].split() == ["task", "read", "written", "train", "valid", "dropped"]
     assert lines[-2].split()[:3] == ["total", "150", "150"]
     assert lines[-1].startswith(f"wrote {tmp_path / 'out'}/ (4 komt files, manifest.json, rejected.jsonl, README.md")
+
+
+def test_an_edited_adapter_module_is_not_up_to_date(cli, tmp_path, monkeypatch):
+    package = tmp_path / "pkg"
+    package.mkdir()
+    module = package / "my_adapters_for_freshness.py"
+    module.write_text("from komt_data.adapters.nli import NLIAdapter\n\nclass Mine(NLIAdapter):\n    pass\n",
+                      encoding="utf-8")
+    monkeypatch.syspath_prepend(str(package))
+    sample = bundled_dir("task_configs") / "sample"
+    config = tmp_path / "task.yaml"
+    config.write_text(f"name: mine\nadapter: my_adapters_for_freshness:Mine\nlicense: CC BY-SA 4.0\n"
+                      f"source:\n  files: {sample / 'data' / 'klue_nli_sample.json'}\n"
+                      f"fields:\n  label: gold_label\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert cli("build", str(config), "-o", str(out), "--quiet").exit_code == 0
+    assert json.loads(cli("build", str(config), "-o", str(out), "--json").stdout)["status"] == "up_to_date"
+    module.write_text(module.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
+    assert json.loads(cli("build", str(config), "-o", str(out), "--json", "--overwrite").stdout)["status"] == "built"
