@@ -251,7 +251,7 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
             bar.close()
         manifest = _mix_and_write(recipe, seed, segments, stage, make_bar)
         shutil.rmtree(spool_dir)
-        manifest = publish.finish(stage, recipe, manifest, build_fingerprint=fingerprint)
+        manifest = publish.finish(stage, recipe, manifest, build_fingerprint=fingerprint, progress=progress)
     return manifest
 
 

@@ -48,8 +48,8 @@ def dataset_card(manifest: Mapping[str, Any]) -> str:
     fmt = get_format(manifest["format"])
     stats = manifest.get("stats", {}).get("tasks", {})
     lines = [f"---\n{header}---", "", f"# {manifest['name']}", "",
-             "Korean multi-task instruction-tuning data built with "
-             f"[komt-data](https://github.com/davidkim205/komt) {manifest['komt_data_version']} "
+             "Korean multi-task instruction-tuning data in the [komt](https://github.com/davidkim205/komt) "
+             f"format, built with komt-data {manifest['komt_data_version']} "
              f"(seed {manifest['seed']}, recipe fingerprint `{manifest['recipe_fingerprint'][:12]}`).",
              "", f"Format **{manifest['format']}** ({fmt.description}), read by {fmt.consumer}. "
              f"The `text` field uses the **{manifest.get('prompt', 'komt')}** prompt format.", "",

@@ -27,7 +27,7 @@ RESTRICTIONS = {
     "no-derivatives": "forbids derivatives: sharing instruction data made from it may breach the licence",
     "non-commercial": "is non-commercial: a model or dataset built from it cannot be used commercially",
     "no-redistribution": "may not be redistributed: do not publish this output",
-    "undeclared": "has no declared licence: check its terms before you share the output",
+    "undeclared": "names no licence: check the source's terms before you share the output",
 }
 
 

@@ -56,8 +56,17 @@ def _with_prompt(records: Iterator[dict[str, Any]], prompt: str | None) -> Itera
         yield record
 
 
+def _counted(records: Iterator[dict[str, Any]], bar: Any) -> Iterator[dict[str, Any]]:
+    n = 0
+    for n, record in enumerate(records, 1):
+        if n % 4096 == 0:
+            bar.update(4096)
+        yield record
+    bar.update(n % 4096)
+
+
 def _rewrite(source: Path, manifest: dict[str, Any], target: Path, fmt_name: str, shard_size: int,
-             prompt: str | None, tokenizer: str | None) -> dict[str, Any]:
+             prompt: str | None, tokenizer: str | None, progress: Any = None) -> dict[str, Any]:
     """Write ``manifest``'s splits from ``source`` into ``target`` as ``fmt_name``; return the new manifest."""
     fmt = get_format(fmt_name)
     count_tokens = None
@@ -67,9 +76,16 @@ def _rewrite(source: Path, manifest: dict[str, Any], target: Path, fmt_name: str
         count_tokens = token_counter(tokenizer)
     collector = report.StatsCollector(manifest["tasks"], count_tokens)
     shards = []
-    for split, total in manifest["splits"].items():
-        records = collector.observe(_with_prompt(read_records(source, manifest, split), prompt), split)
-        shards += fmt.write(records, target, split, total, shard_size)
+    bar = progress(desc=fmt_name, unit=" records", total=sum(manifest["splits"].values())) if progress else None
+    try:
+        for split, total in manifest["splits"].items():
+            records = collector.observe(_with_prompt(read_records(source, manifest, split), prompt), split)
+            if bar is not None:
+                records = _counted(records, bar)
+            shards += fmt.write(records, target, split, total, shard_size)
+    finally:
+        if bar is not None:
+            bar.close()
     result = copy.deepcopy(manifest)
     result.update(format=fmt_name, shards=shards, shard_size=shard_size,
                   stats=collector.result(tokenizer))
@@ -89,13 +105,17 @@ def _describe(directory: Path, manifest: dict[str, Any]) -> None:
     write_json(directory / MANIFEST, manifest)
 
 
-def finish(stage: Path, recipe: Recipe, manifest: dict[str, Any], *,
-           build_fingerprint: str | None = None) -> dict[str, Any]:
-    """Turn the core's komt shards in ``stage`` into the recipe's format and describe the output."""
+def finish(stage: Path, recipe: Recipe, manifest: dict[str, Any], *, build_fingerprint: str | None = None,
+           progress: Any = None) -> dict[str, Any]:
+    """Turn the core's komt shards in ``stage`` into the recipe's format and describe the output.
+
+    ``progress`` is the build's tqdm-like factory (one bar for this pass), or None.
+    """
     manifest = {**manifest, "prompt": recipe.prompt_format, "build_fingerprint": build_fingerprint}
     export_dir = stage / "_export"
     export_dir.mkdir()
-    result = _rewrite(stage, manifest, export_dir, recipe.output_format, recipe.shard_size, None, recipe.tokenizer)
+    result = _rewrite(stage, manifest, export_dir, recipe.output_format, recipe.shard_size, None, recipe.tokenizer,
+                      progress)
     for shard in manifest["shards"]:
         (stage / shard["path"]).unlink()
     for path in sorted(export_dir.iterdir()):
