@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import PurePath
 from typing import Any
 
 import yaml
@@ -58,7 +59,8 @@ def dataset_card(manifest: Mapping[str, Any]) -> str:
     lines += ["", "## Tasks", "", "| task | source | rows read | records | share | templates | licence |",
               "|---|---|---:|---:|---:|---:|---|"]
     for name, task in manifest["tasks"].items():
-        sources = ", ".join(s["file"] for s in task["sources"]) or "-"
+        # File names only: the build machine's directories mean nothing to a reader of the card.
+        sources = ", ".join(PurePath(s["file"]).name for s in task["sources"]) or "-"
         share = stats.get(name, {}).get("share")
         templates = len(stats.get(name, {}).get("templates", {}))
         lines.append(f"| {_md(name)} | {_md(sources)} | {task['read']} | {task['written']} | "
