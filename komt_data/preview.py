@@ -10,6 +10,7 @@ import orjson
 from .builder import resolve_recipe
 from .config import Recipe
 from .errors import ConfigError
+from .publish import configure_runner
 from .records import Record, TaskRunner
 from .sources import resolve_encoding, units_of
 
@@ -23,6 +24,7 @@ def preview(config: str | Path | Recipe | None = None, n: int = 3, *, task: str 
         names = ", ".join(ref.config.name for ref in recipe.tasks)
         raise ConfigError(f"no task '{task}' in {recipe.name} (have: {names})")
     runner = TaskRunner(refs[0].config, recipe.seed if seed is None else seed)
+    configure_runner(runner, recipe)  # the recipe's prompt format and token filters, as in a build
     records: list[dict[str, Any]] = []
     for unit in units_of(runner.task.source):
         for event in runner.run(unit, resolve_encoding(unit)):

@@ -208,3 +208,9 @@ def test_hf_export_prints_nothing(built, tmp_path, capfd):
     komt_data.export(out, "hf", tmp_path / "hf")
     captured = capfd.readouterr()
     assert captured.out == "" and captured.err == ""
+
+
+def test_preview_shows_the_recipes_prompt_format(tmp_path):
+    records = komt_data.preview(_recipe_with(tmp_path, prompt="mistral"), 2)
+    assert len(records) == 2
+    assert all(r["text"] == f"<s>[INST] {r['instruction']} [/INST] {r['output']}</s>" for r in records)
