@@ -214,3 +214,14 @@ def test_preview_shows_the_recipes_prompt_format(tmp_path):
     records = komt_data.preview(_recipe_with(tmp_path, prompt="mistral"), 2)
     assert len(records) == 2
     assert all(r["text"] == f"<s>[INST] {r['instruction']} [/INST] {r['output']}</s>" for r in records)
+
+
+@pytest.mark.parametrize("fmt", ["komt", "komt-json", "sharegpt", "parquet", "hf"])
+def test_the_folder_loads_as_a_hub_dataset_through_its_card(built, tmp_path, fmt):
+    out, manifest = built
+    directory = out if fmt == "komt" else tmp_path / fmt
+    if fmt != "komt":
+        komt_data.export(out, fmt, directory)
+    # load_dataset(<folder>) reads the card's configs/data_files, as the hub does after a push.
+    ds = datasets.load_dataset(str(directory))
+    assert {split: len(ds[split]) for split in ds} == manifest["splits"]
