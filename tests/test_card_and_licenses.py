@@ -121,3 +121,23 @@ def test_a_task_without_a_licence_is_told_to_declare_one():
     assert warnings_for({"t": {"license": None, "written": 1}}) == [
         "task t: declares no licence (license: in its task config): check its source's terms before you share "
         "the output"]
+
+
+def test_shipped_task_configs_warn_where_their_sources_restrict():
+    from komt_data.config import read_yaml
+    from komt_data.resources import task_config_paths
+
+    checked = 0
+    for path in task_config_paths():
+        data = read_yaml(path)
+        terms = restrictions(data.get("license"))
+        if path.stem.startswith("aihub"):
+            assert "no-redistribution" in terms, path.name
+            checked += 1
+        elif path.stem.startswith("korquad"):
+            assert "no-derivatives" in terms, path.name
+            checked += 1
+        elif path.stem.startswith(("klue", "kornli", "korsts", "nsmc")):
+            assert terms == [], (path.name, data.get("license"))
+            checked += 1
+    assert checked >= 10
