@@ -57,12 +57,12 @@ def _with_prompt(records: Iterator[dict[str, Any]], prompt: str | None) -> Itera
 
 
 def _counted(records: Iterator[dict[str, Any]], bar: Any) -> Iterator[dict[str, Any]]:
-    n = 0
+    # Sharded writers stop pulling after the last record without exhausting the generator,
+    # so the remainder is reported by the caller, not after this loop.
     for n, record in enumerate(records, 1):
         if n % 4096 == 0:
             bar.update(4096)
         yield record
-    bar.update(n % 4096)
 
 
 def _rewrite(source: Path, manifest: dict[str, Any], target: Path, fmt_name: str, shard_size: int,
@@ -83,6 +83,8 @@ def _rewrite(source: Path, manifest: dict[str, Any], target: Path, fmt_name: str
             if bar is not None:
                 records = _counted(records, bar)
             shards += fmt.write(records, target, split, total, shard_size)
+            if bar is not None:
+                bar.update(total % 4096)
     finally:
         if bar is not None:
             bar.close()
