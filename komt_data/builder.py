@@ -28,6 +28,7 @@ from .errors import DataError, KomtDataError
 from .records import Record, TaskRunner
 from .resources import sample_recipe_path
 from .sources import Unit, resolve_encoding, units_of
+from .storage import URL
 from .writer import MANIFEST, REJECTED, staged_output, write_json, write_shards
 
 LINE_FORMATS = ("jsonl", "csv", "tsv", "text-pair")
@@ -82,7 +83,9 @@ class Segment:
         return entry
 
 
-def _display_path(path: Path) -> str:
+def _display_path(path: Path | URL) -> str:
+    if isinstance(path, URL):
+        return str(path)
     try:
         return os.path.relpath(path)
     except ValueError:  # another drive on Windows

@@ -19,6 +19,7 @@ import yaml
 
 from .errors import ConfigError
 from .resources import bundled_dir, template_set_path
+from .storage import URL, expand, is_url
 
 FORMATS = ("json", "jsonl", "csv", "tsv", "parquet", "squad", "xlsx", "aihub-summary", "text-pair")
 ENCODINGS = ("utf-8", "utf-8-sig", "cp949", "auto")
@@ -79,7 +80,7 @@ def _expect(value: Any, kind: type | tuple[type, ...], *, file: Path, key: str, 
 class SourceConfig:
     """Where a task's rows come from: local files or a Hugging Face hub dataset."""
 
-    files: tuple[Path, ...] = ()
+    files: tuple[Path | URL, ...] = ()
     hub: str | None = None
     config: str | None = None
     split: str | None = None
@@ -156,12 +157,20 @@ SPLIT_KEYS = {"validation"}
 OUTPUT_KEYS = {"shard_size", "format", "prompt", "tokenizer", "min_tokens", "max_tokens"}
 
 
-def _resolve_files(value: Any, base: Path, file: Path) -> tuple[Path, ...]:
+def _resolve_files(value: Any, base: Path, file: Path) -> tuple[Path | URL, ...]:
     patterns = [value] if isinstance(value, str) else value
     if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) for p in patterns):
         raise ConfigError("must be a path, a glob or a list of them", file=str(file), key="source.files")
-    found: list[Path] = []
+    found: list[Path | URL] = []
     for pattern in patterns:
+        url = os.path.expandvars(pattern)
+        if is_url(url):
+            # Shared storage (s3://, gs://, hf://, ...): left as a URL, never resolved against `base`.
+            urls = expand(url)
+            if not urls:
+                raise ConfigError(f"nothing found at '{pattern}'", file=str(file), key="source.files")
+            found.extend(urls)
+            continue
         path = _expand(pattern, base, file)
         if any(ch in pattern for ch in "*?["):
             matches = sorted(p for p in path.parent.glob(path.name) if p.is_file())

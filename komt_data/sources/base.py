@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from ..storage import URL, open_url
+
 Rows = Iterator[tuple[int, "dict[str, Any] | BadRow"]]
 
 _CHUNK = 1 << 20
@@ -30,8 +32,10 @@ class BadRow:
     raw: str | None = None
 
 
-def open_binary(path: Path) -> IO[bytes]:
-    """Open a file for reading bytes, transparently un-gzipping ``.gz``."""
+def open_binary(path: Path | URL) -> IO[bytes]:
+    """Open a file (or an fsspec URL) for reading bytes, transparently un-gzipping ``.gz``."""
+    if isinstance(path, URL):
+        return open_url(path)
     if path.suffix == ".gz":
         return gzip.open(path, "rb")
     return open(path, "rb")

@@ -133,7 +133,7 @@ def read_parquet(path: Path) -> Rows:
     import pyarrow.parquet as pq
 
     number = 0
-    with pq.ParquetFile(path) as f:
+    with open_binary(path) as raw, pq.ParquetFile(raw) as f:
         for batch in f.iter_batches(batch_size=4096):
             for row in batch.to_pylist():
                 number += 1
