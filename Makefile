@@ -13,8 +13,9 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
+# The test suite runs the Ray engine too, so dev installs the ray extra (about 80 MB).
 $(VENV)/.installed-dev: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,ray]'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed

@@ -24,6 +24,7 @@ import orjson
 
 from . import __version__, freshness, mixer, publish
 from .config import Recipe, TaskConfig, load
+from .engines import ENGINES
 from .errors import DataError, KomtDataError
 from .records import Record, TaskRunner
 from .resources import sample_recipe_path
@@ -92,10 +93,19 @@ def _display_path(path: Path | URL) -> str:
         return str(path)
 
 
+def unit_label(unit: Unit) -> str:
+    """How manifest.json and rejected.jsonl name a unit: its path relative to the working directory."""
+    return _display_path(unit.path) if unit.path is not None else unit.label
+
+
 def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, limit: int | None = None,
-               on_error: str = "skip", progress: ProgressBar | None = None) -> Segment:
-    """Stage 1 for one unit: write its records to a spool and its rejections to a side file."""
-    label = _display_path(unit.path) if unit.path is not None else unit.label
+               on_error: str = "skip", progress: ProgressBar | None = None, label: str | None = None) -> Segment:
+    """Stage 1 for one unit: write its records to a spool and its rejections to a side file.
+
+    ``label`` names the unit in provenance; by default its path relative to the working
+    directory (a remote worker gets the driver's label, since its working directory differs).
+    """
+    label = label or unit_label(unit)
     fmt = unit.source.format_of(unit.path) if unit.path is not None else "hub"
     encoding = resolve_encoding(unit)
     segment = Segment(
@@ -214,7 +224,8 @@ def resolve_recipe(recipe: str | Path | Recipe | None) -> Recipe:
 
 def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out", *, seed: int | None = None,
           limit: int | None = None, overwrite: bool = False, on_error: str = "skip",
-          progress: ProgressFactory | None = None, force: bool = False) -> dict[str, Any]:
+          progress: ProgressFactory | None = None, force: bool = False, engine: str = "local",
+          address: str | None = None) -> dict[str, Any]:
     """Build a recipe into ``output`` and return its manifest.
 
     ``recipe`` is a recipe or task-config path, a :class:`Recipe`, or None for the bundled
@@ -225,9 +236,19 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
     When ``output`` already holds a build of the same recipe, inputs (by content),
     komt-data version, seed and options, nothing is touched and that manifest is
     returned with ``"up_to_date": True``; ``force`` rebuilds (and replaces) regardless.
+    ``engine`` is ``local`` or ``ray`` (stage 1 on Ray Data, at ``address``: None for a
+    local Ray, ``auto``, or ``ray://host:port``); both write the same bytes.
     """
     if on_error not in ("skip", "fail"):
         raise KomtDataError(f"on_error must be 'skip' or 'fail', got {on_error!r}")
+    if engine not in ENGINES:
+        raise KomtDataError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if address is not None and engine != "ray":
+        raise KomtDataError("an address is for the ray engine; pass engine='ray' (--engine ray)")
+    if engine == "ray":
+        from .engines import ray_engine
+
+        ray_engine.import_ray()  # a missing extra fails before anything is read or written
     recipe = resolve_recipe(recipe)
     seed = recipe.seed if seed is None else seed
     output = Path(output)
@@ -246,10 +267,14 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
         segments: list[Segment] = []
         bar = make_bar(desc="reading", unit=" rows")
         try:
-            for runner in runners:
-                for unit in units_of(runner.task.source):
-                    segments.append(spool_unit(runner, unit, spool_dir, len(segments), limit=limit,
-                                               on_error=on_error, progress=bar))
+            if engine == "ray":
+                segments = ray_engine.spool_segments(recipe, seed, spool_dir, limit=limit, on_error=on_error,
+                                                     address=address, progress=bar)
+            else:
+                for runner in runners:
+                    for unit in units_of(runner.task.source):
+                        segments.append(spool_unit(runner, unit, spool_dir, len(segments), limit=limit,
+                                                   on_error=on_error, progress=bar))
         finally:
             bar.close()
         manifest = _mix_and_write(recipe, seed, segments, stage, make_bar)

@@ -53,6 +53,11 @@ class OnError(str, Enum):
     fail = "fail"
 
 
+class Engine(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
 ConfigArg = Annotated[
     Path | None,
     typer.Argument(help="A recipe or a single task config (YAML). Default: the bundled sample recipe.",
@@ -112,6 +117,11 @@ def build(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, no warnings, no summary.")]
     = False,
     json_: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary (JSON) on stdout.")] = False,
+    engine: Annotated[Engine, typer.Option(help="local: this process; ray: read, adapt and render on a Ray "
+                                           "cluster (pip install 'komt-data[ray]'). Same bytes either way.")
+                      ] = Engine.local,
+    address: Annotated[str | None, typer.Option(help="Ray cluster for --engine ray: auto, or ray://host:port "
+                                                "(default: start a local Ray).", show_default=False)] = None,
 ) -> None:
     """Build a recipe (or one task config) into shards, manifest.json, rejected.jsonl, README.md and report.html.
 
@@ -119,12 +129,14 @@ def build(
     leaves the output untouched.
 
     Example: komt-data build task_configs/sample/recipe.yaml -o out --seed 7
+    Example: komt-data build recipe.yaml -o out --engine ray --address auto
     """
     from . import builder
 
     try:
         manifest = builder.build(config, output, seed=seed, limit=limit, overwrite=overwrite,
-                                 on_error=on_error.value, progress=_tqdm_factory(quiet or json_), force=force)
+                                 on_error=on_error.value, progress=_tqdm_factory(quiet or json_), force=force,
+                                 engine=engine.value, address=address)
     except KomtDataError as exc:
         _fail(exc)
     if json_:

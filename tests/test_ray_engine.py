@@ -1,0 +1,96 @@
+"""The Ray engine writes the local engine's bytes; without Ray it says what to install.
+
+One local Ray (2 CPUs) serves the whole module; builds on it take a few seconds each, so
+the recipes here pack everything stage 2 decides on (duplicates across files and tasks,
+bad rows, caps, weights, a validation split, several shards) into few builds.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+import komt_data
+from komt_data.errors import DataError, DependencyError, KomtDataError
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "ray"
+
+
+def files_of(directory: Path) -> dict[str, bytes]:
+    """Every file of an output directory, by name, as bytes."""
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    """A local Ray with 2 CPUs for this module (skipped when the ray extra is not installed)."""
+    ray = pytest.importorskip("ray")
+    pytest.importorskip("ray.data")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+    yield ray
+    ray.shutdown()
+
+
+def url_recipe(tmp_path: Path) -> Path:
+    """The fixture recipe with NSMC read through a file:// URL glob, as shared storage would be."""
+    data = tmp_path / "data"
+    shutil.copytree(FIXTURES, data)
+    (data / "nsmc.yaml").write_text(
+        (FIXTURES / "nsmc.yaml").read_text(encoding="utf-8").replace(
+            "files: nsmc/*.jsonl", f"files: {(data / 'nsmc').as_uri()}/*.jsonl"),
+        encoding="utf-8")
+    return data / "recipe.yaml"
+
+
+def test_ray_engine_writes_the_same_bytes_as_the_local_engine(local_ray, tmp_path):
+    recipe = url_recipe(tmp_path)
+    local = komt_data.build(recipe, tmp_path / "local")
+    on_ray = komt_data.build(recipe, tmp_path / "ray", engine="ray")
+
+    assert on_ray == local
+    assert files_of(tmp_path / "ray") == files_of(tmp_path / "local")
+    # The recipe did exercise what the engines must agree on.
+    dropped = {name: task["dropped"] for name, task in local["tasks"].items()}
+    assert dropped["kornli"]["duplicate"] > 0 and dropped["nsmc"]["over_cap"] > 0
+    assert dropped["sample_korquad"]["over_cap"] > 0 and dropped["nsmc"]["invalid_json"] == 1
+    assert local["splits"]["validation"] > 0 and len(local["shards"]) > 2
+    assert local["tasks"]["nsmc"]["sources"][0]["file"].startswith("file://")
+
+
+def test_ray_engine_matches_on_the_sample_with_another_seed(local_ray, tmp_path, sample_recipe):
+    local = komt_data.build(sample_recipe, tmp_path / "local", seed=1234)
+    on_ray = komt_data.build(sample_recipe, tmp_path / "ray", seed=1234, engine="ray")
+    assert on_ray == local and on_ray["seed"] == 1234
+    assert files_of(tmp_path / "ray") == files_of(tmp_path / "local")
+
+
+def test_ray_engine_fails_on_the_same_row_as_the_local_engine(local_ray, tmp_path):
+    recipe = FIXTURES / "recipe.yaml"
+    with pytest.raises(DataError) as local:
+        komt_data.build(recipe, tmp_path / "local", on_error="fail")
+    with pytest.raises(DataError) as on_ray:
+        komt_data.build(recipe, tmp_path / "ray", on_error="fail", engine="ray")
+    assert str(on_ray.value) == str(local.value)
+    assert "xnli.dev.ko.tsv:10" in str(on_ray.value)
+    assert not (tmp_path / "ray").exists()
+
+
+def test_ray_engine_without_ray_names_the_extra(cli, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # what `import ray` sees when it is not installed
+    with pytest.raises(DependencyError, match=r"pip install 'komt-data\[ray\]'"):
+        komt_data.build(None, tmp_path / "out", engine="ray")
+    result = cli("build", "-o", str(tmp_path / "out"), "--engine", "ray", "-q")
+    assert result.exit_code == 1
+    assert result.stderr == "komt-data: error: the ray engine needs Ray Data: pip install 'komt-data[ray]'\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_address_needs_the_ray_engine(tmp_path):
+    with pytest.raises(KomtDataError, match="an address is for the ray engine"):
+        komt_data.build(None, tmp_path / "out", address="auto")
+    with pytest.raises(KomtDataError, match="engine must be one of local, ray, got 'dask'"):
+        komt_data.build(None, tmp_path / "out", engine="dask")
