@@ -222,6 +222,14 @@ def resolve_recipe(recipe: str | Path | Recipe | None) -> Recipe:
     return load(sample_recipe_path() if recipe is None else recipe)
 
 
+def _runners(recipe: Recipe, seed: int) -> list[TaskRunner]:
+    """One runner per task of the recipe, in recipe order (the Ray engine builds the same on workers)."""
+    runners = [TaskRunner(ref.config, seed) for ref in recipe.tasks]
+    for runner in runners:
+        publish.configure_runner(runner, recipe)
+    return runners
+
+
 def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out", *, seed: int | None = None,
           limit: int | None = None, overwrite: bool = False, on_error: str = "skip",
           progress: ProgressFactory | None = None, force: bool = False, engine: str = "local",
@@ -258,9 +266,7 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
         if current is not None:
             return {**current, "up_to_date": True}
     make_bar = progress or _NoProgress
-    runners = [TaskRunner(ref.config, seed) for ref in recipe.tasks]
-    for runner in runners:
-        publish.configure_runner(runner, recipe)
+    runners = _runners(recipe, seed)
     with staged_output(output, overwrite or force) as stage:
         spool_dir = stage / "_spool"
         spool_dir.mkdir()

@@ -2,12 +2,14 @@
 
 Every input unit becomes one row of a Ray Data dataset (``from_items``), one block each,
 so units spread over the cluster's CPUs. A ``flat_map`` runs the very code the local
-engine runs (:func:`komt_data.builder.spool_unit`) on a worker, into the worker's temp
-directory, and streams back the result as rows: first the unit's :class:`Segment` (its
-counts and compact per-record arrays), then its spool and its rejections in chunks of at
-most :data:`CHUNK` bytes. The driver reads the rows in unit order (``preserve_order``)
-while later units are still being read, rebuilds each spool on its own disk, and stage 2
-and stage 3 then run exactly as in the local engine: same decisions, same bytes.
+engine runs (:func:`komt_data.builder.spool_unit`, with the runners of
+``builder._runners``) on a worker, into the worker's temp directory, and streams back the
+result as rows: first the unit's :class:`Segment` (its counts and compact per-record
+arrays), then every file it names (spool, rejections, ...) in chunks of at most
+:data:`CHUNK` bytes. The recipe, with its paths made absolute, travels once per build.
+The driver reads the rows in unit order (``preserve_order``) while later units are still
+being read, rebuilds each spool on its own disk, and stage 2 and stage 3 then run exactly
+as in the local engine: same decisions, same bytes.
 
 A unit's error (``on_error: fail``, a bad file) comes back as a row too and is raised on
 the driver as the same :class:`KomtDataError` the local engine raises, for the first
@@ -17,24 +19,24 @@ failing unit in recipe order.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import pickle
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..config import Recipe, TaskConfig
+from ..config import Recipe
 from ..errors import DependencyError, KomtDataError
-from ..records import TaskRunner
-from ..sources import Unit, units_of
+from ..sources import units_of
 
 INSTALL = "pip install 'komt-data[ray]'"
 # Rows stay well under Arrow's 2 GB binary limit and the driver holds one at a time.
 CHUNK = 8 << 20
 
-_META, _SPOOL, _REJECTED, _ERROR = 0, 1, 2, 3
+_META, _FILE, _ERROR = 0, 1, 2
 
 
 def import_ray() -> Any:
@@ -71,38 +73,68 @@ def connected(address: str | None) -> Iterator[Any]:
         ray.shutdown()
 
 
-def _portable(task: TaskConfig, unit: Unit) -> tuple[TaskConfig, Unit]:
-    """Absolute paths: a worker's working directory is not the driver's."""
-    task = dataclasses.replace(task, path=task.path.resolve(), templates=task.templates.resolve())
-    if isinstance(unit.path, Path):
-        unit = dataclasses.replace(unit, path=unit.path.resolve())
-    return task, unit
+def portable(value: Any) -> Any:
+    """``value`` with every relative :class:`Path` inside it made absolute.
+
+    A worker's working directory is not the driver's, so the recipe a worker receives must
+    not depend on it. Walks frozen dataclasses, tuples, lists and mappings, so fields that
+    later versions add to the config objects are covered too. URLs are left alone.
+    """
+    if isinstance(value, Path):
+        return value.resolve()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: portable(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+        return dataclasses.replace(value, **changes)
+    if isinstance(value, (tuple, list)):
+        return type(value)(portable(v) for v in value)
+    if isinstance(value, Mapping):
+        return {k: portable(v) for k, v in value.items()}
+    return value
 
 
-def _stage1(row: dict[str, Any]) -> Iterator[dict[str, Any]]:
+# Per worker process: the runners of the recipe it last worked on, since Ray reuses processes
+# across units and building runners (templates, evaluation sets) is not free.
+_RUNNERS: dict[bytes, list] = {}
+
+
+def _runners_for(recipe_blob: bytes, seed: int) -> list:
+    from ..builder import _runners
+
+    key = hashlib.sha256(recipe_blob + str(seed).encode()).digest()
+    if key not in _RUNNERS:
+        _RUNNERS.clear()
+        _RUNNERS[key] = _runners(pickle.loads(recipe_blob), seed)
+    return _RUNNERS[key]
+
+
+def _side_files(segment: Any) -> list[str]:
+    """The Segment's fields that name files of its spool (spool, rejections, and any other)."""
+    return [f.name for f in dataclasses.fields(segment) if isinstance(getattr(segment, f.name), Path)]
+
+
+def _stage1(row: dict[str, Any], *, recipe_blob: bytes, seed: int, limit: int | None,
+            on_error: str) -> Iterator[dict[str, Any]]:
     """Runs on a Ray worker: one unit through stage 1, returned as ordered rows."""
     from ..builder import spool_unit
 
-    index = row["index"]
-    task, unit, label, seed, limit, on_error = pickle.loads(row["job"])
+    index, task_index = row["index"], row["task"]
+    unit, label = pickle.loads(row["unit"])
     with tempfile.TemporaryDirectory(prefix="komt-data-ray-") as tmp:
         try:
-            runner = TaskRunner(task, seed)
+            runner = _runners_for(recipe_blob, seed)[task_index]
             segment = spool_unit(runner, unit, Path(tmp), index, limit=limit, on_error=on_error, label=label)
         except KomtDataError as exc:
             try:
                 data = pickle.dumps(exc)
             except Exception:  # an exception with odd arguments still reaches the user as its message
                 data = pickle.dumps(KomtDataError(str(exc)))
-            yield {"index": index, "kind": _ERROR, "part": 0, "data": data}
+            yield {"index": index, "kind": _ERROR, "field": "", "data": data}
             return
-        yield {"index": index, "kind": _META, "part": 0, "data": pickle.dumps(segment)}
-        for kind, path in ((_SPOOL, segment.spool), (_REJECTED, segment.rejected)):
-            with open(path, "rb") as f:
-                part = 0
+        yield {"index": index, "kind": _META, "field": "", "data": pickle.dumps(segment)}
+        for name in _side_files(segment):
+            with open(getattr(segment, name), "rb") as f:
                 while chunk := f.read(CHUNK):
-                    yield {"index": index, "kind": kind, "part": part, "data": chunk}
-                    part += 1
+                    yield {"index": index, "kind": _FILE, "field": name, "data": chunk}
 
 
 @contextmanager
@@ -127,16 +159,18 @@ def spool_segments(recipe: Recipe, seed: int, spool_dir: Path, *, limit: int | N
     """Stage 1 of ``recipe`` on Ray: the segments, in recipe order, with their spools in ``spool_dir``."""
     from ..builder import unit_label
 
+    recipe = portable(recipe)
     jobs = []
-    for ref in recipe.tasks:
+    for t, ref in enumerate(recipe.tasks):
         for unit in units_of(ref.config.source):
-            task, portable = _portable(ref.config, unit)
-            jobs.append({"index": len(jobs),
-                         "job": pickle.dumps((task, portable, unit_label(unit), seed, limit, on_error))})
+            jobs.append({"index": len(jobs), "task": t, "unit": pickle.dumps((unit, unit_label(unit)))})
     if not jobs:
         return []
     with connected(address) as ray, _data_context(ray):
-        dataset = ray.data.from_items(jobs, override_num_blocks=len(jobs)).flat_map(_stage1)
+        # One block per unit, so that units spread over every CPU of the cluster.
+        dataset = ray.data.from_items(jobs, override_num_blocks=len(jobs)).flat_map(
+            _stage1, fn_kwargs={"recipe_blob": pickle.dumps(recipe), "seed": seed, "limit": limit,
+                                "on_error": on_error})
         return _collect(dataset, spool_dir, progress)
 
 
@@ -150,16 +184,15 @@ def _collect(dataset: Any, spool_dir: Path, progress: Any) -> list:
                 raise pickle.loads(data)
             if kind == _META:
                 segment = pickle.loads(data)
-                segment.spool = spool_dir / segment.spool.name
-                segment.rejected = spool_dir / segment.rejected.name
-                # Empty spools send no chunk: create both files now so stage 3 finds them.
-                segment.spool.touch()
-                segment.rejected.touch()
+                for name in _side_files(segment):
+                    local = spool_dir / getattr(segment, name).name
+                    local.touch()  # an empty file sends no chunk, and stage 3 opens it all the same
+                    setattr(segment, name, local)
                 segments.append(segment)
                 if progress is not None:
                     progress.update(segment.read)
                 continue
-            path = segments[-1].spool if kind == _SPOOL else segments[-1].rejected
+            path = getattr(segments[-1], row["field"])
             if out is None or out.name != str(path):
                 if out is not None:
                     out.close()
