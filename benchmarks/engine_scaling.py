@@ -4,9 +4,11 @@
 The input is the real NSMC raw-review corpus (712,404 reviews, gzipped JSON Lines),
 cut into PARTS files as it would sit on shared storage, built as a sentiment task with
 templates_per_example 2. Every build runs in its own process (a fresh Ray each time);
-each builds twice (cold: Ray warms its worker processes; warm: steady state). The
-script reports the time Ray took to start, both build times, the peak RSS of the driver
-and of the largest Ray worker, and checks that every engine wrote the same bytes.
+each builds twice (cold: Ray warms its worker processes; warm: steady state, with the
+time to the end of stage 1 of the warm build). The
+script reports the time Ray took to start, both build times, the peak private memory
+(RssAnon) of the driver and of the largest Ray worker, the output size, and a digest of
+every output file, which must be the same for every engine.
 
 Usage: benchmarks/engine_scaling.py [--corpus ../shared/corpora/nsmc/nsmc_raw_reviews.jsonl.gz]
                                     [--parts 8] [--rows N]
@@ -54,7 +56,7 @@ split:
 """
 
 CHILD = """\
-import json, logging, resource, sys, time
+import json, logging, sys, time
 t0 = time.perf_counter()
 engine, cpus, recipe, out = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 init = 0.0
@@ -63,14 +65,23 @@ if engine == "ray":
     ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
     init = time.perf_counter() - t0
 import komt_data
+stamps = {}
+class Bar:  # the builder opens a "reading" bar for stage 1 and a "writing" bar for stage 3
+    def __init__(self, desc, **kwargs):
+        self.desc = desc
+        stamps[desc + "_open"] = time.perf_counter()
+    def update(self, n=1):
+        pass
+    def close(self):
+        stamps[self.desc + "_close"] = time.perf_counter()
 times = []
 for _ in range(2):  # cold: Ray starts and warms its worker processes; warm: they are reused
     t1 = time.perf_counter()
-    m = komt_data.build(recipe, out, overwrite=True, engine=engine)
+    m = komt_data.build(recipe, out, overwrite=True, engine=engine, progress=Bar)
     times.append(time.perf_counter() - t1)
-print(json.dumps({"init": init, "cold": times[0], "build": times[1],
-                  "written": sum(t["written"] for t in m["tasks"].values()),
-                  "driver_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+stage1 = stamps["reading_close"] - t1
+print(json.dumps({"init": init, "cold": times[0], "build": times[1], "stage1": stage1,
+                  "written": sum(t["written"] for t in m["tasks"].values())}))
 """
 
 
@@ -91,12 +102,26 @@ def split_corpus(corpus: Path, parts: int, rows: int | None, directory: Path) ->
     return len(lines)
 
 
-class WorkerPeak(threading.Thread):
-    """Largest RSS seen of any Ray worker process (``ray::`` in its command line)."""
+def _anon_kb(pid: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1])
+    return 0
+
+
+class MemoryPeak(threading.Thread):
+    """Peak private memory (RssAnon) of the driver process and of the largest Ray worker.
+
+    RssAnon leaves out file pages (the driver mmaps its spools in stage 3) and the shared
+    object-store pages a worker writes its blocks into: what is left is what a process
+    itself allocates, which is what a worker's memory limit has to cover.
+    """
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
-        self.peak_kb = 0
+        self.driver_pid: str | None = None
+        self.driver_kb = 0
+        self.worker_kb = 0
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -105,34 +130,33 @@ class WorkerPeak(threading.Thread):
                 if not pid.isdigit():
                     continue
                 try:
-                    cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
-                    if not cmd.startswith(b"ray::"):
-                        continue
-                    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                        if line.startswith("VmRSS:"):
-                            self.peak_kb = max(self.peak_kb, int(line.split()[1]))
+                    if pid == self.driver_pid:
+                        self.driver_kb = max(self.driver_kb, _anon_kb(pid))
+                    elif Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"ray::"):
+                        self.worker_kb = max(self.worker_kb, _anon_kb(pid))
                 except OSError:
                     continue
             time.sleep(0.2)
 
 
 def run(engine: str, cpus: int, recipe: Path, out: Path) -> dict:
-    watcher = WorkerPeak()
+    watcher = MemoryPeak()
+    process = subprocess.Popen([sys.executable, "-c", CHILD, engine, str(cpus), str(recipe), str(out)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watcher.driver_pid = str(process.pid)
     watcher.start()
-    start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", CHILD, engine, str(cpus), str(recipe), str(out)],
-                          capture_output=True, text=True)
-    if done.returncode:
-        raise SystemExit(f"{engine} build failed:\n{done.stderr}")
-    wall = time.perf_counter() - start
+    stdout, stderr = process.communicate()
     watcher.stop.set()
     watcher.join()
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    result.update(wall=wall, worker_rss_mb=watcher.peak_kb / 1024)
+    if process.returncode:
+        raise SystemExit(f"{engine} build failed:\n{stderr}")
+    result = json.loads(stdout.strip().splitlines()[-1])
+    result.update(driver_mb=watcher.driver_kb / 1024, worker_mb=watcher.worker_kb / 1024)
     digest = hashlib.sha256()
     for path in sorted(out.iterdir()):
         digest.update(path.name.encode() + path.read_bytes())
     result["digest"] = digest.hexdigest()[:16]
+    result["output_mb"] = sum(p.stat().st_size for p in out.iterdir()) / 2**20
     return result
 
 
@@ -148,14 +172,15 @@ def main() -> None:
         (work / "nsmc_raw.yaml").write_text(TASK, encoding="utf-8")
         (work / "recipe.yaml").write_text(RECIPE, encoding="utf-8")
         print(f"{rows} rows in {args.parts} files; {os.cpu_count()} CPUs on this machine")
-        print(f"{'engine':<12} {'ray init s':>10} {'cold s':>7} {'warm s':>7} {'rows/s':>8} "
-              f"{'driver MB':>9} {'worker MB':>9}  output sha256")
+        print(f"{'engine':<12} {'ray init s':>10} {'cold s':>7} {'warm s':>7} {'stage 1 s':>9} {'rows/s':>8} "
+              f"{'driver MB':>9} {'worker MB':>9} {'out MB':>7}  output sha256")
         for engine, cpus in (("local", 1), ("ray", 1), ("ray", 2)):
             r = run(engine, cpus, work / "recipe.yaml", work / f"out-{engine}-{cpus}")
             name = "local" if engine == "local" else f"ray x{cpus}"
-            worker = f"{r['worker_rss_mb']:>9.0f}" if engine == "ray" else f"{'-':>9}"
-            print(f"{name:<12} {r['init']:>10.1f} {r['cold']:>7.1f} {r['build']:>7.1f} {rows / r['build']:>8.0f} "
-                  f"{r['driver_rss_mb']:>9.0f} {worker}  {r['digest']}", flush=True)
+            worker = f"{r['worker_mb']:>9.0f}" if engine == "ray" else f"{'-':>9}"
+            print(f"{name:<12} {r['init']:>10.1f} {r['cold']:>7.1f} {r['build']:>7.1f} {r['stage1']:>9.1f} "
+                  f"{rows / r['build']:>8.0f} "
+                  f"{r['driver_mb']:>9.0f} {worker} {r['output_mb']:>7.0f}  {r['digest']}", flush=True)
 
 
 if __name__ == "__main__":
