@@ -20,6 +20,7 @@ import orjson
 from .adapters import get_adapter
 from .config import Recipe
 from .sources import units_of
+from .storage import URL
 from .writer import MANIFEST, is_komt_output
 
 
@@ -32,7 +33,7 @@ def _file_digest(path: Path) -> str:
 
 
 def input_files(recipe: Recipe) -> list[Path] | None:
-    """Every local file the recipe reads, or None when a source is a remote hub dataset."""
+    """Every local file the recipe reads, or None when a source is a remote hub dataset or URL."""
     files: list[Path] = []
     for ref in recipe.tasks:
         source = ref.config.source
@@ -42,7 +43,10 @@ def input_files(recipe: Recipe) -> list[Path] | None:
                 return None
             files += sorted(p for p in local.rglob("*") if p.is_file())
             continue
-        files += [unit.path for unit in units_of(source) if unit.path is not None]
+        paths = [unit.path for unit in units_of(source) if unit.path is not None]
+        if any(isinstance(path, URL) for path in paths):
+            return None  # shared storage, like a hub dataset: not hashed here, so always rebuilt
+        files += paths
     return files
 
 
