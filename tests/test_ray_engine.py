@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import komt_data
+from komt_data.config import RECIPE_KEYS
 from komt_data.engines.ray_engine import portable
 from komt_data.errors import DataError, DependencyError, KomtDataError
 from komt_data.storage import URL
@@ -74,6 +75,28 @@ def test_ray_engine_matches_on_the_sample_with_another_seed(local_ray, tmp_path,
     on_ray = komt_data.build(sample_recipe, tmp_path / "ray", seed=1234, engine="ray")
     assert on_ray == local and on_ray["seed"] == 1234
     assert files_of(tmp_path / "ray") == files_of(tmp_path / "local")
+
+
+@pytest.mark.skipif(not {"dedup", "decontaminate", "mixing"} <= RECIPE_KEYS,
+                    reason="near dedup, decontamination and mixing: are not in this version (issue 4)")
+def test_ray_engine_matches_with_near_dedup_decontamination_and_temperature(local_ray, tmp_path):
+    recipe = url_recipe(tmp_path)
+    recipe.write_text(recipe.read_text(encoding="utf-8") + """
+dedup:
+  near: {threshold: 0.8}
+decontaminate:
+  - files: eval/testset.txt
+mixing:
+  total: 60
+  temperature: 2.0
+""", encoding="utf-8")
+    local = komt_data.build(recipe, tmp_path / "local")
+    on_ray = komt_data.build(recipe, tmp_path / "ray", engine="ray")
+
+    assert files_of(tmp_path / "ray") == files_of(tmp_path / "local")
+    assert on_ray == local
+    dropped = local["tasks"]["nsmc"]["dropped"]
+    assert dropped["near_duplicate"] == 1 and dropped["contaminated"] == 1
 
 
 def test_ray_engine_fails_on_the_same_row_as_the_local_engine(local_ray, tmp_path):
