@@ -7,6 +7,7 @@ bad rows, caps, weights, a validation split, several shards) into few builds.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -108,6 +109,15 @@ def test_ray_engine_fails_on_the_same_row_as_the_local_engine(local_ray, tmp_pat
     assert str(on_ray.value) == str(local.value)
     assert "xnli.dev.ko.tsv:10" in str(on_ray.value)
     assert not (tmp_path / "ray").exists()
+
+
+def test_cli_engine_ray_builds_what_the_library_builds_locally(local_ray, cli, tmp_path):
+    recipe = FIXTURES / "recipe.yaml"
+    local = komt_data.build(recipe, tmp_path / "local")
+    result = cli("build", str(recipe), "-o", str(tmp_path / "ray"), "--engine", "ray", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["tasks"]["nsmc"]["written"] == local["tasks"]["nsmc"]["written"] == 12
+    assert files_of(tmp_path / "ray") == files_of(tmp_path / "local")
 
 
 def test_ray_engine_without_ray_names_the_extra(cli, tmp_path, monkeypatch):
