@@ -25,10 +25,11 @@ import orjson
 from . import __version__, freshness, mixer, publish
 from .config import Recipe, TaskConfig, load
 from .engines import ENGINES
-from .errors import DataError, KomtDataError
+from .errors import ConfigError, DataError, KomtDataError
+from .guards import ErrorBudget, check_output_location, parse_max_errors
 from .records import Record, TaskRunner
 from .resources import sample_recipe_path
-from .sources import Unit, resolve_encoding, units_of
+from .sources import MAX_LINE_BYTES, Unit, resolve_encoding, units_of
 from .storage import URL
 from .writer import MANIFEST, REJECTED, staged_output, write_json, write_shards
 
@@ -99,11 +100,13 @@ def unit_label(unit: Unit) -> str:
 
 
 def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, limit: int | None = None,
-               on_error: str = "skip", progress: ProgressBar | None = None, label: str | None = None) -> Segment:
+               on_error: str = "skip", progress: ProgressBar | None = None, label: str | None = None,
+               budget: ErrorBudget | None = None, max_line_bytes: int = MAX_LINE_BYTES) -> Segment:
     """Stage 1 for one unit: write its records to a spool and its rejections to a side file.
 
     ``label`` names the unit in provenance; by default its path relative to the working
     directory (a remote worker gets the driver's label, since its working directory differs).
+    ``budget`` counts the rejections against ``--max-errors``; ``max_line_bytes`` caps one line.
     """
     label = label or unit_label(unit)
     fmt = unit.source.format_of(unit.path) if unit.path is not None else "hub"
@@ -119,7 +122,7 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
     last_reported = 0
     with open(segment.spool, "wb") as spool, open(segment.rejected, "wb") as rejected:
         write = spool.write
-        for event in runner.run(unit, encoding, limit):
+        for event in runner.run(unit, encoding, limit, max_line_bytes):
             events += 1
             if type(event) is Record:
                 write(event.line)
@@ -132,6 +135,8 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
                 if on_error == "fail":
                     raise DataError(f"{event.reason}: {event.detail}", file=label, line=event.position)
                 segment.dropped[event.reason] += 1
+                if budget is not None:
+                    budget.rejected(event.reason, f"{label}:{event.position}")
                 entry = {"task": segment.task, "reason": event.reason, "detail": event.detail,
                          **segment.provenance(event.position), "input": event.row}
                 rejected.write(orjson.dumps(entry, default=str) + b"\n")
@@ -142,6 +147,8 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
         progress.update(runner.rows_read - last_reported)
     segment.read = runner.rows_read
     segment.expanded = events - runner.rows_read
+    if budget is not None:
+        budget.unit_done(label, events, segment.dropped)
     segment.lengths = np.frombuffer(lengths, dtype=np.uint32)
     segment.content = np.frombuffer(content, dtype=np.uint64)
     segment.ids = np.frombuffer(ids, dtype=np.uint64)
@@ -233,7 +240,8 @@ def _runners(recipe: Recipe, seed: int) -> list[TaskRunner]:
 def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out", *, seed: int | None = None,
           limit: int | None = None, overwrite: bool = False, on_error: str = "skip",
           progress: ProgressFactory | None = None, force: bool = False, engine: str = "local",
-          address: str | None = None) -> dict[str, Any]:
+          address: str | None = None, max_errors: int | float | str | None = None,
+          max_line_bytes: int = MAX_LINE_BYTES) -> dict[str, Any]:
     """Build a recipe into ``output`` and return its manifest.
 
     ``recipe`` is a recipe or task-config path, a :class:`Recipe`, or None for the bundled
@@ -246,6 +254,12 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
     returned with ``"up_to_date": True``; ``force`` rebuilds (and replaces) regardless.
     ``engine`` is ``local`` or ``ray`` (stage 1 on Ray Data, at ``address``: None for a
     local Ray, ``auto``, or ``ray://host:port``); both write the same bytes.
+
+    ``max_errors`` (a number of rows, or a fraction below 1 of any one file) stops a build
+    that rejects more than that with a DataError (on Ray, once stage 1 is done);
+    ``max_line_bytes`` is the longest line a line format accepts (longer ones are rejected
+    as ``line_too_long``). A build that stops leaves no output directory behind, and a
+    previous output untouched.
     """
     if on_error not in ("skip", "fail"):
         raise KomtDataError(f"on_error must be 'skip' or 'fail', got {on_error!r}")
@@ -253,20 +267,29 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
         raise KomtDataError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     if address is not None and engine != "ray":
         raise KomtDataError("an address is for the ray engine; pass engine='ray' (--engine ray)")
+    budget = ErrorBudget(parse_max_errors(max_errors))
+    if not isinstance(max_line_bytes, int) or isinstance(max_line_bytes, bool) or max_line_bytes < 1:
+        raise ConfigError(f"max_line_bytes must be a positive whole number, got {max_line_bytes!r}")
     if engine == "ray":
+        if max_line_bytes != MAX_LINE_BYTES:
+            raise ConfigError("--max-line-bytes is not supported with --engine ray yet (the workers use "
+                              f"the default of {MAX_LINE_BYTES:,})")
         from .engines import ray_engine
 
         ray_engine.import_ray()  # a missing extra fails before anything is read or written
     recipe = resolve_recipe(recipe)
     seed = recipe.seed if seed is None else seed
     output = Path(output)
-    fingerprint = freshness.build_fingerprint(recipe, _fingerprint(recipe, seed), limit=limit, on_error=on_error)
+    fingerprint = freshness.build_fingerprint(
+        recipe, _fingerprint(recipe, seed), limit=limit, on_error=on_error,
+        **({"max_line_bytes": max_line_bytes} if max_line_bytes != MAX_LINE_BYTES else {}))
     if not force:
         current = freshness.current_manifest(output, fingerprint)
         if current is not None:
             return {**current, "up_to_date": True}
     make_bar = progress or _NoProgress
     runners = _runners(recipe, seed)
+    check_output_location(output, recipe)
     with staged_output(output, overwrite or force) as stage:
         spool_dir = stage / "_spool"
         spool_dir.mkdir()
@@ -276,11 +299,13 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
             if engine == "ray":
                 segments = ray_engine.spool_segments(recipe, seed, spool_dir, limit=limit, on_error=on_error,
                                                      address=address, progress=bar)
+                budget.check_segments(segments)
             else:
                 for runner in runners:
                     for unit in units_of(runner.task.source):
                         segments.append(spool_unit(runner, unit, spool_dir, len(segments), limit=limit,
-                                                   on_error=on_error, progress=bar))
+                                                   on_error=on_error, progress=bar, budget=budget,
+                                                   max_line_bytes=max_line_bytes))
         finally:
             bar.close()
         manifest = _mix_and_write(recipe, seed, segments, stage, make_bar)
@@ -410,4 +435,6 @@ def _write_rejected(path: Path, segments: list[Segment], mix: _Mix, keep: np.nda
                          **s.provenance(int(positions[i]))}
                 out.write(orjson.dumps(entry)[:-1] + b',"record":' + mix.line(int(i), maps)[:-1] + b"}\n")
                 count += 1
+        out.flush()
+        os.fsync(out.fileno())  # on disk before the directory is renamed into place
     return count

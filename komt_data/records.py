@@ -18,7 +18,7 @@ import xxhash
 from .adapters import Adapter, Skip, get_adapter
 from .config import TaskConfig
 from .errors import ConfigError
-from .sources import BadRow, Unit, dig, read_unit
+from .sources import MAX_LINE_BYTES, BadRow, Unit, dig, read_unit
 from .templates import Template, TemplateSet, check_variables, load_template_set
 from .text import clean_text, dedup_form
 
@@ -74,7 +74,8 @@ class TaskRunner:
         self.prompt: Callable[[str, str], str] = komt_text
         self.record_check: Callable[[str], tuple[str, str] | None] | None = None
 
-    def run(self, unit: Unit, encoding: str, limit: int | None = None) -> Iterator[Record | Rejection]:
+    def run(self, unit: Unit, encoding: str, limit: int | None = None,
+            max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[Record | Rejection]:
         """Yield a Record or Rejection for every row of ``unit`` (``limit`` rows at most).
 
         Every row yields at least one event; ``rows_read`` counts the rows, so the events
@@ -83,7 +84,7 @@ class TaskRunner:
         fields = self.task.fields
         example_no = 0
         self.rows_read = 0
-        for position, row in read_unit(unit, encoding):
+        for position, row in read_unit(unit, encoding, max_line_bytes):
             if limit is not None and self.rows_read >= limit:
                 return
             self.rows_read += 1

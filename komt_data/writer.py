@@ -59,15 +59,23 @@ def _pid_alive(pid: int) -> bool:
 
 
 def clear_leftovers(output: Path) -> list[Path]:
-    """Remove temporary siblings that a killed build of ``output`` left behind."""
+    """Remove temporary siblings that a killed build of ``output`` left behind.
+
+    A build killed between its two renames (old output aside, new one into place)
+    leaves no ``output`` but the previous one under ``.old-<pid>``: that one is put
+    back, so a kill at any moment leaves the previous output or a complete new one.
+    """
     removed = []
     parent = output.parent
     if not parent.is_dir():
         return removed
-    for mark in (_TMP_MARK, _OLD_MARK):
-        for path in parent.glob(f".{output.name}{mark}*"):
+    for mark in (_OLD_MARK, _TMP_MARK):
+        for path in sorted(parent.glob(f".{output.name}{mark}*")):
             pid = path.name.rsplit("-", 1)[-1]
             if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+                if mark == _OLD_MARK and not output.exists() and is_komt_output(path):
+                    os.rename(path, output)
+                    continue
                 shutil.rmtree(path, ignore_errors=True)
                 removed.append(path)
     return removed
@@ -81,8 +89,8 @@ def staged_output(output: Path, overwrite: bool) -> Iterator[Path]:
     previous output is left as it was.
     """
     output = output.resolve()
-    check_target(output, overwrite)
     clear_leftovers(output)
+    check_target(output, overwrite)
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = output.parent / f".{output.name}{_TMP_MARK}{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
@@ -148,5 +156,8 @@ def write_shards(directory: Path, split: str, lines: Iterable[bytes], total: int
 
 
 def write_json(path: Path, data: Any) -> None:
-    """Write JSON with Korean unescaped, keys in a stable order, a trailing newline."""
-    path.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
+    """Write JSON with Korean unescaped, keys in a stable order, a trailing newline (synced to disk)."""
+    with open(path, "wb") as f:
+        f.write(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
+        f.flush()
+        os.fsync(f.fileno())

@@ -11,16 +11,27 @@ from __future__ import annotations
 import codecs
 import gzip
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, AnyStr
 
 from ..storage import URL, open_url
 
 Rows = Iterator[tuple[int, "dict[str, Any] | BadRow"]]
 
 _CHUNK = 1 << 20
+
+#: The longest line (in bytes, or characters for non-UTF-8 text) a line reader accepts.
+#: Longer lines are rejected as ``line_too_long`` without ever being held in memory whole.
+MAX_LINE_BYTES = 10_000_000
+
+# Text is decoded with ``surrogateescape``: a byte that is not valid in the encoding
+# becomes a lone surrogate U+DC80..U+DCFF, which no real text contains. Readers look
+# for them to reject exactly the rows that hold such bytes, with their line.
+_ESCAPED = re.compile("[\udc80-\udcff]")
+_HANGUL = re.compile("[\uac00-\ud7a3]")
 
 
 @dataclass(frozen=True)
@@ -42,29 +53,80 @@ def open_binary(path: Path | URL) -> IO[bytes]:
 
 
 def detect_encoding(path: Path) -> str:
-    """The encoding ``auto`` resolves to: BOM, then UTF-8 if the whole file decodes, else cp949."""
+    """The encoding ``auto`` resolves to: BOM, then UTF-8, else cp949.
+
+    A file is UTF-8 when it decodes as UTF-8, or when the Hangul that decodes as UTF-8
+    outweighs the bytes that do not: a UTF-8 corpus with a few corrupt lines stays UTF-8
+    (those lines are rejected as ``undecodable``) instead of turning into cp949 mojibake.
+    cp949 Hangul almost never forms valid UTF-8, so a cp949 file has no such Hangul.
+    """
     with open_binary(path) as f:
         head = f.read(3)
         if head.startswith(codecs.BOM_UTF8):
             return "utf-8-sig"
-        decoder = codecs.getincrementaldecoder("utf-8")()
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+        hangul = bad = 0
         chunk = head
-        try:
-            while chunk:
-                decoder.decode(chunk)
-                chunk = f.read(_CHUNK)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "cp949"
-    return "utf-8"
+        while True:
+            final = not chunk
+            decoded = decoder.decode(chunk, final=final)
+            if not decoded.isascii():
+                bad += len(_ESCAPED.findall(decoded))
+                hangul += len(_HANGUL.findall(decoded))
+            if final:
+                break
+            chunk = f.read(_CHUNK)
+    return "utf-8" if bad == 0 or hangul > bad else "cp949"
+
+
+def has_undecodable(text: str) -> bool:
+    """Whether ``text`` (read through :func:`open_text`) holds bytes its encoding could not decode."""
+    return not text.isascii() and _ESCAPED.search(text) is not None
+
+
+def show_undecodable(text: str) -> str:
+    """``text`` with each undecodable byte written as ``\\xNN``, safe to store as JSON."""
+    return _ESCAPED.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", text)
+
+
+def bounded_lines(f: IO[AnyStr], max_length: int) -> Iterator[tuple[AnyStr | None, int]]:
+    """The lines of ``f`` as ``(line, length)``, never holding more than ``max_length`` of one.
+
+    A line longer than ``max_length`` (not counting its line ending) comes out as
+    ``(None, length)`` after the rest of it has been read past in chunks, so a
+    multi-gigabyte line (a file with no newline at all) costs no memory.
+    """
+    readline = f.readline
+    while True:
+        line = readline(max_length + 1)
+        if not line:
+            return
+        if len(line) <= max_length or line[-1:] in ("\n", b"\n"):
+            yield line, len(line)
+            continue
+        length = len(line)
+        while True:
+            rest = readline(_CHUNK)
+            length += len(rest)
+            if not rest or rest[-1:] in ("\n", b"\n"):
+                break
+        yield None, length
 
 
 def open_text(path: Path, encoding: str) -> IO[str]:
     """Open a text file in ``encoding`` (already resolved from ``auto``), newline-preserving.
 
-    Undecodable bytes become U+FFFD so that one bad line is reported, not the whole file.
-    A UTF-8 BOM is always dropped, so it can never reach a column name.
+    Undecodable bytes become lone surrogates (``surrogateescape``) so that readers reject
+    just the rows holding them, as ``undecodable`` with their line (see :func:`has_undecodable`);
+    they are never silently replaced. A UTF-8 BOM is always dropped, so it can never reach
+    a column name.
     """
     if encoding == "utf-8":
         encoding = "utf-8-sig"
-    return io.TextIOWrapper(open_binary(path), encoding=encoding, errors="replace", newline="")
+    return io.TextIOWrapper(open_binary(path), encoding=encoding, errors="surrogateescape", newline="")
+
+
+def line_too_long(length: int, max_length: int) -> BadRow:
+    """The rejection of a line over the size limit (its text is not kept: it may be huge)."""
+    return BadRow("line_too_long", f"line of {length:,} bytes is over the limit of {max_length:,} "
+                  "(raise it with --max-line-bytes)", None)

@@ -8,23 +8,53 @@ from typing import Any
 import orjson
 
 from ..errors import DataError
-from .base import BadRow, Rows, open_binary, open_text
+from .base import _ESCAPED, BadRow, Rows, open_binary, open_text
+from .lines import JSON_MAX_DEPTH
 
 
 def load_json_document(path: Path, encoding: str) -> Any:
-    """Parse a whole JSON file; a broken file is a DataError naming it."""
+    """Parse a whole JSON file; a broken file is a DataError naming it and the line."""
+    if encoding in ("utf-8", "utf-8-sig"):
+        with open_binary(path) as f:
+            data: bytes | str = f.read()
+        if data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+    else:
+        with open_text(path, encoding) as f:
+            data = f.read()
     try:
-        if encoding in ("utf-8", "utf-8-sig"):
-            with open_binary(path) as f:
-                data = f.read()
-            if data.startswith(b"\xef\xbb\xbf"):
-                data = data[3:]
-        else:
-            with open_text(path, encoding) as f:
-                data = f.read()
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise DataError(f"invalid JSON: {exc}", file=str(path), line=getattr(exc, "lineno", None)) from None
+        raise DataError(_document_problem(data, exc, encoding), file=str(path),
+                        line=_error_line(data, exc)) from None
+
+
+def _document_problem(data: bytes | str, exc: orjson.JSONDecodeError, encoding: str) -> str:
+    if "depth limit" in str(exc):
+        return f"JSON nested deeper than {JSON_MAX_DEPTH} levels"
+    if _undecodable_at(data) is not None:
+        return (f"undecodable: bytes that are not valid {encoding} "
+                "(set source.encoding if the file is in another encoding)")
+    return f"invalid JSON at column {exc.colno}: {exc.msg}"
+
+
+def _undecodable_at(data: bytes | str) -> int | None:
+    """Offset of the first byte the encoding could not decode, or None."""
+    if isinstance(data, bytes):
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return exc.start
+        return None
+    found = _ESCAPED.search(data)
+    return found.start() if found else None
+
+
+def _error_line(data: bytes | str, exc: orjson.JSONDecodeError) -> int | None:
+    offset = _undecodable_at(data)
+    if offset is not None:
+        return data.count(b"\n" if isinstance(data, bytes) else "\n", 0, offset) + 1
+    return getattr(exc, "lineno", None)
 
 
 def dig(value: Any, dotted: str) -> Any:

@@ -4,62 +4,144 @@ from __future__ import annotations
 
 import csv
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import orjson
 
-from .base import BadRow, Rows, open_binary, open_text
+from ..errors import DataError
+from .base import (
+    MAX_LINE_BYTES,
+    BadRow,
+    Rows,
+    bounded_lines,
+    has_undecodable,
+    line_too_long,
+    open_binary,
+    open_text,
+    show_undecodable,
+)
 
 # Korean corpora have long documents in one cell; the csv module's default cap is 128 KB.
+# Lines themselves are capped by ``max_line_bytes`` before the csv module sees them.
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
+#: orjson refuses JSON nested deeper than this (a C recursion guard); the message says so.
+JSON_MAX_DEPTH = 1024
 
-def read_jsonl(path: Path, encoding: str) -> Rows:
+
+def read_jsonl(path: Path, encoding: str, max_line_bytes: int = MAX_LINE_BYTES) -> Rows:
     """One JSON object per line; blank lines are skipped, not counted."""
     if encoding in ("utf-8", "utf-8-sig"):
         with open_binary(path) as f:
-            for number, line in enumerate(f, 1):
+            for number, (line, length) in enumerate(bounded_lines(f, max_line_bytes), 1):
+                if line is None:
+                    yield number, line_too_long(length, max_line_bytes)
+                    continue
                 if number == 1 and line.startswith(b"\xef\xbb\xbf"):
                     line = line[3:]
                 if not line.strip():
                     continue
-                yield number, _parse_json_line(line)
+                yield number, _parse_json_line(line, encoding)
     else:
         with open_text(path, encoding) as f:
-            for number, line in enumerate(f, 1):
+            for number, (line, length) in enumerate(bounded_lines(f, max_line_bytes), 1):
+                if line is None:
+                    yield number, line_too_long(length, max_line_bytes)
+                    continue
                 if not line.strip():
                     continue
-                yield number, _parse_json_line(line)
+                if has_undecodable(line):
+                    yield number, _undecodable(show_undecodable(line.rstrip("\r\n")), encoding)
+                    continue
+                yield number, _parse_json_line(line, encoding)
 
 
-def _parse_json_line(line: bytes | str) -> dict | BadRow:
+def _undecodable(raw: str, encoding: str) -> BadRow:
+    return BadRow("undecodable", f"bytes that are not valid {encoding} (set source.encoding if the "
+                  "file is in another encoding)", raw)
+
+
+def _parse_json_line(line: bytes | str, encoding: str) -> dict | BadRow:
     try:
         row = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
-        raw = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
-        if isinstance(line, bytes) and "utf-8" in str(exc).lower():
-            return BadRow("undecodable", "bytes that are not UTF-8", raw.rstrip("\r\n"))
-        return BadRow("invalid_json", f"invalid JSON: {exc}", raw.rstrip("\r\n"))
+        if isinstance(line, bytes):
+            try:
+                raw = line.decode("utf-8")
+            except UnicodeDecodeError:
+                return _undecodable(line.decode("utf-8", "backslashreplace").rstrip("\r\n"), "UTF-8")
+        else:
+            raw = line
+        raw = raw.rstrip("\r\n")
+        if "depth limit" in str(exc):
+            return BadRow("too_deep", f"JSON nested deeper than {JSON_MAX_DEPTH} levels", None)
+        return BadRow("invalid_json", f"invalid JSON at column {exc.colno}: {exc.msg}", raw)
     if not isinstance(row, dict):
-        return BadRow("invalid_json", f"expected a JSON object, got {type(row).__name__}", None)
+        return BadRow("invalid_json", f"expected a JSON object, got {type(row).__name__}", line_text(line))
     return row
 
 
-def read_delimited(path: Path, encoding: str, delimiter: str) -> Rows:
+def line_text(line: bytes | str) -> str:
+    """A line as text for rejected.jsonl (it decoded already, or it would not have parsed)."""
+    return (line.decode("utf-8") if isinstance(line, bytes) else line).rstrip("\r\n")
+
+
+class _Lines:
+    """The physical lines of a text file for the csv module, with over-long lines held back.
+
+    An over-long line reaches the csv module as an empty line and its number is noted,
+    so the reader can reject the row it belonged to instead of parsing a huge cell.
+    """
+
+    def __init__(self, f: IO[str], max_length: int):
+        self.lines = bounded_lines(f, max_length)
+        self.number = 0
+        self.too_long: dict[int, int] = {}
+
+    def __iter__(self) -> Iterator[str]:
+        for line, length in self.lines:
+            self.number += 1
+            if line is None:
+                self.too_long[self.number] = length
+                yield "\n"
+            else:
+                yield line
+
+
+def read_delimited(path: Path, encoding: str, delimiter: str, max_line_bytes: int = MAX_LINE_BYTES) -> Rows:
     """CSV (RFC 4180 quoting) or TSV (quoting off: Korean TSVs carry stray quote characters)."""
     quoting = csv.QUOTE_MINIMAL if delimiter == "," else csv.QUOTE_NONE
     with open_text(path, encoding) as f:
-        reader = csv.reader(f, delimiter=delimiter, quoting=quoting, strict=False)
+        lines = _Lines(f, max_line_bytes)
+        reader = csv.reader(lines, delimiter=delimiter, quoting=quoting, strict=False)
         try:
             header = next(reader)
         except StopIteration:
             return
+        # Without its header no row of the file can be read: that stops the build.
+        if lines.too_long:
+            raise DataError(line_too_long(lines.too_long[1], max_line_bytes).detail + " (the header line)",
+                            file=str(path), line=1)
+        if any(has_undecodable(name) for name in header):
+            raise DataError(_undecodable("", encoding).detail + " in the header line", file=str(path), line=1)
         header = [name.strip() for name in header]
         width = len(header)
         start = reader.line_num + 1
         for cells in reader:
             line, start = start, reader.line_num + 1
+            if lines.too_long:
+                # A row is one line with quoting off, several with a quoted newline in a cell.
+                over = [n for n in lines.too_long if line <= n < start]
+                if over:
+                    yield over[0], line_too_long(lines.too_long[over[0]], max_line_bytes)
+                    lines.too_long.clear()
+                    continue
             if not cells or cells == [""]:
+                continue
+            if any(has_undecodable(cell) for cell in cells):
+                yield line, _undecodable(show_undecodable(delimiter.join(cells)), encoding)
                 continue
             if len(cells) != width:
                 yield line, BadRow(
