@@ -1,13 +1,13 @@
 """The ``komt-data`` command: a thin layer that parses options, calls the library, prints.
 
-Every library error becomes one line on stderr and a documented exit code:
-0 success, 1 configuration or output error, 2 bad input data under ``--on-error fail``,
-70 an internal error (a bug), 130 interrupted.
+Every library error becomes one line on stderr and a documented exit code (see
+``EXIT_CODES``); no error path prints a traceback unless ``KOMT_DATA_DEBUG=1``.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from enum import Enum
 from pathlib import Path
@@ -18,6 +18,16 @@ import typer
 from . import __version__
 from .errors import KomtDataError
 
+EXIT_CODES = """Exit codes:
+
+\b
+  0    success (or nothing to do)
+  1    configuration, usage or output error (bad recipe, template, option or --output)
+  2    bad input data: --on-error fail met a bad row, or --max-errors was exceeded
+  70   internal error (a bug: please report it; KOMT_DATA_DEBUG=1 shows the traceback)
+  130  interrupted (Ctrl-C); 143 terminated (SIGTERM). Temporary files are removed
+       and a previous output is left as it was."""
+
 app = typer.Typer(
     name="komt-data",
     help="Build Korean multi-task instruction-tuning data in the komt format "
@@ -26,6 +36,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    epilog=EXIT_CODES,
 )
 
 
@@ -114,6 +125,11 @@ def build(
                                         "up to date.")] = False,
     on_error: Annotated[OnError, typer.Option(help="skip: bad rows go to rejected.jsonl; fail: stop at the "
                                               "first bad row (exit 2).")] = OnError.skip,
+    max_errors: Annotated[str | None, typer.Option(
+        help="Stop (exit 2) when more than N rows are rejected in all, or, given a fraction like 0.05 "
+             "or 5%, when any one input file loses more than that share.", show_default=False)] = None,
+    max_line_bytes: Annotated[int, typer.Option(
+        min=1, help="Reject lines longer than this (line formats) as line_too_long.")] = 10_000_000,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, no warnings, no summary.")]
     = False,
     json_: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary (JSON) on stdout.")] = False,
@@ -136,7 +152,8 @@ def build(
     try:
         manifest = builder.build(config, output, seed=seed, limit=limit, overwrite=overwrite,
                                  on_error=on_error.value, progress=_tqdm_factory(quiet or json_), force=force,
-                                 engine=engine.value, address=address)
+                                 engine=engine.value, address=address, max_errors=max_errors,
+                                 max_line_bytes=max_line_bytes)
     except KomtDataError as exc:
         _fail(exc)
     if json_:
@@ -312,16 +329,56 @@ def list_(
         _fail(exc)
 
 
+class Interrupted(BaseException):
+    """Raised from a SIGINT/SIGTERM handler. A BaseException like KeyboardInterrupt, so no
+    ``except Exception`` swallows it and the staged output is removed on the way out; its
+    own class, so the CLI framework does not turn it into a silent exit before we report it."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.exit_code = 128 + signum
+
+
+def _on_signal(signum: int, frame: Any) -> None:
+    # A second Ctrl-C must not cut the cleanup of the first one short.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
 def main() -> None:
     """Entry point of the ``komt-data`` console script."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _on_signal)
     try:
-        app()
-    except KeyboardInterrupt:
-        typer.echo("komt-data: interrupted", err=True)
-        sys.exit(130)
+        # Not standalone: the framework would exit 2 on a usage error, which is our code
+        # for bad data; here a usage error is reported as usual and exits 1.
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        typer.echo("komt-data: aborted", err=True)
+        sys.exit(1)
+    except (Interrupted, KeyboardInterrupt) as exc:
+        code = exc.exit_code if isinstance(exc, Interrupted) else 130
+        typer.echo(f"komt-data: interrupted{' (SIGTERM)' if code == 143 else ''}; "
+                   "temporary files removed, no output written", err=True)
+        sys.exit(code)
+    except OSError as exc:  # disk full, permission denied...: the environment, not a bug
+        where = f": {exc.filename}" if exc.filename else ""
+        typer.echo(f"komt-data: error: {exc.strerror or exc}{where}", err=True)
+        sys.exit(1)
     except Exception as exc:  # a bug: one line for the user, the traceback on request
+        if _is_usage_error(exc):
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(1)
         if os.environ.get("KOMT_DATA_DEBUG"):
             raise
         typer.echo(f"komt-data: internal error: {type(exc).__name__}: {exc} "
                    "(set KOMT_DATA_DEBUG=1 for the traceback, and please report it)", err=True)
         sys.exit(70)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _is_usage_error(exc: Exception) -> bool:
+    # The framework's own exceptions (bad option, missing argument, bad value) show
+    # themselves; recognised by duck type, since typer's bundled Click is private.
+    return callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int)

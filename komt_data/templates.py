@@ -18,6 +18,7 @@ from typing import Any
 
 import jinja2
 import jinja2.meta
+import jinja2.nodes
 import jinja2.sandbox
 
 from .config import check_keys, read_yaml
@@ -29,10 +30,35 @@ SET_KEYS = {"family", "description", "templates"}
 _ID = re.compile(r"^[a-z0-9_]+/[0-9a-z_]+$")
 
 
+#: The most text one template may render. A hostile template (a loop in a loop, a
+#: string times a billion) stops here with a TemplateError instead of eating memory.
+MAX_RENDER_CHARS = 1_000_000
+_MAX_EXPONENT = 1_000
+
+
+class _Sandbox(jinja2.sandbox.SandboxedEnvironment):
+    """Jinja's sandbox, also bounding ``*`` and ``**``: ``{{ 9**9**9 }}`` would hang the
+    build and ``{{ 'a' * 10**10 }}`` exhaust memory, which the stock sandbox allows."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, (int, float)) and (
+                abs(right) > _MAX_EXPONENT
+                or isinstance(left, int) and left.bit_length() * abs(right) > 64 * _MAX_EXPONENT):
+            raise jinja2.sandbox.SecurityError(f"power {right} is too large")
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(times, int) \
+                        and len(seq) * times > MAX_RENDER_CHARS:
+                    raise jinja2.sandbox.SecurityError("repetition too large")
+        return super().call_binop(context, operator, left, right)
+
+
 @cache
 def environment() -> jinja2.sandbox.SandboxedEnvironment:
     """The one Jinja environment: sandboxed, strict about undefined names, no autoescape."""
-    return jinja2.sandbox.SandboxedEnvironment(
+    return _Sandbox(
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,
@@ -68,12 +94,46 @@ class Template:
         return all(example.get(key) == value for key, value in self.requires.items())
 
     def render(self, example: Mapping[str, Any]) -> tuple[str, str]:
-        """Render ``(instruction, response)`` for one example."""
+        """Render ``(instruction, response)`` for one example.
+
+        Any failure (undefined name, sandbox violation, ``1/0``, output over
+        :data:`MAX_RENDER_CHARS`) is a :class:`TemplateError` naming the template.
+        """
         try:
             instruction, response = _compiled(self.instruction_source, self.response_source)
-            return instruction.render(example).strip(), response.render(example).strip()
-        except jinja2.TemplateError as exc:
-            raise TemplateError(f"{type(exc).__name__}: {exc}", template=self.id, file=self.file) from None
+            return _bounded(instruction, example).strip(), _bounded(response, example).strip()
+        except TemplateError:
+            raise
+        except Exception as exc:  # whatever a template expression raises is the template's fault
+            message = str(exc).splitlines()[0] if str(exc) else ""
+            raise TemplateError(f"{type(exc).__name__}: {message}", template=self.id, file=self.file) from None
+
+
+def _bounded(template: jinja2.Template, example: Mapping[str, Any]) -> str:
+    parts: list[str] = []
+    size = 0
+    for part in template.generate(example):
+        size += len(part)
+        if size > MAX_RENDER_CHARS:
+            raise jinja2.sandbox.SecurityError(f"renders more than {MAX_RENDER_CHARS:,} characters")
+        parts.append(part)
+    return "".join(parts)
+
+
+def _private_names(source: str) -> list[str]:
+    """Attribute or key names starting with ``_`` that a template reaches for (``x.__class__``,
+    ``x['__class__']``, ``x|attr('_y')``): no template needs Python internals."""
+    found = []
+    for node in environment().parse(source).find_all((jinja2.nodes.Getattr, jinja2.nodes.Getitem,
+                                                      jinja2.nodes.Filter)):
+        if isinstance(node, jinja2.nodes.Getattr):
+            names = [node.attr]
+        elif isinstance(node, jinja2.nodes.Getitem):
+            names = [node.arg.value] if isinstance(node.arg, jinja2.nodes.Const) else []
+        else:
+            names = [a.value for a in node.args if node.name == "attr" and isinstance(a, jinja2.nodes.Const)]
+        found += [n for n in names if isinstance(n, str) and n.startswith("_")]
+    return found
 
 
 @cache
@@ -127,6 +187,10 @@ def _parse_template(entry: Any, index: int, path: Path) -> Template:
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"syntax error on line {exc.lineno}: {exc.message}", template=template_id,
                             file=str(path)) from None
+    private = _private_names(template.instruction_source) + _private_names(template.response_source)
+    if private:
+        raise TemplateError(f"reaches for '{private[0]}': templates may not use names starting with '_' "
+                            "(Python internals are off limits in the sandbox)", template=template_id, file=str(path))
     return template
 
 
