@@ -20,7 +20,7 @@ from .config import TaskConfig
 from .errors import ConfigError
 from .sources import MAX_LINE_BYTES, BadRow, Unit, dig, read_unit
 from .templates import Template, TemplateSet, check_variables, load_template_set
-from .text import clean_text, dedup_form
+from .text import clean_text, dedup_form, nfc
 
 
 def komt_text(instruction: str, output: str) -> str:
@@ -124,6 +124,9 @@ class TaskRunner:
             return
         for template in templates:
             instruction, output = template.render(example)
+            # Example fields are NFC already; the template's own words may not be (a file
+            # saved on macOS), and joining NFC pieces is not always NFC.
+            instruction, output = nfc(instruction), nfc(output)
             if not instruction or not output:
                 yield Rejection("empty_render", f"template {template.id} rendered an empty "
                                 f"{'instruction' if not instruction else 'output'}", position, row)

@@ -9,9 +9,16 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Zero-width and BOM characters, plus C0/C1 controls other than tab and newline.
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_SPACES = re.compile(r"[ \t\u00a0\u3000]+")
+# Zero-width, BOM, soft hyphen, direction marks and embeddings, invisible operators,
+# plus C0/C1 controls other than tab and the line breaks (mapped below).
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u180e\u034f\ufeff\u00ad"
+                        "\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
+# Line breaks other than \n: CR (alone or in CRLF), NEL, LINE/PARAGRAPH SEPARATOR, VT, FF.
+_BREAKS = re.compile("\r\n?|[\x0b\x0c\x85\u2028\u2029]")
+# Spaces of every width, including the Hangul fillers that Korean web text uses as
+# "invisible" blanks (U+3164, U+FFA0). The conjoining fillers U+115F/U+1160 are left
+# alone: they are part of how incomplete syllables are spelt.
+_SPACES = re.compile("[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u3164\uffa0]+")
 _ALL_WHITESPACE = re.compile(r"\s+")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 
@@ -23,11 +30,12 @@ def clean_text(value: str) -> str:
     line collapses to one; the line structure itself is kept, because passages and
     articles use it.
     """
-    if not value.isascii() and not unicodedata.is_normalized("NFC", value):
-        value = unicodedata.normalize("NFC", value)
-    value = _INVISIBLE.sub("", value)
-    if "\r" in value:
-        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if not value.isascii() or not value.isprintable():
+        value = _BREAKS.sub("\n", value)
+        value = _INVISIBLE.sub("", value)
+        # After removal: a zero-width space between NFD jamo must not keep them apart.
+        if not value.isascii() and not unicodedata.is_normalized("NFC", value):
+            value = unicodedata.normalize("NFC", value)
     value = _SPACES.sub(" ", value)
     if "\n" in value:
         value = "\n".join(line.strip(" ") for line in value.split("\n"))
@@ -38,3 +46,10 @@ def clean_text(value: str) -> str:
 def dedup_form(value: str) -> str:
     """The form two texts are compared in for exact dedup: cleaned, all whitespace removed."""
     return _ALL_WHITESPACE.sub("", clean_text(value))
+
+
+def nfc(value: str) -> str:
+    """``value`` in Unicode NFC (never NFKC), cheaply when it already is."""
+    if value.isascii() or unicodedata.is_normalized("NFC", value):
+        return value
+    return unicodedata.normalize("NFC", value)
