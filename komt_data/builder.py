@@ -15,6 +15,7 @@ import shutil
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -88,10 +89,12 @@ class Segment:
 def _display_path(path: Path | URL) -> str:
     if isinstance(path, URL):
         return str(path)
+    # Relative when under the working directory; "../../tmp/x" helps nobody find a file.
     try:
-        return os.path.relpath(path)
+        relative = os.path.relpath(path)
     except ValueError:  # another drive on Windows
         return str(path)
+    return str(path) if relative.startswith("..") else relative
 
 
 def unit_label(unit: Unit) -> str:
@@ -120,7 +123,7 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
     positions, examples = array("I"), array("I")
     events = 0
     last_reported = 0
-    with open(segment.spool, "wb") as spool, open(segment.rejected, "wb") as rejected:
+    with open(segment.spool, "wb") as spool, open(segment.rejected, "wb") as rejected, _named(unit, label):
         write = spool.write
         for event in runner.run(unit, encoding, limit, max_line_bytes):
             events += 1
@@ -155,6 +158,17 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
     segment.positions = np.frombuffer(positions, dtype=np.uint32)
     segment.examples = np.frombuffer(examples, dtype=np.uint32)
     return segment
+
+
+@contextmanager
+def _named(unit: Unit, label: str) -> Iterator[None]:
+    """Readers name their file as they were given it; messages name it as the user sees it."""
+    try:
+        yield
+    except DataError as exc:
+        if unit.path is not None and exc.file == str(unit.path) and exc.file != label:
+            raise DataError(exc.problem, file=label, line=exc.line) from None
+        raise
 
 
 def _fingerprint(recipe: Recipe, seed: int) -> str:

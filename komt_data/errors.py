@@ -42,6 +42,7 @@ class DataError(KomtDataError):
     def __init__(self, message: str, *, file: str | None = None, line: int | None = None):
         self.file = file
         self.line = line
+        self.problem = message
         where = file or ""
         if line is not None:
             where = f"{where}:{line}"

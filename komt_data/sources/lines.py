@@ -77,10 +77,20 @@ def _parse_json_line(line: bytes | str, encoding: str) -> dict | BadRow:
         raw = raw.rstrip("\r\n")
         if "depth limit" in str(exc):
             return BadRow("too_deep", f"JSON nested deeper than {JSON_MAX_DEPTH} levels", None)
-        return BadRow("invalid_json", f"invalid JSON at column {exc.colno}: {exc.msg}", raw)
+        return BadRow("invalid_json", f"invalid JSON: {_json_problem(raw)}", raw)
     if not isinstance(row, dict):
         return BadRow("invalid_json", f"expected a JSON object, got {type(row).__name__}", line_text(line))
     return row
+
+
+def _json_problem(raw: str) -> str:
+    # Parsed again without the line ending, so the column points into the line and an
+    # unterminated object reads "unexpected end of data" at its end, not at line 2.
+    try:
+        orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return f"{exc.msg} at column {exc.colno}"
+    return "cannot parse"  # pragma: no cover - it failed a moment ago
 
 
 def line_text(line: bytes | str) -> str:

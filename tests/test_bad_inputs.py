@@ -1,0 +1,145 @@
+"""The bad-input corpus (tests/fixtures/bad_inputs): every bad row is rejected with its
+file, line and reason and counted; good rows are written; ``--on-error fail`` stops at
+the bad row with one line, exit 2, and no output directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+import yaml
+from conftest import FIXTURES, write
+
+from komt_data import build
+
+CORPUS = FIXTURES / "bad_inputs"
+EXPECTED = yaml.safe_load((CORPUS / "expectations.yaml").read_text(encoding="utf-8"))
+
+# The three layouts the corpus is in: NSMC raw reviews (JSONL), KorNLI (TSV), KLUE-NLI (JSON).
+TASKS = {
+    "nsmc": """name: nsmc
+adapter: classification
+source: {{files: "{file}"}}
+fields: {{text: review, label: rating}}
+labels: {{"1": 부정, "2": 부정, "9": 긍정, "10": 긍정}}
+options: {{task_hint: 영화 리뷰의 감성}}
+""",
+    "kornli": """name: kornli
+adapter: nli
+source: {{files: "{file}", format: tsv}}
+fields: {{premise: sentence1, hypothesis: sentence2, label: gold_label}}
+""",
+    "klue_nli": """name: klue_nli
+adapter: nli
+source: {{files: "{file}"}}
+fields: {{label: gold_label}}
+""",
+}
+
+
+def task_config(tmp_path: Path, name: str) -> Path:
+    case = EXPECTED[name]
+    return write(tmp_path / "task.yaml", TASKS[case["task"]].format(file=CORPUS / name))
+
+
+ROW_CASES = sorted(name for name, case in EXPECTED.items() if "reason" in case)
+
+
+def test_every_failure_class_has_a_file_and_an_expectation():
+    files = {p.name for p in CORPUS.iterdir() if p.name != "expectations.yaml"}
+    assert files == set(EXPECTED)
+    reasons = {case["reason"] for case in EXPECTED.values() if "reason" in case}
+    assert {"invalid_json", "missing_field", "wrong_type", "undecodable", "empty_text", "unknown_label",
+            "wrong_column_count", "too_deep", "line_too_long"} <= reasons
+
+
+@pytest.mark.parametrize("name", ROW_CASES)
+def test_bad_row_is_rejected_with_its_line_and_counted(tmp_path, monkeypatch, name):
+    case = EXPECTED[name]
+    monkeypatch.chdir(CORPUS)  # provenance names files relative to the working directory
+    manifest = build(task_config(tmp_path, name), tmp_path / "out",
+                     max_line_bytes=case.get("max_line_bytes", 10_000_000))
+    task = manifest["tasks"][case["task"]]
+    assert task["dropped"] == {case["reason"]: 1}
+    assert task["written"] == case["written"]
+    assert task["read"] + task["expanded"] == task["written"] + sum(task["dropped"].values())
+    rejected = [orjson.loads(line) for line in (tmp_path / "out" / "rejected.jsonl").read_bytes().splitlines()]
+    assert len(rejected) == 1
+    (entry,) = rejected
+    assert (entry["file"], entry["line"], entry["reason"], entry["detail"]) == (
+        name, case["line"], case["reason"], case["detail"])
+    shards = [orjson.loads(line) for p in sorted((tmp_path / "out").glob("train-*.jsonl"))
+              for line in p.read_bytes().splitlines()]
+    assert len(shards) == case["written"]
+
+
+@pytest.mark.parametrize("name", ROW_CASES)
+def test_on_error_fail_stops_at_the_bad_row_with_one_line(tmp_path, monkeypatch, cli, name):
+    case = EXPECTED[name]
+    monkeypatch.chdir(CORPUS)
+    out = tmp_path / "out"
+    args = ["build", str(task_config(tmp_path, name)), "-o", str(out), "--on-error", "fail", "-q"]
+    if "max_line_bytes" in case:
+        args += ["--max-line-bytes", str(case["max_line_bytes"])]
+    result = cli(*args)
+    assert result.exit_code == 2
+    assert result.stderr == f"komt-data: error: {name}:{case['line']}: {case['reason']}: {case['detail']}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["task.yaml"]  # no output, no temp dir
+
+
+@pytest.mark.parametrize("on_error", ["skip", "fail"])
+def test_unreadable_document_stops_the_build_naming_the_line(tmp_path, monkeypatch, cli, on_error):
+    name = "invalid_json_document.json"
+    monkeypatch.chdir(CORPUS)
+    result = cli("build", str(task_config(tmp_path, name)), "-o", str(tmp_path / "out"), "-q",
+                 "--on-error", on_error)
+    assert result.exit_code == 2
+    assert result.stderr == f"komt-data: error: {EXPECTED[name]['error']}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["task.yaml"]
+
+
+def test_max_errors_counts_bad_rows_across_files(tmp_path, monkeypatch, cli):
+    monkeypatch.chdir(CORPUS)
+    config = write(tmp_path / "task.yaml", TASKS["nsmc"].format(file=CORPUS / "*.jsonl"))
+    out = tmp_path / "out"
+    result = cli("build", str(config), "-o", str(out), "-q", "--max-errors", "3",
+                 "--max-line-bytes", "2048")
+    assert result.exit_code == 2
+    # Files are read in name order: empty_text (line 2), invalid_json (3), line_too_long (2), missing_field (2).
+    assert result.stderr == (
+        "komt-data: error: more than 3 bad rows, the build stopped at missing_field.jsonl:2 (--max-errors 3); "
+        "most common: empty_text 1, invalid_json 1, line_too_long 1. Rerun with --on-error fail to see the first one\n")
+    assert not out.exists()
+    ok = cli("build", str(config), "-o", str(out), "-q", "--max-errors", "20", "--max-line-bytes", "2048")
+    assert ok.exit_code == 0, ok.stderr
+    manifest = orjson.loads((out / "manifest.json").read_bytes())
+    dropped = manifest["tasks"]["nsmc"]["dropped"]
+    # too_deep.jsonl's 4 KB line is over 2048 bytes too, so it counts as line_too_long here.
+    assert {k: v for k, v in dropped.items() if k != "duplicate"} == {
+        "empty_text": 1, "invalid_json": 2, "line_too_long": 2, "missing_field": 1, "undecodable": 1,
+        "unknown_label": 1, "wrong_type": 1}
+
+
+def test_max_errors_fraction_stops_a_mostly_garbage_file(tmp_path, cli):
+    good = '{"review": "배우들 연기가 좋았다", "rating": "10"}'
+    lines = [good.replace("좋았다", f"좋았다 {i}") for i in range(3)] + ['{"review": 깨진 줄'] * 7
+    data = write(tmp_path / "data" / "reviews.jsonl", "\n".join(lines) + "\n")
+    config = write(tmp_path / "task.yaml", TASKS["nsmc"].format(file=data))
+    out = tmp_path / "out"
+    result = cli("build", str(config), "-o", str(out), "-q", "--max-errors", "50%")
+    assert result.exit_code == 2
+    assert result.stderr == (f"komt-data: error: {data}: 7 of 10 rows rejected (70.0%), over --max-errors 0.5; "
+                             "most common: invalid_json 7\n")
+    assert not out.exists()
+    assert cli("build", str(config), "-o", str(out), "-q", "--max-errors", "0.8").exit_code == 0
+
+
+@pytest.mark.parametrize("value, message", [
+    ("abc", "--max-errors must be a number of rows or a fraction like 0.05, got 'abc'"),
+    ("1.5", "--max-errors as a fraction must be above 0 and below 1, got '1.5'"),
+    ("-1", "--max-errors must not be negative, got '-1'"),
+])
+def test_max_errors_rejects_nonsense(tmp_path, cli, value, message):
+    result = cli("build", "-o", str(tmp_path / "out"), "-q", "--max-errors", value)
+    assert (result.exit_code, result.stderr) == (1, f"komt-data: error: {message}\n")
