@@ -49,6 +49,10 @@ class DataError(KomtDataError):
         super().__init__(f"{where}: {message}" if where else message)
 
 
+class AdapterError(ConfigError):
+    """An adapter raised something other than Skip: a bug in its code, named with the row it met."""
+
+
 class OutputError(KomtDataError):
     """The output directory cannot be written as asked (not empty, foreign, inside an input)."""
 

@@ -17,7 +17,7 @@ import xxhash
 
 from .adapters import Adapter, Skip, get_adapter
 from .config import TaskConfig
-from .errors import ConfigError
+from .errors import AdapterError, ConfigError
 from .sources import MAX_LINE_BYTES, BadRow, Unit, dig, read_unit
 from .templates import Template, TemplateSet, check_variables, load_template_set
 from .text import clean_text, dedup_form, nfc
@@ -97,6 +97,10 @@ class TaskRunner:
             except Skip as skip:
                 yield Rejection(skip.reason, skip.detail, position, row)
                 continue
+            except Exception as exc:  # a bug in an adapter (often a custom one): say whose and where
+                raise AdapterError(f"adapter '{self.task.adapter}' failed on {unit.label}:{position}: "
+                                   f"{type(exc).__name__}: {exc} (adapters drop a row by raising Skip)",
+                                   file=str(self.task.path)) from exc
             if not examples:
                 yield Rejection("no_examples", "the adapter made no example of this row", position, row)
                 continue

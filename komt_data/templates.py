@@ -134,7 +134,7 @@ def _private_names(source: str) -> list[str]:
         else:
             names = [a.value for a in node.args if node.name == "attr" and isinstance(a, jinja2.nodes.Const)]
         found += [n for n in names if isinstance(n, str) and n.startswith("_")]
-    return found
+    return sorted(found, key=source.find)  # in reading order: x.__class__ before its .__mro__
 
 
 @cache

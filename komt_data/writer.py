@@ -40,6 +40,11 @@ def check_target(output: Path, overwrite: bool) -> None:
     """Refuse an output path that exists and is not ours to replace."""
     if output.exists() and not output.is_dir():
         raise OutputError(f"{output} exists and is not a directory")
+    for parent in output.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputError(f"cannot create {output}: {parent} is a file, not a directory")
+            break
     if output.is_dir() and any(output.iterdir()):
         if not is_komt_output(output):
             raise OutputError(f"{output} is not empty and is not a komt-data output; "
