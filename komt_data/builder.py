@@ -32,7 +32,7 @@ from .records import Record, TaskRunner
 from .resources import sample_recipe_path
 from .sources import MAX_LINE_BYTES, Unit, resolve_encoding, units_of
 from .storage import URL
-from .writer import MANIFEST, REJECTED, staged_output, write_json, write_shards
+from .writer import MANIFEST, REJECTED, clear_leftovers, staged_output, write_json, write_shards
 
 LINE_FORMATS = ("jsonl", "csv", "tsv", "text-pair")
 
@@ -294,6 +294,9 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
     recipe = resolve_recipe(recipe)
     seed = recipe.seed if seed is None else seed
     output = Path(output)
+    # Before the up-to-date check: a build killed between its renames left the previous
+    # output aside, and putting it back may make this build unnecessary.
+    clear_leftovers(output.resolve())
     fingerprint = freshness.build_fingerprint(
         recipe, _fingerprint(recipe, seed), limit=limit, on_error=on_error,
         **({"max_line_bytes": max_line_bytes} if max_line_bytes != MAX_LINE_BYTES else {}))

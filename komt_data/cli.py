@@ -21,7 +21,7 @@ from .errors import KomtDataError
 EXIT_CODES = """Exit codes:
 
 \b
-  0    success (or nothing to do)
+  0    success (including "up to date": nothing to do)
   1    configuration, usage or output error (bad recipe, template, option or --output)
   2    bad input data: --on-error fail met a bad row, or --max-errors was exceeded
   70   internal error (a bug: please report it; KOMT_DATA_DEBUG=1 shows the traceback)

@@ -9,9 +9,10 @@ from pathlib import Path
 import orjson
 import pytest
 import yaml
-from conftest import FIXTURES, write
 
 from komt_data import build
+
+from .conftest import FIXTURES, write
 
 CORPUS = FIXTURES / "bad_inputs"
 EXPECTED = yaml.safe_load((CORPUS / "expectations.yaml").read_text(encoding="utf-8"))

@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, write
 
 from komt_data.cli import EXIT_CODES
+
+from .conftest import FIXTURES, write
 
 ROOT = Path(__file__).resolve().parents[1]
 NSMC = """name: nsmc

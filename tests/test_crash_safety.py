@@ -14,10 +14,11 @@ from pathlib import Path
 
 import orjson
 import pytest
-from conftest import write
 
 from komt_data import build
 from komt_data.writer import clear_leftovers
+
+from .conftest import write
 
 ROWS = 8_000
 
@@ -56,12 +57,13 @@ def snapshot(out: Path) -> dict[str, bytes]:
 
 
 def assert_complete(out: Path) -> None:
-    """Every shard the manifest lists is there with its checksum, and nothing else is."""
+    """Every shard the manifest lists is there with its checksum, and no work file is left."""
     manifest = orjson.loads((out / "manifest.json").read_bytes())
     for shard in manifest["shards"]:
         assert hashlib.sha256((out / shard["path"]).read_bytes()).hexdigest() == shard["sha256"]
-    assert {p.name for p in out.iterdir()} == {s["path"] for s in manifest["shards"]} | {
-        "manifest.json", "rejected.jsonl"}
+    names = {p.name for p in out.iterdir()}
+    assert {s["path"] for s in manifest["shards"]} | {"manifest.json", "rejected.jsonl"} <= names
+    assert not any(name.startswith(("_", ".")) for name in names)  # no spool, no temporary file
 
 
 def start_build(recipe: Path, out: Path, *extra: str) -> subprocess.Popen:
@@ -128,8 +130,12 @@ def test_a_kill_between_the_two_renames_puts_the_previous_output_back(task, tmp_
     # The state a build killed after "out -> .out.old-PID" and before ".out.tmp-PID -> out" leaves.
     os.rename(out, tmp_path / f".out.old-{dead.pid}")
     (tmp_path / f".out.tmp-{dead.pid}").mkdir()
-    removed = clear_leftovers(out)
-    assert removed == [tmp_path / f".out.tmp-{dead.pid}"]
+    assert clear_leftovers(out) == [tmp_path / f".out.tmp-{dead.pid}"]
+    assert snapshot(out) == previous
+    # The same state met by the next build: the previous output is back, and up to date.
+    os.rename(out, tmp_path / f".out.old-{dead.pid}")
+    assert build(task, out).get("up_to_date") is True
+    assert siblings(out) == []
     assert snapshot(out) == previous
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import write
 
 from komt_data import TemplateError, build, validate
+
+from .conftest import write
 
 REVIEWS = '{"review": "배우들 연기가 정말 좋았다", "rating": "10"}\n{"review": "지루해서 졸았다", "rating": "1"}\n'
 
@@ -104,10 +105,10 @@ def test_overwrite_replaces_our_own_output(tmp_path, cli):
     task = nsmc_task(tmp_path)
     out = tmp_path / "out"
     assert cli("build", str(task), "-o", str(out), "-q").exit_code == 0
-    again = cli("build", str(task), "-o", str(out), "-q")
+    again = cli("build", str(task), "-o", str(out), "-q", "--seed", "7")  # a different build
     assert (again.exit_code, again.stderr) == (1, (
         f"komt-data: error: {out} already holds a build; pass --overwrite to replace it\n"))
-    assert cli("build", str(task), "-o", str(out), "-q", "--overwrite").exit_code == 0
+    assert cli("build", str(task), "-o", str(out), "-q", "--seed", "7", "--overwrite").exit_code == 0
 
 
 def test_output_inside_an_input_directory_is_refused(tmp_path, cli):

@@ -6,10 +6,11 @@ import unicodedata
 
 import orjson
 import pytest
-from conftest import write
 
 from komt_data import build
 from komt_data.text import clean_text, nfc
+
+from .conftest import write
 
 NFD = unicodedata.normalize("NFD", "맥에서 압축한 한글 파일")
 
