@@ -167,6 +167,11 @@ def build(
         typer.echo(f"{output}/ is up to date (use --force to rebuild)")
         return
     typer.echo(_summary_table(manifest))
+    # Legacy encodings are worth a glance: a wrong guess shows up as undecodable rows.
+    for task in manifest["tasks"].values():
+        for source in task.get("sources", []):
+            if source.get("encoding") not in (None, "utf-8", "utf-8-sig"):
+                typer.echo(f"note: {source['file']} was read as {source['encoding']}")
     files = ", ".join(name for name in ("manifest.json", "rejected.jsonl", "README.md", "dataset_info.json",
                                         "report.html") if (output / name).exists())
     typer.echo(f"wrote {output}/ ({len(manifest['shards'])} {manifest['format']} files, {files})")

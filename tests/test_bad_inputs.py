@@ -144,3 +144,16 @@ def test_max_errors_fraction_stops_a_mostly_garbage_file(tmp_path, cli):
 def test_max_errors_rejects_nonsense(tmp_path, cli, value, message):
     result = cli("build", "-o", str(tmp_path / "out"), "-q", "--max-errors", value)
     assert (result.exit_code, result.stderr) == (1, f"komt-data: error: {message}\n")
+
+
+def test_auto_detected_legacy_encoding_is_reported(tmp_path, monkeypatch, cli):
+    name = "undecodable_cp949.tsv"
+    monkeypatch.chdir(CORPUS)
+    result = cli("build", str(task_config(tmp_path, name)), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.stderr
+    assert f"note: {name} was read as cp949" in result.stdout.splitlines()
+    manifest = orjson.loads((tmp_path / "out" / "manifest.json").read_bytes())
+    assert manifest["tasks"]["kornli"]["sources"][0]["encoding"] == "cp949"
+    # A UTF-8 file with one cp949 line stays UTF-8: only that line is lost, not the file to mojibake.
+    utf8 = build(task_config(tmp_path, "undecodable.jsonl"), tmp_path / "out2")
+    assert utf8["tasks"]["nsmc"]["sources"][0]["encoding"] == "utf-8"
