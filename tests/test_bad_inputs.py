@@ -10,7 +10,7 @@ import orjson
 import pytest
 import yaml
 
-from komt_data import build
+from komt_data import DataError, build
 
 from .conftest import FIXTURES, write
 
@@ -157,3 +157,34 @@ def test_auto_detected_legacy_encoding_is_reported(tmp_path, monkeypatch, cli):
     # A UTF-8 file with one cp949 line stays UTF-8: only that line is lost, not the file to mojibake.
     utf8 = build(task_config(tmp_path, "undecodable.jsonl"), tmp_path / "out2")
     assert utf8["tasks"]["nsmc"]["sources"][0]["encoding"] == "utf-8"
+
+
+def test_over_long_lines_in_delimited_and_legacy_files(tmp_path):
+    from komt_data.sources.lines import read_delimited, read_jsonl
+
+    long_cell = "아주 긴 문장 " * 40
+    tsv = write(tmp_path / "kornli.tsv", "sentence1\tsentence2\tgold_label\n"
+                f"짧은 문장\t짧은 가설\tneutral\n{long_cell}\t가설\tentailment\n마지막 문장\t가설\tcontradiction\n")
+    rows = list(read_delimited(tsv, "utf-8", "\t", max_line_bytes=200))
+    assert [(n, type(r).__name__) for n, r in rows] == [(2, "dict"), (3, "BadRow"), (4, "dict")]
+    assert rows[1][1].detail == "line of 335 characters is over the limit of 200 (raise it with --max-line-bytes)"
+    # A quoted CSV cell over several lines: the row that holds the long line is the one rejected.
+    csv_file = write(tmp_path / "news.csv", f'title,document\n"제목","첫 줄\n{long_cell}\n끝"\n"다음","본문"\n')
+    rows = list(read_delimited(csv_file, "utf-8", ",", max_line_bytes=200))
+    assert [(n, type(r).__name__) for n, r in rows] == [(3, "BadRow"), (5, "dict")]
+    with pytest.raises(DataError, match=r"news\.csv:1: line of 321 characters .* \(the header line\)"):
+        list(read_delimited(write(csv_file, f"{long_cell}\n1\n"), "utf-8", ",", max_line_bytes=200))
+    legacy = tmp_path / "reviews.jsonl"
+    legacy.write_bytes(('{"review": "좋아요"}\n{"review": "' + long_cell + '"}\n').encode("cp949"))
+    rows = list(read_jsonl(legacy, "cp949", max_line_bytes=200))
+    assert [(n, type(r).__name__) for n, r in rows] == [(1, "dict"), (2, "BadRow")]
+    assert rows[1][1].reason == "line_too_long"
+
+
+def test_a_file_without_any_newline_is_not_held_in_memory(tmp_path):
+    from komt_data.sources.base import bounded_lines, open_binary
+
+    blob = tmp_path / "blob.jsonl"
+    blob.write_bytes(b"x" * (3 << 20))  # 3 MB, no newline at all
+    with open_binary(blob) as f:
+        assert list(bounded_lines(f, 1024)) == [(None, 3 << 20)]

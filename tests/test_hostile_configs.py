@@ -135,3 +135,15 @@ def test_validate_checks_templates_without_building(tmp_path):
     hostile_set(tmp_path, "{{ text.__class__ }}")
     with pytest.raises(TemplateError):
         validate(nsmc_task(tmp_path, templates="hostile.yaml"))
+
+
+def test_output_inside_a_local_dataset_folder_is_refused(tmp_path, cli):
+    # datasets reads a folder recursively: output there would be read back by the next build.
+    write(tmp_path / "nsmc_local" / "train.jsonl", REVIEWS)
+    task = write(tmp_path / "task.yaml", "name: nsmc\nadapter: classification\nsource: {hub: nsmc_local}\n"
+                 "fields: {text: review, label: rating}\nlabels: {\"1\": 부정, \"10\": 긍정}\n")
+    folder = tmp_path / "nsmc_local"
+    result = cli("build", str(task), "-o", str(folder / "out"), "-q")
+    assert (result.exit_code, result.stderr) == (1, (
+        f"komt-data: error: --output {folder / 'out'} is inside {folder}, which holds the inputs of task 'nsmc'; "
+        "write the output outside the input directory\n"))

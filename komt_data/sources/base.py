@@ -126,7 +126,10 @@ def open_text(path: Path, encoding: str) -> IO[str]:
     return io.TextIOWrapper(open_binary(path), encoding=encoding, errors="surrogateescape", newline="")
 
 
-def line_too_long(length: int, max_length: int) -> BadRow:
-    """The rejection of a line over the size limit (its text is not kept: it may be huge)."""
-    return BadRow("line_too_long", f"line of {length:,} bytes is over the limit of {max_length:,} "
+def line_too_long(length: int, max_length: int, unit: str = "bytes") -> BadRow:
+    """The rejection of a line over the size limit (its text is not kept: it may be huge).
+
+    ``unit`` is ``characters`` for lines measured after decoding (non-UTF-8 text files).
+    """
+    return BadRow("line_too_long", f"line of {length:,} {unit} is over the limit of {max_length:,} "
                   "(raise it with --max-line-bytes)", None)

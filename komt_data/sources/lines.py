@@ -48,7 +48,7 @@ def read_jsonl(path: Path, encoding: str, max_line_bytes: int = MAX_LINE_BYTES) 
         with open_text(path, encoding) as f:
             for number, (line, length) in enumerate(bounded_lines(f, max_line_bytes), 1):
                 if line is None:
-                    yield number, line_too_long(length, max_line_bytes)
+                    yield number, line_too_long(length, max_line_bytes, "characters")
                     continue
                 if not line.strip():
                     continue
@@ -132,8 +132,8 @@ def read_delimited(path: Path, encoding: str, delimiter: str, max_line_bytes: in
             return
         # Without its header no row of the file can be read: that stops the build.
         if lines.too_long:
-            raise DataError(line_too_long(lines.too_long[1], max_line_bytes).detail + " (the header line)",
-                            file=str(path), line=1)
+            too_long = line_too_long(lines.too_long[1], max_line_bytes, "characters")
+            raise DataError(f"{too_long.detail} (the header line)", file=str(path), line=1)
         if any(has_undecodable(name) for name in header):
             raise DataError(_undecodable("", encoding).detail + " in the header line", file=str(path), line=1)
         header = [name.strip() for name in header]
@@ -145,7 +145,7 @@ def read_delimited(path: Path, encoding: str, delimiter: str, max_line_bytes: in
                 # A row is one line with quoting off, several with a quoted newline in a cell.
                 over = [n for n in lines.too_long if line <= n < start]
                 if over:
-                    yield over[0], line_too_long(lines.too_long[over[0]], max_line_bytes)
+                    yield over[0], line_too_long(lines.too_long[over[0]], max_line_bytes, "characters")
                     lines.too_long.clear()
                     continue
             if not cells or cells == [""]:

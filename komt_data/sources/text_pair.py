@@ -53,7 +53,7 @@ def read_text_pair(path: Path, languages: tuple[str, ...], encoding: str, config
             left, right = (left_line or (None, 0))[0], (right_line or (None, 0))[0]
             too_long = [pair[1] for pair in (left_line, right_line) if pair is not None and pair[0] is None]
             if too_long:
-                yield number, line_too_long(max(too_long), max_line_bytes)
+                yield number, line_too_long(max(too_long), max_line_bytes, "characters")
                 continue
             if left is None or right is None:
                 have = first if right is None else second
