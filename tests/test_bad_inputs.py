@@ -188,3 +188,25 @@ def test_a_file_without_any_newline_is_not_held_in_memory(tmp_path):
     blob.write_bytes(b"x" * (3 << 20))  # 3 MB, no newline at all
     with open_binary(blob) as f:
         assert list(bounded_lines(f, 1024)) == [(None, 3 << 20)]
+
+
+KORNLI_ROWS = ("그리고 그가 말했다, 엄마 저 왔어요.\t"
+               "그는 학교 버스가 그를 내려주자마자 엄마에게 전화를 걸었다.\tneutral\n") * 5
+
+
+@pytest.mark.parametrize("data, expected", [
+    (KORNLI_ROWS.encode("cp949"), "cp949"),
+    (KORNLI_ROWS.encode("cp949") + b"\xff\n" + KORNLI_ROWS.encode("cp949"), "cp949"),  # one corrupt byte
+    (KORNLI_ROWS.encode(), "utf-8"),
+    (KORNLI_ROWS.encode() + "최고의 영화입니다\n".encode("cp949"), "utf-8"),  # one cp949 line in UTF-8
+    (b"The movie was great.\n" * 20 + b"caf\xb0a\n", "utf-8"),  # cp949 would read \xb0a as a syllable
+    ("좋아\n".encode("cp949"), "utf-8"),  # too little evidence: rejected loudly, never guessed
+    (b"\xef\xbb\xbf" + KORNLI_ROWS.encode(), "utf-8-sig"),
+], ids=["cp949", "cp949-corrupt-byte", "utf-8", "utf-8-one-cp949-line", "english-stray-byte", "tiny-cp949",
+        "bom"])
+def test_auto_encoding_never_guesses_into_mojibake(tmp_path, data, expected):
+    from komt_data.sources.base import detect_encoding
+
+    path = tmp_path / "input.tsv"
+    path.write_bytes(data)
+    assert detect_encoding(path) == expected

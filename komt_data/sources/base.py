@@ -53,30 +53,41 @@ def open_binary(path: Path | URL) -> IO[bytes]:
 
 
 def detect_encoding(path: Path) -> str:
-    """The encoding ``auto`` resolves to: BOM, then UTF-8, else cp949.
+    """The encoding ``auto`` resolves to: BOM, then UTF-8 or cp949, whichever explains the bytes.
 
-    A file is UTF-8 when it decodes as UTF-8, or when the Hangul that decodes as UTF-8
-    outweighs the bytes that do not: a UTF-8 corpus with a few corrupt lines stays UTF-8
-    (those lines are rejected as ``undecodable``) instead of turning into cp949 mojibake.
-    cp949 Hangul almost never forms valid UTF-8, so a cp949 file has no such Hangul.
+    One pass decodes the file both ways, counting undecodable bytes and Hangul. UTF-8
+    wins when it decodes everything, and whenever cp949 is not clearly better: a UTF-8
+    corpus with a few corrupt lines stays UTF-8 (those lines are rejected as
+    ``undecodable``) instead of turning into cp949 mojibake, and a stray byte in an
+    English file is rejected rather than silently read as a Hangul syllable. cp949 needs
+    fewer undecodable bytes than UTF-8, at least a few Hangul syllables, more Hangul than
+    UTF-8 finds, and Hangul accounting for most of the bytes UTF-8 could not decode.
     """
     with open_binary(path) as f:
         head = f.read(3)
         if head.startswith(codecs.BOM_UTF8):
             return "utf-8-sig"
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
-        hangul = bad = 0
+        as_utf8 = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+        as_cp949 = codecs.getincrementaldecoder("cp949")(errors="surrogateescape")
+        u_bad = u_hangul = c_bad = c_hangul = 0
         chunk = head
         while True:
             final = not chunk
-            decoded = decoder.decode(chunk, final=final)
-            if not decoded.isascii():
-                bad += len(_ESCAPED.findall(decoded))
-                hangul += len(_HANGUL.findall(decoded))
+            text = as_utf8.decode(chunk, final=final)
+            if not text.isascii():
+                u_bad += len(_ESCAPED.findall(text))
+                u_hangul += len(_HANGUL.findall(text))
+            text = as_cp949.decode(chunk, final=final)
+            if not text.isascii():
+                c_bad += len(_ESCAPED.findall(text))
+                c_hangul += len(_HANGUL.findall(text))
             if final:
                 break
             chunk = f.read(_CHUNK)
-    return "utf-8" if bad == 0 or hangul > bad else "cp949"
+    if u_bad == 0:
+        return "utf-8"
+    cp949_explains = c_bad < u_bad and c_hangul >= 3 and c_hangul > u_hangul and 4 * c_hangul >= u_bad
+    return "cp949" if cp949_explains else "utf-8"
 
 
 def has_undecodable(text: str) -> bool:
