@@ -99,6 +99,8 @@ def check_output_location(output: Path, recipe: Recipe) -> None:
         if task.source.hub and Path(task.source.hub).is_dir():
             data_dirs.add(Path(task.source.hub).resolve())
         for file in task.source.files:
+            if not isinstance(file, Path):  # a URL on shared storage is nowhere near a local output
+                continue
             file = file.resolve()
             if out == file or out in file.parents:
                 raise OutputError(f"--output {output} would hold input file {file} of task '{task.name}'; "
