@@ -210,3 +210,24 @@ def test_auto_encoding_never_guesses_into_mojibake(tmp_path, data, expected):
     path = tmp_path / "input.tsv"
     path.write_bytes(data)
     assert detect_encoding(path) == expected
+
+
+def test_max_errors_after_a_remote_stage_one():
+    # The ray engine hands back finished segments: the same limits apply to their counts.
+    from collections import Counter
+    from types import SimpleNamespace
+
+    from komt_data.guards import ErrorBudget
+
+    segments = [SimpleNamespace(label="a.jsonl", read=100, expanded=0, dropped=Counter(invalid_json=2)),
+                SimpleNamespace(label="b.jsonl", read=10, expanded=0, dropped=Counter(undecodable=6))]
+    ErrorBudget(None).check_segments(segments)
+    ErrorBudget(8).check_segments(segments)
+    with pytest.raises(DataError) as count:
+        ErrorBudget(7).check_segments(segments)
+    assert str(count.value) == ("8 bad rows, more than --max-errors 7; most common: undecodable 6, invalid_json 2. "
+                                "Rerun with --on-error fail to see the first one")
+    with pytest.raises(DataError) as share:
+        ErrorBudget(0.5).check_segments(segments)
+    assert str(share.value) == ("b.jsonl: 6 of 10 rows rejected (60.0%), over --max-errors 0.5; "
+                                "most common: undecodable 6")
