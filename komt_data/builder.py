@@ -12,6 +12,7 @@ import hashlib
 import mmap
 import os
 import shutil
+import tempfile
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -23,8 +24,10 @@ from typing import Any, Protocol
 import numpy as np
 import orjson
 
-from . import __version__, freshness, mixer, publish
+from . import __version__, freshness, mixer, mixing, publish
+from .analysis import Analyzer
 from .config import Recipe, TaskConfig, load
+from .decontam import Decontaminator
 from .engines import ENGINES
 from .errors import ConfigError, DataError, KomtDataError
 from .guards import ErrorBudget, check_output_location, parse_max_errors
@@ -77,6 +80,15 @@ class Segment:
     ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
     positions: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint32))
     examples: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint32))
+    # Mixer facts (komt_data.analysis): exact key, split group, template rank, evaluation item
+    # copied (-1: none) and its overlap; LSH band hashes in memory, MinHash signatures on disk.
+    keys: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
+    groups: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
+    ranks: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint16))
+    contaminated: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    overlaps: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    bands: np.ndarray | None = None
+    signatures: Path | None = None
 
     def provenance(self, position: int | None) -> dict[str, Any]:
         """How rejected.jsonl names where a row came from."""
@@ -121,20 +133,43 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
     )
     lengths, content, ids = array("I"), array("Q"), array("Q")
     positions, examples = array("I"), array("I")
+    keys, groups, ranks, contaminated, overlaps = array("Q"), array("Q"), array("H"), array("i"), array("f")
+    bands: list[np.ndarray] = []
+    sig_file = None
+    if runner.analyzer is not None and runner.analyzer.near is not None:
+        segment.signatures = spool_dir / f"{index:05d}.sig"
+        sig_file = open(segment.signatures, "wb")  # noqa: SIM115 - closed below
     events = 0
     last_reported = 0
     with open(segment.spool, "wb") as spool, open(segment.rejected, "wb") as rejected, _named(unit, label):
         write = spool.write
         for event in runner.run(unit, encoding, limit, max_line_bytes):
-            events += 1
             if type(event) is Record:
+                if event.rank == 0:  # spare renderings for repeats are not events of a row
+                    events += 1
                 write(event.line)
                 lengths.append(len(event.line))
                 content.append(event.content_hash)
                 ids.append(event.id_hash)
                 positions.append(event.position)
                 examples.append(event.example)
+                ranks.append(event.rank)
+                facts = event.facts
+                if facts is not None:
+                    keys.append(facts.key_hash)
+                    groups.append(facts.group_hash)
+                    contaminated.append(facts.contaminated)
+                    overlaps.append(facts.overlap)
+                    if facts.bands is not None:
+                        bands.append(facts.bands)
+                        sig_file.write(facts.signature.tobytes())
+                else:
+                    keys.append(event.content_hash)
+                    groups.append(event.content_hash)
+                    contaminated.append(-1)
+                    overlaps.append(0.0)
             else:
+                events += 1
                 if on_error == "fail":
                     raise DataError(f"{event.reason}: {event.detail}", file=label, line=event.position)
                 segment.dropped[event.reason] += 1
@@ -146,8 +181,17 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
             if progress is not None and runner.rows_read - last_reported >= 2048:
                 progress.update(runner.rows_read - last_reported)
                 last_reported = runner.rows_read
+    if sig_file is not None:
+        sig_file.close()
     if progress is not None:
         progress.update(runner.rows_read - last_reported)
+    segment.keys = np.frombuffer(keys, dtype=np.uint64)
+    segment.groups = np.frombuffer(groups, dtype=np.uint64)
+    segment.ranks = np.frombuffer(ranks, dtype=np.uint16)
+    segment.contaminated = np.frombuffer(contaminated, dtype=np.int32)
+    segment.overlaps = np.frombuffer(overlaps, dtype=np.float32)
+    if runner.analyzer is not None and runner.analyzer.near is not None:
+        segment.bands = np.vstack(bands) if bands else np.zeros((0, runner.analyzer.bands), np.uint32)
     segment.read = runner.rows_read
     segment.expanded = events - runner.rows_read
     if budget is not None:
@@ -177,6 +221,16 @@ def _fingerprint(recipe: Recipe, seed: int) -> str:
     for ref in recipe.tasks:
         files += [ref.config.path, ref.config.templates]
         digest.update(f"{ref.config.name} weight={ref.weight} cap={ref.cap}\n".encode())
+    stack = list(recipe.parts)
+    while stack:  # included recipes (submixtures) shape the mix too
+        part = stack.pop()
+        stack.extend(part.parts)
+        if part.path is not None:
+            files.append(part.path)
+    if recipe.decontaminate is not None:
+        for spec in recipe.decontaminate.sets:
+            files += list(spec.files)
+            digest.update(f"eval {spec.name} {spec.hub} {spec.configs} {spec.split} {spec.fields}\n".encode())
     for path in files:
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -194,31 +248,6 @@ class _Mix:
             [np.cumsum(s.lengths, dtype=np.uint64) - s.lengths for s in segments]
         ) if segments else np.zeros(0, np.uint64)
         self.ids = np.concatenate([s.ids for s in segments]) if segments else np.zeros(0, np.uint64)
-
-    def dedup(self) -> tuple[np.ndarray, np.ndarray]:
-        """Keep mask, and for each record the global index of its first occurrence."""
-        keep = np.ones(len(self.ids), dtype=bool)
-        first_of = np.arange(len(self.ids), dtype=np.int64)
-        start = 0
-        bounds = []
-        for s in self.segments:
-            bounds.append((start, start + len(s.lengths)))
-            start += len(s.lengths)
-        for family in dict.fromkeys(s.family for s in self.segments):
-            members = [i for i, s in enumerate(self.segments) if s.family == family]
-            index = np.concatenate([np.arange(*bounds[i]) for i in members])
-            content = np.concatenate([self.segments[i].content for i in members])
-            # Example numbers restart in every segment; make them unique across the family.
-            examples = np.concatenate([
-                self.segments[i].examples.astype(np.int64) + (i << 32) for i in members
-            ])
-            if len(content) == 0:
-                continue
-            _, first, inverse = np.unique(content, return_index=True, return_inverse=True)
-            first_example = examples[first][inverse.reshape(-1)]
-            keep[index] = examples == first_example
-            first_of[index] = index[first][inverse.reshape(-1)]
-        return keep, first_of
 
     def line(self, i: int, maps: list[mmap.mmap | bytes]) -> bytes:
         start = int(self.offsets[i])
@@ -245,10 +274,41 @@ def resolve_recipe(recipe: str | Path | Recipe | None) -> Recipe:
 
 def _runners(recipe: Recipe, seed: int) -> list[TaskRunner]:
     """One runner per task of the recipe, in recipe order (the Ray engine builds the same on workers)."""
-    runners = [TaskRunner(ref.config, seed) for ref in recipe.tasks]
+    decontaminator = Decontaminator.from_config(recipe.decontaminate) if recipe.decontaminate else None
+    runners = [TaskRunner(ref.config, seed, analyzer=Analyzer(recipe, ref, decontaminator),
+                          repeat=mixing._repeat_of(recipe, ref)) for ref in recipe.tasks]
     for runner in runners:
         publish.configure_runner(runner, recipe)
     return runners
+
+
+def _read_all(runners: list[TaskRunner], spool_dir: Path, limit: int | None, on_error: str,
+              make_bar: ProgressFactory) -> list[Segment]:
+    segments: list[Segment] = []
+    bar = make_bar(desc="reading", unit=" rows")
+    try:
+        for runner in runners:
+            for unit in units_of(runner.task.source):
+                segments.append(spool_unit(runner, unit, spool_dir, len(segments), limit=limit,
+                                           on_error=on_error, progress=bar))
+    finally:
+        bar.close()
+    return segments
+
+
+def plan(recipe: str | Path | Recipe | None = None, *, seed: int | None = None, limit: int | None = None,
+         progress: ProgressFactory | None = None) -> mixing.MixPlan:
+    """What a build of ``recipe`` would take from every task, without writing any output.
+
+    The inputs are read (and spooled to a temporary directory that is removed) because the
+    plan depends on what survives dedup and decontamination.
+    """
+    recipe = resolve_recipe(recipe)
+    seed = recipe.seed if seed is None else seed
+    runners = _runners(recipe, seed)
+    with tempfile.TemporaryDirectory(prefix="komt-data-plan-") as tmp:
+        segments = _read_all(runners, Path(tmp), limit, "skip", progress or _NoProgress)
+        return mixing.decide(recipe, seed, segments).plan
 
 
 def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out", *, seed: int | None = None,
@@ -325,33 +385,21 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
                                                    max_line_bytes=max_line_bytes))
         finally:
             bar.close()
-        manifest = _mix_and_write(recipe, seed, segments, stage, make_bar)
+        decontaminator = runners[0].analyzer.decontaminator if runners else None
+        manifest = _mix_and_write(recipe, seed, segments, stage, make_bar, decontaminator)
         shutil.rmtree(spool_dir)
         manifest = publish.finish(stage, recipe, manifest, build_fingerprint=fingerprint, progress=progress)
     return manifest
 
 
 def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Path,
-                   make_bar: ProgressFactory) -> dict[str, Any]:
+                   make_bar: ProgressFactory, decontaminator: Decontaminator | None = None) -> dict[str, Any]:
     mix = _Mix(segments)
-    keep, first_of = mix.dedup()
-    task_of_segment = np.array([[r.config.name for r in recipe.tasks].index(s.task) for s in segments],
-                               dtype=np.int64)
-    task_index = task_of_segment[mix.segment_of] if len(segments) else np.zeros(0, np.int64)
-    names = [ref.config.name for ref in recipe.tasks]
-    available = {name: int(np.count_nonzero(keep & (task_index == t))) for t, name in enumerate(names)}
-    plans = mixer.plan_counts(available, {ref.config.name: ref.cap for ref in recipe.tasks})
-
-    sample_keys = mixer.seeded_keys(mix.ids, seed, mixer.SAMPLE)
-    split_keys = mixer.seeded_keys(mix.ids, seed, mixer.SPLIT)
-    selected = np.zeros(len(mix.ids), dtype=bool)
-    validation = np.zeros(len(mix.ids), dtype=bool)
-    for t, name in enumerate(names):
-        members = np.flatnonzero(keep & (task_index == t))
-        chosen = members[mixer.smallest(sample_keys[members], plans[name].planned)]
-        selected[chosen] = True
-        (n_val,) = mixer.split_sizes(len(chosen), [recipe.validation])
-        validation[chosen[mixer.smallest(split_keys[chosen], n_val)]] = True
+    arrays = mixing.gather(recipe, segments)
+    decisions = mixing.decide(recipe, seed, segments, arrays)
+    split = decisions.split
+    selected = split != mixing.UNSELECTED
+    task_index = arrays.task
 
     order_keys = mixer.seeded_keys(mix.ids, seed, mixer.ORDER)
     maps = _open_maps(segments)
@@ -359,12 +407,12 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
     split_counts: dict[str, int] = {}
     bar = make_bar(desc="writing", unit=" records", total=int(np.count_nonzero(selected)))
     try:
-        for split, mask in (("train", selected & ~validation), ("validation", selected & validation)):
-            members = np.flatnonzero(mask)
-            if split != "train" and len(members) == 0:
+        for code, name in mixing.SPLIT_NAMES.items():
+            members = np.flatnonzero(split == code)
+            if name != "train" and len(members) == 0:
                 continue
             order = members[np.lexsort((mix.ids[members], order_keys[members]))]
-            split_counts[split] = len(order)
+            split_counts[name] = len(order)
 
             def lines(order: np.ndarray = order) -> Iterator[bytes]:
                 for n, i in enumerate(order, 1):
@@ -372,15 +420,18 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
                         bar.update(4096)
                     yield mix.line(int(i), maps)
 
-            shards += write_shards(stage, split, lines(), len(order), recipe.shard_size)
+            shards += write_shards(stage, name, lines(), len(order), recipe.shard_size)
             bar.update(len(order) % 4096)
-        rejected_count = _write_rejected(stage / REJECTED, segments, mix, keep, first_of, selected, maps)
+        evaluation = _Evaluation(decontaminator)
+        rejected_count = _write_rejected(stage / REJECTED, segments, mix, decisions, arrays, maps, evaluation)
     finally:
         bar.close()
         for m in maps:
             if isinstance(m, mmap.mmap):
                 m.close()
 
+    plans = {t.name: t for t in decisions.plan.tasks}
+    counted = arrays.rank == 0  # spare renderings count only when written (as repeats)
     tasks: dict[str, Any] = {}
     for t, ref in enumerate(recipe.tasks):
         task: TaskConfig = ref.config
@@ -389,14 +440,13 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
         dropped: Counter = Counter()
         for s in own:
             dropped.update(s.dropped)
-        duplicates = int(np.count_nonzero(in_task & ~keep))
-        over_cap = int(np.count_nonzero(in_task & keep & ~selected))
-        if duplicates:
-            dropped["duplicate"] += duplicates
-        if over_cap:
-            dropped["over_cap"] += over_cap
+        for code, reason in mixing.REASONS.items():
+            count = int(np.count_nonzero(in_task & counted & (decisions.reason == code)))
+            if count:
+                dropped[reason] += count
         written = int(np.count_nonzero(in_task & selected))
-        tasks[task.name] = {
+        repeated = int(np.count_nonzero(in_task & selected & ~counted))
+        entry = {
             "adapter": task.adapter,
             "family": own[0].family if own else None,
             "templates": _display_path(task.templates),
@@ -405,14 +455,18 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
             "weight": ref.weight,
             "cap": ref.cap,
             "read": sum(s.read for s in own),
-            "expanded": sum(s.expanded for s in own),
+            "expanded": sum(s.expanded for s in own) + repeated,
             "available": plans[task.name].available,
             "planned": plans[task.name].planned,
             "written": written,
-            "splits": {"train": int(np.count_nonzero(in_task & selected & ~validation)),
-                       "validation": int(np.count_nonzero(in_task & selected & validation))},
+            "splits": {name: int(np.count_nonzero(in_task & (split == code)))
+                       for code, name in mixing.SPLIT_NAMES.items()
+                       if name != "test" or np.any(split == mixing.TEST)},
             "dropped": dict(sorted(dropped.items())),
         }
+        if repeated:
+            entry["repeated"] = repeated
+        tasks[task.name] = entry
     manifest = {
         "komt_data_version": __version__,
         "name": recipe.name,
@@ -420,17 +474,42 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
         "recipe_fingerprint": _fingerprint(recipe, seed),
         "format": recipe.output_format,
         "splits": split_counts,
+        "plan": decisions.plan.as_dict(),
         "tasks": tasks,
         "shards": shards,
         "rejected": {"path": REJECTED, "records": rejected_count},
     }
+    if recipe.dedup.near is not None:
+        near = recipe.dedup.near
+        manifest["near_dedup"] = {
+            "threshold": near.threshold, "shingle": near.shingle, "num_perm": near.num_perm,
+            "clusters": sum(decisions.cluster_sizes.values()),
+            "cluster_sizes": {str(k): v for k, v in sorted(decisions.cluster_sizes.items())},
+        }
+    if recipe.decontaminate is not None:
+        cfg = recipe.decontaminate
+        manifest["decontamination"] = {
+            "ngram": cfg.ngram, "threshold": cfg.threshold, "min_chars": cfg.min_chars,
+            "sets": evaluation.sizes(),
+            "dropped": int(np.count_nonzero(counted & (decisions.reason == mixing.CONTAMINATED))),
+        }
     write_json(stage / MANIFEST, manifest)
     return manifest
 
 
-def _write_rejected(path: Path, segments: list[Segment], mix: _Mix, keep: np.ndarray, first_of: np.ndarray,
-                    selected: np.ndarray, maps: list[mmap.mmap | bytes]) -> int:
-    """rejected.jsonl: stage-1 rejections per unit, then duplicates, then records over a cap."""
+class _Evaluation:
+    """The evaluation items, to name the one a dropped record copies."""
+
+    def __init__(self, decontaminator: Decontaminator | None):
+        self.items = decontaminator.items if decontaminator is not None else []
+
+    def sizes(self) -> dict[str, int]:
+        return dict(Counter(item.set for item in self.items))
+
+
+def _write_rejected(path: Path, segments: list[Segment], mix: _Mix, decisions: mixing.Decisions,
+                    arrays: mixing.Arrays, maps: list[mmap.mmap | bytes], evaluation: _Evaluation) -> int:
+    """rejected.jsonl: stage-1 rejections per unit, then the mixer's drops in record order."""
     count = 0
     with open(path, "wb") as out:
         for s in segments:
@@ -439,19 +518,31 @@ def _write_rejected(path: Path, segments: list[Segment], mix: _Mix, keep: np.nda
                     out.write(line)
                     count += 1
         positions = np.concatenate([s.positions for s in segments]) if segments else np.zeros(0, np.uint32)
-        for reason, mask in (("duplicate", ~keep), ("over_cap", keep & ~selected)):
-            for i in np.flatnonzero(mask):
-                s = segments[int(mix.segment_of[i])]
-                if reason == "duplicate":
-                    first = int(first_of[i])
-                    fs = segments[int(mix.segment_of[first])]
-                    detail = f"same content as {fs.label}:{int(positions[first])}"
-                else:
-                    detail = "not sampled: the task's cap was reached"
-                entry = {"task": s.task, "reason": reason, "detail": detail,
-                         **s.provenance(int(positions[i]))}
-                out.write(orjson.dumps(entry)[:-1] + b',"record":' + mix.line(int(i), maps)[:-1] + b"}\n")
-                count += 1
+        dropped = np.flatnonzero((decisions.reason != mixing.KEEP) & (arrays.rank == 0))
+        for i in dropped:
+            code = int(decisions.reason[i])
+            s = segments[int(mix.segment_of[i])]
+            extra: dict[str, Any] = {}
+            if code == mixing.DUPLICATE:
+                first = int(decisions.first_of[i])
+                fs = segments[int(mix.segment_of[first])]
+                detail = f"same content as {fs.label}:{int(positions[first])}"
+            elif code == mixing.CONTAMINATED:
+                item = evaluation.items[int(arrays.contaminated[i])]
+                detail = (f"copies evaluation item {item.set} {item.where} "
+                          f"({float(arrays.overlap[i]):.0%} of character n-grams shared)")
+                extra["eval_item"] = {"set": item.set, "where": item.where, "text": item.text}
+            elif code == mixing.NEAR_DUPLICATE:
+                first = int(decisions.near_of[i])
+                fs = segments[int(mix.segment_of[first])]
+                detail = (f"near duplicate (estimated Jaccard {float(decisions.similarity[i]):.2f}) "
+                          f"of {fs.label}:{int(positions[first])}")
+            else:
+                detail = "not sampled: the task's cap or its share of the mix was reached"
+            entry = {"task": s.task, "reason": mixing.REASONS[code], "detail": detail,
+                     **s.provenance(int(positions[i])), **extra}
+            out.write(orjson.dumps(entry)[:-1] + b',"record":' + mix.line(int(i), maps)[:-1] + b"}\n")
+            count += 1
         out.flush()
         os.fsync(out.fileno())  # on disk before the directory is renamed into place
     return count

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from .adapters import adapter_names, get_adapter
+from .analysis import Analyzer
 from .config import load, read_yaml
 from .records import TaskRunner
 from .resources import bundled_dir, task_config_paths, template_set_names, template_set_path
@@ -56,6 +57,7 @@ def validate(path: str | Path) -> dict[str, Any]:
     tasks = []
     for ref in recipe.tasks:
         runner = TaskRunner(ref.config, recipe.seed)  # loads and checks the template set
+        Analyzer(recipe, ref)  # checks split.group_by and dedup fields against the adapter
         tasks.append({"name": ref.config.name, "adapter": ref.config.adapter,
                       "templates": len(runner.template_set)})
     return {"name": recipe.name, "tasks": tasks}

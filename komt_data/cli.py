@@ -86,20 +86,37 @@ def _tqdm_factory(quiet: bool):
 
 
 def _summary_table(manifest: dict[str, Any]) -> str:
-    header = ("task", "read", "written", "train", "valid", "dropped")
+    header = ("task", "read", "planned", "written", "train", "valid", "test", "dropped")
     rows = [header]
     for name, t in manifest["tasks"].items():
         dropped = ", ".join(f"{k} {v}" for k, v in t["dropped"].items()) or "-"
-        rows.append((name, str(t["read"]), str(t["written"]), str(t["splits"]["train"]),
-                     str(t["splits"]["validation"]), dropped))
+        rows.append((name, str(t["read"]), str(t.get("planned", "-")), str(t["written"]),
+                     str(t["splits"]["train"]), str(t["splits"]["validation"]), str(t["splits"].get("test", 0)),
+                     dropped))
     total_read = sum(t["read"] for t in manifest["tasks"].values())
+    total_planned = sum(t.get("planned", 0) for t in manifest["tasks"].values())
     total_written = sum(t["written"] for t in manifest["tasks"].values())
-    rows.append(("total", str(total_read), str(total_written), str(manifest["splits"].get("train", 0)),
-                 str(manifest["splits"].get("validation", 0)), str(manifest["rejected"]["records"])))
+    rows.append(("total", str(total_read), str(total_planned), str(total_written),
+                 str(manifest["splits"].get("train", 0)), str(manifest["splits"].get("validation", 0)),
+                 str(manifest["splits"].get("test", 0)), str(manifest["rejected"]["records"])))
+    return _table(rows)
+
+
+def _plan_table(plan: Any) -> str:
+    rows = [("task", "available", "planned", "share", "repeat")]
+    for t in plan.tasks:
+        rows.append((t.name, str(t.available), str(t.planned), f"{t.share:.1%}", "yes" if t.repeat else "-"))
+    total = plan.total if plan.total is not None else "-"
+    rows.append(("total", str(sum(t.available for t in plan.tasks)), str(plan.planned), "100.0%", f"asked {total}"))
+    return _table(rows)
+
+
+def _table(rows: list[tuple[str, ...]]) -> str:
+    header = rows[0]
     widths = [max(_width(r[i]) for r in rows) for i in range(len(header))]
     lines = []
     for n, row in enumerate(rows):
-        cells = [c + " " * (w - _width(c)) if i in (0, 5) else " " * (w - _width(c)) + c
+        cells = [c + " " * (w - _width(c)) if i in (0, len(header) - 1) else " " * (w - _width(c)) + c
                  for i, (c, w) in enumerate(zip(row, widths, strict=True))]
         lines.append("  ".join(cells).rstrip())
         if n == 0 or n == len(rows) - 2:
@@ -138,6 +155,8 @@ def build(
                       ] = Engine.local,
     address: Annotated[str | None, typer.Option(help="Ray cluster for --engine ray: auto, or ray://host:port "
                                                 "(default: start a local Ray).", show_default=False)] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the mixing plan (per task: available, "
+                                          "planned, share) and write nothing.")] = False,
 ) -> None:
     """Build a recipe (or one task config) into shards, manifest.json, rejected.jsonl, README.md and report.html.
 
@@ -149,6 +168,14 @@ def build(
     """
     from . import builder
 
+    if dry_run:
+        try:
+            mix_plan = builder.plan(config, seed=seed, limit=limit, progress=_tqdm_factory(quiet))
+        except KomtDataError as exc:
+            _fail(exc)
+        typer.echo(_plan_table(mix_plan))
+        typer.echo(f"dry run: nothing written (a build would write {mix_plan.planned} records to {output}/)")
+        return
     try:
         manifest = builder.build(config, output, seed=seed, limit=limit, overwrite=overwrite,
                                  on_error=on_error.value, progress=_tqdm_factory(quiet or json_), force=force,

@@ -18,6 +18,17 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError
+from .mixconfig import (
+    Decontaminate,
+    Dedup,
+    Mixing,
+    SplitSpec,
+    parse_cap,
+    parse_decontaminate,
+    parse_dedup,
+    parse_mixing,
+    parse_split,
+)
 from .resources import bundled_dir, template_set_path
 from .storage import URL, expand, is_url
 
@@ -123,11 +134,31 @@ class TaskConfig:
 
 @dataclass(frozen=True)
 class TaskRef:
-    """A task as a recipe names it, with its mixing weight and cap."""
+    """A task as a recipe names it, with its mixing weight and cap.
+
+    ``repeat`` (None: the recipe's ``mixing.repeat``) lets the mix ask for more records than
+    the task has, rendered with other templates; ``split`` overrides the recipe's held-out
+    sizes and ``group_by`` for this task.
+    """
 
     config: TaskConfig
     weight: float = 1.0
     cap: int | None = None
+    repeat: bool | None = None
+    split: SplitSpec | None = None
+
+
+@dataclass(frozen=True)
+class Part:
+    """One entry of a mixture: a task (``parts`` empty) or an included recipe (a submixture,
+    which divides its share among its own parts with its own ``mixing``)."""
+
+    name: str
+    weight: float = 1.0
+    cap: int | None = None
+    mixing: Mixing | None = None
+    parts: tuple[Part, ...] = ()
+    path: Path | None = None  # the included recipe's file
 
 
 @dataclass(frozen=True)
@@ -145,15 +176,19 @@ class Recipe:
     tokenizer: str | None = None
     min_tokens: int | None = None
     max_tokens: int | None = None
+    mixing: Mixing = field(default_factory=Mixing)
+    dedup: Dedup = field(default_factory=Dedup)
+    decontaminate: Decontaminate | None = None
+    split: SplitSpec = field(default_factory=SplitSpec)
+    parts: tuple[Part, ...] = ()
 
 
 TASK_KEYS = {"name", "adapter", "source", "fields", "labels", "options", "templates",
              "templates_per_example", "license", "description"}
 SOURCE_KEYS = {"files", "hub", "config", "split", "streaming", "format", "encoding", "records", "sheet",
                "languages"}
-RECIPE_KEYS = {"name", "seed", "tasks", "split", "output", "description"}
-TASK_REF_KEYS = {"config", "weight", "cap"}
-SPLIT_KEYS = {"validation"}
+RECIPE_KEYS = {"name", "seed", "tasks", "split", "output", "description", "mixing", "dedup", "decontaminate"}
+TASK_REF_KEYS = {"config", "recipe", "weight", "cap", "repeat", "validation", "test", "group_by"}
 OUTPUT_KEYS = {"shard_size", "format", "prompt", "tokenizer", "min_tokens", "max_tokens"}
 
 
@@ -352,43 +387,67 @@ def _find_task_config(value: str, base: Path, file: Path) -> Path:
     raise ConfigError(f"task config not found: {value} (looked at {path})", file=str(file), key="tasks")
 
 
-def parse_recipe(data: dict[str, Any], path: Path | None) -> Recipe:
-    """Validate a recipe mapping (``path`` is where relative task paths start from)."""
+def parse_recipe(data: dict[str, Any], path: Path | None, _including: tuple[Path, ...] = ()) -> Recipe:
+    """Validate a recipe mapping (``path`` is where relative task paths start from).
+
+    A ``tasks`` entry with ``recipe:`` instead of ``config:`` includes another recipe as a
+    weighted submixture; its tasks join this recipe's, its ``mixing`` divides its share.
+    """
     file = path or Path("<recipe>")
     base = path.parent if path else Path.cwd()
     check_keys(data, RECIPE_KEYS, file=file)
     tasks_value = data.get("tasks")
     if not isinstance(tasks_value, list) or not tasks_value:
         raise ConfigError("must be a non-empty list of task configs", file=str(file), key="tasks")
+    mixing = parse_mixing(data.get("mixing"), file)
     refs: list[TaskRef] = []
+    parts: list[Part] = []
     for i, item in enumerate(tasks_value):
         key = f"tasks[{i}]"
         if isinstance(item, str):
             item = {"config": item}
         _expect(item, dict, file=file, key=key, what="a task-config path or a mapping with 'config'")
         check_keys(item, TASK_REF_KEYS, file=file, prefix=f"{key}.")
-        if "config" not in item:
-            raise ConfigError("is required", file=str(file), key=f"{key}.config")
-        config_value = _expect(item["config"], str, file=file, key=f"{key}.config", what="a path")
+        if ("config" in item) == ("recipe" in item):
+            raise ConfigError("give exactly one of 'config' and 'recipe'", file=str(file), key=f"{key}.config")
         weight = _expect(item.get("weight", 1.0), (int, float), file=file, key=f"{key}.weight", what="a number")
         if weight <= 0:
             raise ConfigError("must be greater than 0", file=str(file), key=f"{key}.weight")
-        cap = item.get("cap")
-        if cap is not None:
-            _expect(cap, int, file=file, key=f"{key}.cap", what="a whole number")
-            if cap < 1:
-                raise ConfigError("must be at least 1", file=str(file), key=f"{key}.cap")
-        refs.append(TaskRef(load_task_config(_find_task_config(config_value, base, file)), float(weight), cap))
+        cap = parse_cap(item.get("cap"), file=file, key=f"{key}.cap")
+        if "recipe" in item:
+            sub_value = _expect(item["recipe"], str, file=file, key=f"{key}.recipe", what="a path")
+            sub_path = Path(sub_value).expanduser()
+            sub_path = (sub_path if sub_path.is_absolute() else base / sub_path).resolve()
+            if sub_path in _including or (path is not None and sub_path == path.resolve()):
+                raise ConfigError(f"recipe {sub_value} includes itself", file=str(file), key=f"{key}.recipe")
+            for extra in ("repeat", "validation", "test", "group_by"):
+                if extra in item:
+                    raise ConfigError("is a task setting; set it in the included recipe",
+                                      file=str(file), key=f"{key}.{extra}")
+            sub_data = read_yaml(sub_path)
+            if "tasks" not in sub_data:
+                raise ConfigError(f"{sub_value} is not a recipe (has no 'tasks')", file=str(file), key=f"{key}.recipe")
+            sub = parse_recipe(sub_data, sub_path, _including + ((path.resolve(),) if path else ()))
+            refs.extend(sub.tasks)
+            parts.append(Part(name=sub.name, weight=float(weight), cap=cap, mixing=sub.mixing, parts=sub.parts,
+                              path=sub_path))
+            continue
+        config_value = _expect(item["config"], str, file=file, key=f"{key}.config", what="a path")
+        repeat = item.get("repeat")
+        if repeat is not None:
+            _expect(repeat, bool, file=file, key=f"{key}.repeat", what="true or false")
+        split_override = None
+        if any(k in item for k in ("validation", "test", "group_by")):
+            split_override = parse_split({k: item[k] for k in ("validation", "test", "group_by") if k in item},
+                                         file, prefix=f"{key}.")
+        task = load_task_config(_find_task_config(config_value, base, file))
+        refs.append(TaskRef(task, float(weight), cap, repeat, split_override))
+        parts.append(Part(name=task.name, weight=float(weight), cap=cap))
     names = [ref.config.name for ref in refs]
     for name in names:
         if names.count(name) > 1:
             raise ConfigError(f"two tasks are both named '{name}'", file=str(file), key="tasks")
-    split = _expect(data.get("split", {}) or {}, dict, file=file, key="split", what="a mapping")
-    check_keys(split, SPLIT_KEYS, file=file, prefix="split.")
-    validation = _expect(split.get("validation", 0.0), (int, float), file=file, key="split.validation",
-                         what="a fraction between 0 and 1")
-    if not 0 <= validation < 1:
-        raise ConfigError("must be at least 0 and below 1", file=str(file), key="split.validation")
+    split = parse_split(data.get("split"), file)
     output = _expect(data.get("output", {}) or {}, dict, file=file, key="output", what="a mapping")
     check_keys(output, OUTPUT_KEYS, file=file, prefix="output.")
     shard_size = _expect(output.get("shard_size", 100_000), int, file=file, key="output.shard_size",
@@ -402,8 +461,12 @@ def parse_recipe(data: dict[str, Any], path: Path | None) -> Recipe:
     exports = _parse_export_options(output, file)
     seed = _expect(data.get("seed", 42), int, file=file, key="seed", what="a whole number")
     name = _expect(data.get("name", path.stem if path else "recipe"), str, file=file, key="name", what="a string")
-    return Recipe(name=name, tasks=tuple(refs), path=path, seed=seed, validation=float(validation),
-                  shard_size=shard_size, output_format=fmt, **exports)
+    return Recipe(name=name, tasks=tuple(refs), path=path, seed=seed,
+                  validation=float(split.validation) if isinstance(split.validation, float) else 0.0,
+                  shard_size=shard_size, output_format=fmt, mixing=mixing,
+                  dedup=parse_dedup(data.get("dedup"), file),
+                  decontaminate=parse_decontaminate(data.get("decontaminate"), file, base),
+                  split=split, parts=tuple(parts), **exports)
 
 
 def _parse_export_options(output: Mapping[str, Any], file: Path) -> dict[str, Any]:
@@ -443,5 +506,5 @@ def load(path: str | Path) -> Recipe:
         return parse_recipe(data, path)
     if "adapter" in data:
         task = parse_task_config(data, path)
-        return Recipe(name=task.name, tasks=(TaskRef(task),), path=path)
+        return Recipe(name=task.name, tasks=(TaskRef(task),), path=path, parts=(Part(task.name),))
     raise ConfigError("is neither a recipe (has 'tasks') nor a task config (has 'adapter')", file=str(path))

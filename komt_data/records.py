@@ -37,6 +37,8 @@ class Record:
     id_hash: int         # identity of the record (example + template), for seeded order
     position: int        # line or row in the input unit
     example: int         # ordinal of the example within the unit (records of one example share it)
+    rank: int = 0        # 0: a chosen template; 1, 2, …: other templates, used only to repeat a task
+    facts: Any = None    # what the mixer's analyzer found in the example (komt_data.analysis.Facts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +54,13 @@ class Rejection:
 class TaskRunner:
     """Turns the units of one task into records, deterministically from the seed."""
 
-    def __init__(self, task: TaskConfig, seed: int):
+    def __init__(self, task: TaskConfig, seed: int, *, analyzer: Any = None, repeat: bool = False):
+        """``analyzer`` (a callable on each cleaned example) adds mixer facts to its records;
+        ``repeat`` also renders the other eligible templates, as records of rank 1, 2, …"""
         self.task = task
         self.seed = seed
+        self.analyzer = analyzer
+        self.repeat = repeat
         adapter_cls = get_adapter(task.adapter)
         self.adapter: Adapter = adapter_cls(task.options, task.labels or None)
         self.family = adapter_cls.family
@@ -121,16 +127,21 @@ class TaskRunner:
                 return
         key = "\x1f".join(dedup_form(example[name]) for name in self.adapter.dedup_fields).encode()
         content_hash = xxhash.xxh3_64_intdigest(self._family_prefix + key)
-        templates = self.choose_templates(example, content_hash)
+        templates = self.choose_templates(example, content_hash, every=self.repeat)
         if not templates:
             yield Rejection("no_template", f"no template of {self.template_set.path.name} applies to this example",
                             position, row)
             return
-        for template in templates:
+        facts = self.analyzer(example, content_hash) if self.analyzer is not None else None
+        chosen = min(self.task.templates_per_example, len(templates))
+        for rank_index, template in enumerate(templates):
+            rank = max(0, rank_index - chosen + 1)
             instruction, output = template.render(example)
             # Example fields are NFC already; the template's own words may not be (a file
             # saved on macOS), and joining NFC pieces is not always NFC.
             instruction, output = nfc(instruction), nfc(output)
+            if rank and (not instruction or not output):
+                continue  # a spare rendering for repeats only: nothing was asked of it
             if not instruction or not output:
                 yield Rejection("empty_render", f"template {template.id} rendered an empty "
                                 f"{'instruction' if not instruction else 'output'}", position, row)
@@ -147,18 +158,20 @@ class TaskRunner:
             if self.record_check is not None:
                 problem = self.record_check(record["text"])
                 if problem is not None:
-                    yield Rejection(*problem, position, row)
+                    if not rank:  # a spare rendering for repeats that fails is simply not offered
+                        yield Rejection(*problem, position, row)
                     continue
-            yield Record(orjson.dumps(record) + b"\n", content_hash, id_hash, position, example_no)
+            yield Record(orjson.dumps(record) + b"\n", content_hash, id_hash, position, example_no, rank, facts)
 
-    def choose_templates(self, example: Mapping[str, Any], content_hash: int) -> list[Template]:
+    def choose_templates(self, example: Mapping[str, Any], content_hash: int, *, every: bool = False) -> list[Template]:
         """The templates an example is rendered with: ``templates_per_example`` distinct ones,
-        chosen from the seed and the example's content, so identical examples render alike."""
+        chosen from the seed and the example's content, so identical examples render alike.
+        With ``every``, the other eligible templates follow, in the same rotation."""
         eligible = [t for t in self.template_set.templates if t.applies_to(example)]
         if not eligible:
             return []
         start = xxhash.xxh3_64_intdigest(content_hash.to_bytes(8, "little"), seed=self.seed) % len(eligible)
-        k = min(self.task.templates_per_example, len(eligible))
+        k = len(eligible) if every else min(self.task.templates_per_example, len(eligible))
         return [eligible[(start + j) % len(eligible)] for j in range(k)]
 
 

@@ -53,3 +53,7 @@ def nfc(value: str) -> str:
     if value.isascii() or unicodedata.is_normalized("NFC", value):
         return value
     return unicodedata.normalize("NFC", value)
+
+def squeeze(value: str) -> str:
+    """:func:`dedup_form` of a text that is already cleaned: all whitespace removed."""
+    return _ALL_WHITESPACE.sub("", value)

@@ -28,7 +28,11 @@ class Adapter:
     Subclasses set ``family``, ``fields`` (canonical input fields, all required),
     ``optional_fields``, ``text_fields`` (example fields that must be non-empty text)
     ``dedup_fields`` (the example content that identifies a duplicate) and
-    ``example_fields`` (every name an example carries: what templates may use), then
+    ``example_fields`` (every name an example carries: what templates may use),
+    ``near_dedup_fields`` (what near dedup compares; default ``text_fields``: choose it so
+    that distinct examples never look alike, e.g. QA compares question and answer, not the
+    passage many questions share) and ``group_fields`` (fields that make sense for a
+    split's ``group_by``, e.g. the passage), then
     implement :meth:`adapt`. ``options`` holds the task config's ``options:``;
     ``labels`` its ``labels:`` map, or ``default_labels`` when the config has none.
     """
@@ -39,6 +43,8 @@ class Adapter:
     text_fields: ClassVar[tuple[str, ...]] = ()
     dedup_fields: ClassVar[tuple[str, ...]] = ()
     example_fields: ClassVar[tuple[str, ...]] = ()
+    near_dedup_fields: ClassVar[tuple[str, ...]] = ()
+    group_fields: ClassVar[tuple[str, ...]] = ()
     option_names: ClassVar[tuple[str, ...]] = ()
     default_labels: ClassVar[Mapping[str, str]] = {}
 

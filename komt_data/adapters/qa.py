@@ -32,6 +32,8 @@ class QAAdapter(Adapter):
     text_fields = ("context", "question", "answer")
     dedup_fields = ("context", "question", "answer")
     example_fields = ("context", "question", "answer", "title", "answerable")
+    near_dedup_fields = ("question", "answer")
+    group_fields = ("context", "title")
     option_names = ("unanswerable_text", "keep_unanswerable", "html")
 
     @classmethod

@@ -1,0 +1,102 @@
+"""Stage 1 facts the mixer needs of every example, computed where the example is at hand.
+
+One :class:`Analyzer` per task turns each cleaned example into :class:`Facts`: the exact
+dedup key, the split group, the near-dedup signature and band hashes, and the evaluation
+item it copies. They depend on the example alone (never on other rows or on arrival
+order), so any worker can compute them for its unit; the decisions that compare examples
+are taken in stage 2 on compact arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xxhash
+
+from . import neardup
+from .adapters import get_adapter
+from .config import Recipe, TaskRef
+from .decontam import Decontaminator
+from .errors import ConfigError
+from .text import dedup_form, squeeze
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What stage 2 needs of one example."""
+
+    key_hash: int                 # exact dedup identity (scope-prefixed)
+    group_hash: int               # split group: records with equal values share a split
+    signature: np.ndarray | None  # MinHash signature (uint32), or None without near dedup
+    bands: np.ndarray | None      # LSH band hashes (uint32)
+    contaminated: int             # index of the evaluation item it copies, or -1
+    overlap: float                # share of n-grams shared with that item
+
+
+class Analyzer:
+    """Computes :class:`Facts` for the examples of one task of ``recipe``."""
+
+    def __init__(self, recipe: Recipe, ref: TaskRef, decontaminator: Decontaminator | None = None):
+        task = ref.config
+        adapter_cls = get_adapter(task.adapter)
+        family = adapter_cls.family
+        exact = recipe.dedup.exact
+        self.key_fields = tuple(exact.fields.get(family, adapter_cls.dedup_fields))
+        # The runner's content hash is this very key (family scope, the adapter's dedup fields).
+        self.default_key = exact.scope in ("family", "none") and self.key_fields == tuple(adapter_cls.dedup_fields)
+        # The scope goes into the key: equal keys are duplicates only within one scope.
+        scope = {"family": family, "task": f"task:{task.name}", "recipe": "recipe", "none": f"task:{task.name}"}
+        self.scope = exact.scope
+        self.prefix = f"{scope[exact.scope]}\x1e".encode()
+        own = ref.split is not None and ref.split.sets("group_by")
+        self.group_by = ref.split.group_by if own else recipe.split.group_by
+        self.near = recipe.dedup.near
+        if self.near is not None:
+            self.near_fields = tuple(self.near.fields.get(family) or adapter_cls.near_dedup_fields
+                                     or adapter_cls.text_fields)
+            self.bands, self.rows = lsh_params(self.near.threshold, self.near.num_perm)
+        self.decontaminator = decontaminator
+        self.text_fields = adapter_cls.text_fields
+        known = set(adapter_cls.example_fields) | set(adapter_cls.fields) | set(adapter_cls.optional_fields)
+        for name in self.key_fields + ((self.group_by,) if self.group_by else ()):
+            if known and name not in known:
+                raise ConfigError(f"task '{task.name}' ({family}) has no example field '{name}' "
+                                  f"(have: {', '.join(sorted(known))})", file=str(recipe.path or ""),
+                                  key="split.group_by" if name == self.group_by else "dedup.exact.fields")
+
+    def __call__(self, example: dict[str, Any], content_hash: int | None = None) -> Facts:
+        """The facts of one cleaned example (``content_hash``: the runner's, reused when the
+        exact-dedup key is the default one)."""
+        if self.default_key and content_hash is not None:
+            key_hash = content_hash
+        else:
+            key = "\x1f".join(dedup_form(str(example.get(name, ""))) for name in self.key_fields).encode()
+            key_hash = xxhash.xxh3_64_intdigest(self.prefix + key)
+        if self.group_by:
+            value = squeeze(str(example.get(self.group_by, "")))
+            group_hash = xxhash.xxh3_64_intdigest(b"group\x1e" + value.encode())
+        else:
+            group_hash = key_hash
+        signature = bands = None
+        if self.near is not None:
+            content = neardup.content_of(example, self.near_fields, cleaned=True)
+            signature = neardup.signature(content, self.near.shingle, self.near.num_perm)
+            bands = neardup.band_hashes(signature, self.bands, self.rows)
+        contaminated, overlap = -1, 0.0
+        if self.decontaminator is not None:
+            texts = [example[name] for name in self.text_fields if isinstance(example.get(name), str)]
+            contaminated, overlap = self.decontaminator.match(texts, cleaned=True)
+        return Facts(key_hash, group_hash, signature, bands, contaminated, overlap)
+
+
+_LSH_CACHE: dict[tuple[float, int], tuple[int, int]] = {}
+
+
+def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
+    """Cached :func:`komt_data.neardup.lsh_params`."""
+    key = (threshold, num_perm)
+    if key not in _LSH_CACHE:
+        _LSH_CACHE[key] = neardup.lsh_params(threshold, num_perm)
+    return _LSH_CACHE[key]

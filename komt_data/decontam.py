@@ -1,0 +1,271 @@
+"""Decontamination: drop training examples that copy an evaluation item.
+
+The rule is character based, because Korean attaches particles to words: a copied passage
+whose 은 became 이 or whose 를 became 을 keeps almost all its character n-grams but loses
+every word n-gram that spans the changed word (with one particle every two or three words,
+a 13-word n-gram rule misses a copy that changed one particle in ten). Texts on both sides
+are compared in :func:`komt_data.text.dedup_form` (NFC, no invisible characters, no
+whitespace: spacing is unreliable in Korean) and lower-cased.
+
+An example is contaminated by an evaluation item when, for one of its text fields, the
+``ngram``-character n-grams it shares with the item are at least ``threshold`` of the
+item's n-grams (the item was copied, maybe with small edits), or at least ``threshold``
+of the field's own n-grams when the field has ``min_chars`` characters or more (the
+field was copied out of a longer item, e.g. a question lifted from a benchmark passage).
+Fields shorter than ``min_chars`` match only a training field equal to them (after
+normalization), so short answers like "예" or "재밌어요" never match everything.
+
+Each field of an evaluation row (passage, question, each choice) is compared on its own,
+so a copied passage counts whether or not its question came along. The index is a sorted
+array of 64-bit n-gram hashes with the field each came from (16 bytes per n-gram);
+lookups are ``numpy.searchsorted``, so a worker holds KMMLU's 35k questions in about 60 MB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+from .errors import ConfigError, DependencyError
+from .mixconfig import Decontaminate, EvalSet
+from .text import dedup_form, squeeze
+
+KMMLU_CONFIGS = (
+    "Accounting", "Agricultural-Sciences", "Aviation-Engineering-and-Maintenance", "Biology",
+    "Chemical-Engineering", "Chemistry", "Civil-Engineering", "Computer-Science", "Construction",
+    "Criminal-Law", "Ecology", "Economics", "Education", "Electrical-Engineering", "Electronics-Engineering",
+    "Energy-Management", "Environmental-Science", "Fashion", "Food-Processing", "Gas-Technology-and-Engineering",
+    "Geomatics", "Health", "Industrial-Engineer", "Information-Technology", "Interior-Architecture-and-Design",
+    "Law", "Machine-Design-and-Manufacturing", "Management", "Maritime-Engineering", "Marketing",
+    "Materials-Engineering", "Mechanical-Engineering", "Nondestructive-Testing", "Patent",
+    "Political-Science-and-Sociology",
+    "Psychology", "Public-Safety", "Railway-and-Automotive-Engineering", "Real-Estate", "Refrigerating-Machinery",
+    "Social-Welfare", "Taxation", "Telecommunications-and-Wireless-Technology", "Korean-History", "Math",
+)
+
+# Hub ids, configs and splits as published: KoBEST (skt/kobest_v1 dataset card: configs and
+# jsonl splits), HAE-RAE bench and KMMLU (EleutherAI lm-evaluation-harness task files), the
+# Open Ko-LLM leaderboard sets (davidkim205's "open-ko-llm-leaderboard datasets" collection;
+# split names from their files: ko_arc_challenge train/validation/test, ko_hellaswag
+# ko_hellaswag-all-{train,validation,test}.jsonl, ko_truthful_qa one multiple_choice
+# validation file, ko_common_gen train/test). The leaderboard sets are translations of ARC,
+# HellaSwag and TruthfulQA (multiple choice) and are read with the English originals' field
+# names, falling back to all text of a row when none of them is there. Each preset reads the
+# split models are scored on; another split is one more entry with `hub:` and `split:`.
+PRESETS: dict[str, EvalSet] = {
+    "kobest_boolq": EvalSet("kobest_boolq", hub="skt/kobest_v1", configs=("boolq",), split="test",
+                            fields=("paragraph", "question")),
+    "kobest_copa": EvalSet("kobest_copa", hub="skt/kobest_v1", configs=("copa",), split="test",
+                           fields=("premise", "alternative_1", "alternative_2")),
+    "kobest_wic": EvalSet("kobest_wic", hub="skt/kobest_v1", configs=("wic",), split="test",
+                          fields=("context_1", "context_2")),
+    "kobest_hellaswag": EvalSet("kobest_hellaswag", hub="skt/kobest_v1", configs=("hellaswag",), split="test",
+                                fields=("context", "ending_1", "ending_2", "ending_3", "ending_4")),
+    "kobest_sentineg": EvalSet("kobest_sentineg", hub="skt/kobest_v1", configs=("sentineg",), split="test",
+                               fields=("sentence",)),
+    "haerae_bench": EvalSet("haerae_bench", hub="HAERAE-HUB/HAE_RAE_BENCH",
+                            configs=("general_knowledge", "history", "loan_words", "rare_words",
+                                     "standard_nomenclature"),
+                            split="test", fields=("query",)),
+    "kmmlu": EvalSet("kmmlu", hub="HAERAE-HUB/KMMLU", configs=KMMLU_CONFIGS, split="test",
+                     fields=("question", "A", "B", "C", "D")),
+    "ko_arc": EvalSet("ko_arc", hub="davidkim205/ko_arc_challenge", split="test",
+                      fields=("question", "choices.text")),
+    "ko_hellaswag": EvalSet("ko_hellaswag", hub="davidkim205/ko_hellaswag", split="validation",
+                            fields=("ctx", "endings")),
+    "ko_truthful_qa": EvalSet("ko_truthful_qa", hub="davidkim205/ko_truthful_qa", split="validation",
+                              fields=("question", "mc1_targets.choices")),
+    "ko_common_gen": EvalSet("ko_common_gen", hub="davidkim205/ko_common_gen", split="test", fields=()),
+}
+PRESETS["kobest"] = EvalSet("kobest", hub="skt/kobest_v1", configs=("boolq", "copa", "wic", "hellaswag", "sentineg"),
+                            split="test", fields=())
+
+
+def preset(name: str) -> EvalSet:
+    """A built-in evaluation set by name (see :data:`PRESETS`)."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ConfigError(f"no decontamination preset '{name}' (have: {', '.join(sorted(PRESETS))})") from None
+
+
+@dataclass(frozen=True)
+class EvalItem:
+    """One evaluation item: where it is, and its text as it will be reported."""
+
+    set: str
+    where: str
+    text: str
+    parts: tuple[str, ...] = ()  # the texts of its fields, each compared on its own
+
+
+def _texts(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            yield from _texts(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _texts(v)
+
+
+def _dig(row: Mapping[str, Any], name: str) -> Any:
+    value: Any = row
+    for part in name.split("."):
+        if isinstance(value, Mapping) and part in value:
+            value = value[part]
+        else:
+            return None
+    return value
+
+
+def item_texts(row: Any, fields: Sequence[str]) -> list[str]:
+    """The texts of one evaluation row: its ``fields`` (dotted paths allowed), or all its text."""
+    if isinstance(row, str):
+        return [row]
+    values = [_dig(row, f) for f in fields] if fields else []
+    if all(v is None for v in values):  # no field given, or none of them in this layout
+        values = list(row.values())
+    return [t for v in values for t in _texts(v) if t.strip()]
+
+
+def _file_rows(path: Path) -> Iterator[tuple[str, Any]]:
+    name = path.name[:-3] if path.name.endswith(".gz") else path.name
+    if name.endswith(".jsonl"):
+        from .sources.base import open_binary
+
+        with open_binary(path) as f:
+            for number, line in enumerate(f, 1):
+                if line.strip():
+                    yield f"{path.name}:{number}", orjson.loads(line)
+    elif name.endswith(".json"):
+        data = orjson.loads(path.read_bytes())
+        rows = data if isinstance(data, list) else data.get("data", [data])
+        for number, row in enumerate(rows, 1):
+            yield f"{path.name}#{number}", row
+    else:  # plain text: one item per line (komt's testset.txt)
+        from .sources.base import open_text
+
+        with open_text(path, "utf-8-sig") as f:
+            for number, line in enumerate(f, 1):
+                if line.strip():
+                    yield f"{path.name}:{number}", line.rstrip("\r\n")
+
+
+def _hub_rows(spec: EvalSet) -> Iterator[tuple[str, Any]]:
+    try:
+        import datasets
+    except ImportError:  # pragma: no cover - datasets is a runtime dependency
+        raise DependencyError("decontaminating against hub datasets needs `pip install datasets`") from None
+    for config in spec.configs:
+        try:
+            dataset = datasets.load_dataset(spec.hub, config, split=spec.split)
+        except Exception as exc:  # datasets raises many kinds; the user needs the message
+            raise ConfigError(f"cannot load evaluation set '{spec.name}' ({spec.hub} {config or ''}): "
+                              f"{exc}".splitlines()[0]) from None
+        label = f"{spec.hub.rstrip('/').split('/')[-1]}{'/' + config if config else ''}:{spec.split}"
+        for number, row in enumerate(dataset):
+            yield f"{label}#{number}", row
+
+
+def eval_items(spec: EvalSet) -> Iterator[EvalItem]:
+    """The items of one evaluation set, NFC text from the configured fields."""
+    rows = _hub_rows(spec) if spec.hub else (r for path in spec.files for r in _file_rows(path))
+    for where, row in rows:
+        texts = item_texts(row, spec.fields)
+        if texts:
+            # Each field is compared on its own: a copied passage counts without its question.
+            yield EvalItem(spec.name, where, "\n".join(texts), tuple(texts))
+
+
+def ngram_hashes(text: str, n: int) -> np.ndarray:
+    """Distinct 64-bit hashes of the ``n``-character n-grams of an already normalized text."""
+    from .neardup import _FNV, _mix64
+
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    if len(codes) < n:
+        return np.zeros(0, dtype=np.uint64)
+    count = len(codes) - n + 1
+    h = codes[:count].copy()
+    for j in range(1, n):
+        h = h * _FNV + codes[j:j + count]
+    return np.unique(_mix64(h))
+
+
+def normalize(text: str) -> str:
+    """How both sides are compared: :func:`dedup_form`, lower-cased."""
+    return dedup_form(text).lower()
+
+
+class Decontaminator:
+    """The n-gram index of all evaluation items and the contamination test for examples."""
+
+    def __init__(self, config: Decontaminate, items: Sequence[EvalItem]):
+        self.config = config
+        self.items = list(items)
+        n = config.ngram
+        keys: list[np.ndarray] = []
+        owners: list[np.ndarray] = []
+        sizes: list[int] = []
+        part_item: list[int] = []
+        self.short: dict[str, int] = {}
+        for i, item in enumerate(self.items):
+            for part in item.parts or (item.text,):
+                norm = normalize(part)
+                if len(norm) < config.min_chars:
+                    self.short.setdefault(norm, i)
+                    continue
+                grams = ngram_hashes(norm, n)
+                keys.append(grams)
+                owners.append(np.full(len(grams), len(sizes), dtype=np.int64))
+                sizes.append(len(grams))
+                part_item.append(i)
+        self.part_sizes = np.array(sizes, dtype=np.int64)
+        self.part_item = np.array(part_item, dtype=np.int64)
+        all_keys = np.concatenate(keys) if keys else np.zeros(0, np.uint64)
+        all_owners = np.concatenate(owners) if owners else np.zeros(0, np.int64)
+        order = np.lexsort((all_owners, all_keys))
+        self.keys = all_keys[order]
+        self.owners = all_owners[order]
+
+    @classmethod
+    def from_config(cls, config: Decontaminate) -> Decontaminator:
+        """Load every evaluation set of ``config`` and index it."""
+        return cls(config, [item for spec in config.sets for item in eval_items(spec)])
+
+    def match(self, texts: Sequence[str], *, cleaned: bool = False) -> tuple[int, float]:
+        """(index of the evaluation item an example copies, overlap), or (-1, 0.0).
+        ``cleaned``: the texts already went through :func:`komt_data.text.clean_text`."""
+        cfg = self.config
+        best, best_overlap = -1, 0.0
+        for text in texts:
+            norm = squeeze(text).lower() if cleaned else normalize(text)
+            if not norm:
+                continue
+            short = self.short.get(norm)
+            if short is not None and (best == -1 or short < best):
+                best, best_overlap = short, 1.0
+            grams = ngram_hashes(norm, cfg.ngram)
+            if len(grams) == 0 or len(self.keys) == 0:
+                continue
+            lo = np.searchsorted(self.keys, grams, side="left")
+            hi = np.searchsorted(self.keys, grams, side="right")
+            hit = lo < hi
+            if not hit.any():
+                continue
+            # Each shared n-gram counts once for every item holding it.
+            owners = np.concatenate([self.owners[a:b] for a, b in zip(lo[hit], hi[hit], strict=True)])
+            ids, counts = np.unique(owners, return_counts=True)
+            of_item = counts / np.maximum(self.part_sizes[ids], 1)
+            of_text = counts / len(grams) if len(norm) >= cfg.min_chars else np.zeros(len(ids))
+            overlap = np.maximum(of_item, of_text)
+            top = int(np.argmax(overlap))  # argmax: the first (lowest index) of equal overlaps
+            if overlap[top] >= cfg.threshold and overlap[top] > best_overlap:
+                best, best_overlap = int(self.part_item[ids[top]]), float(overlap[top])
+        return best, best_overlap

@@ -1,0 +1,293 @@
+"""The mixing sections of a recipe: ``mixing:``, ``dedup:``, ``decontaminate:`` and ``split:``.
+
+Frozen dataclasses checked while parsing, like the rest of :mod:`komt_data.config`; every
+unknown key is a :class:`ConfigError` naming the file and the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+MIXING_KEYS = {"total", "temperature", "cap", "repeat"}
+DEDUP_KEYS = {"exact", "near"}
+EXACT_KEYS = {"scope", "fields"}
+NEAR_KEYS = {"threshold", "shingle", "num_perm", "fields"}
+DECONTAM_KEYS = {"sets", "ngram", "threshold", "min_chars"}
+EVAL_SET_KEYS = {"preset", "name", "files", "hub", "config", "configs", "split", "fields"}
+SPLIT_KEYS = {"validation", "test", "group_by"}
+SCOPES = ("family", "task", "recipe", "none")
+
+
+@dataclass(frozen=True)
+class Mixing:
+    """How tasks are weighted: FLAN's examples-proportional mixing with caps and temperature.
+
+    ``total`` None: every task gives min(available, cap). With ``total``: rate = weight ×
+    min(available, cap) ** (1 / temperature), counts = total × rate / Σ rate (exact sum).
+    """
+
+    total: int | None = None
+    temperature: float = 1.0
+    cap: int | None = None
+    repeat: bool = False
+
+
+@dataclass(frozen=True)
+class ExactDedup:
+    """Exact dedup: ``scope`` is where a duplicate is looked for; ``fields`` overrides, per
+    family, which example fields make the key (default: the adapter's ``dedup_fields``)."""
+
+    scope: str = "family"
+    fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NearDedup:
+    """MinHash + LSH near dedup over character shingles of the normalized example content."""
+
+    threshold: float = 0.8
+    shingle: int = 5
+    num_perm: int = 128
+    fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Dedup:
+    """Both dedup stages; ``near`` is None when near dedup is off (the default)."""
+
+    exact: ExactDedup = field(default_factory=ExactDedup)
+    near: NearDedup | None = None
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    """One evaluation set to decontaminate against: local files or a hub dataset."""
+
+    name: str
+    files: tuple[Path, ...] = ()
+    hub: str | None = None
+    configs: tuple[str | None, ...] = (None,)
+    split: str = "test"
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Decontaminate:
+    """Drop training examples that share most character n-grams with an evaluation item."""
+
+    sets: tuple[EvalSet, ...] = ()
+    ngram: int = 7
+    threshold: float = 0.5
+    min_chars: int = 20
+
+
+@dataclass(frozen=True)
+class SplitSpec:
+    """Held-out sizes: a float below 1 is a fraction, an int is a count; ``group_by`` names an
+    example field whose equal values never straddle splits."""
+
+    validation: float | int = 0.0
+    test: float | int = 0.0
+    group_by: str | None = None
+    given: frozenset[str] = frozenset()  # the keys that were set (a task's unset keys follow the recipe)
+
+    def sets(self, key: str) -> bool:
+        """Whether ``key`` was given (for a task entry: overrides the recipe's)."""
+        return key in self.given
+
+
+def _where(file: Path | str) -> str:
+    return str(file)
+
+
+def _mapping(value: Any, *, file: Path | str, key: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"must be a mapping, got {value!r}", file=_where(file), key=key)
+    return value
+
+
+def _check(data: Mapping[str, Any], allowed: set[str], *, file: Path | str, prefix: str) -> None:
+    from .config import check_keys
+
+    check_keys(data, allowed, file=file, prefix=prefix)
+
+
+def _int(value: Any, *, file: Path | str, key: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"must be a whole number, got {value!r}", file=_where(file), key=key)
+    if value < minimum:
+        raise ConfigError(f"must be at least {minimum}", file=_where(file), key=key)
+    return value
+
+
+def _number(value: Any, *, file: Path | str, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"must be a number, got {value!r}", file=_where(file), key=key)
+    return float(value)
+
+
+def _bool(value: Any, *, file: Path | str, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"must be true or false, got {value!r}", file=_where(file), key=key)
+    return value
+
+
+def parse_cap(value: Any, *, file: Path | str, key: str) -> int | None:
+    """A cap: None or a whole number of at least 1."""
+    return None if value is None else _int(value, file=file, key=key, minimum=1)
+
+
+def parse_held_out(value: Any, *, file: Path | str, key: str) -> float | int:
+    """A held-out size: a fraction in [0, 1) or a whole count of at least 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"must be a fraction below 1 or a whole count, got {value!r}", file=_where(file), key=key)
+    if isinstance(value, int):
+        if value < 0:
+            raise ConfigError("must not be negative", file=_where(file), key=key)
+        return value
+    if not 0 <= value < 1:
+        raise ConfigError("a fraction must be at least 0 and below 1 (write a count as a whole number)",
+                          file=_where(file), key=key)
+    return float(value)
+
+
+def parse_mixing(value: Any, file: Path | str) -> Mixing:
+    """Validate ``mixing:``."""
+    data = _mapping(value, file=file, key="mixing")
+    _check(data, MIXING_KEYS, file=file, prefix="mixing.")
+    total = data.get("total")
+    if total is not None:
+        total = _int(total, file=file, key="mixing.total", minimum=1)
+    temperature = _number(data.get("temperature", 1.0), file=file, key="mixing.temperature")
+    if temperature <= 0:
+        raise ConfigError("must be greater than 0", file=_where(file), key="mixing.temperature")
+    return Mixing(total=total, temperature=temperature,
+                  cap=parse_cap(data.get("cap"), file=file, key="mixing.cap"),
+                  repeat=_bool(data.get("repeat", False), file=file, key="mixing.repeat"))
+
+
+def _family_fields(value: Any, *, file: Path | str, key: str) -> dict[str, tuple[str, ...]]:
+    data = _mapping(value, file=file, key=key)
+    out: dict[str, tuple[str, ...]] = {}
+    for family, names in data.items():
+        if isinstance(names, str):
+            names = [names]
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+            raise ConfigError("must be a field name or a list of them", file=_where(file), key=f"{key}.{family}")
+        out[str(family)] = tuple(names)
+    return out
+
+
+def parse_dedup(value: Any, file: Path | str) -> Dedup:
+    """Validate ``dedup:`` (``near: true`` turns near dedup on at its defaults)."""
+    data = _mapping(value, file=file, key="dedup")
+    _check(data, DEDUP_KEYS, file=file, prefix="dedup.")
+    exact_data = _mapping(data.get("exact"), file=file, key="dedup.exact")
+    _check(exact_data, EXACT_KEYS, file=file, prefix="dedup.exact.")
+    scope = exact_data.get("scope", "family")
+    if scope not in SCOPES:
+        raise ConfigError(f"must be one of {', '.join(SCOPES)}, got {scope!r}", file=_where(file),
+                          key="dedup.exact.scope")
+    exact = ExactDedup(scope=scope, fields=_family_fields(exact_data.get("fields"), file=file,
+                                                          key="dedup.exact.fields"))
+    near_value = data.get("near")
+    near = None
+    if near_value is True:
+        near = NearDedup()
+    elif near_value not in (None, False):
+        near_data = _mapping(near_value, file=file, key="dedup.near")
+        _check(near_data, NEAR_KEYS, file=file, prefix="dedup.near.")
+        threshold = _number(near_data.get("threshold", 0.8), file=file, key="dedup.near.threshold")
+        if not 0 < threshold <= 1:
+            raise ConfigError("must be above 0 and at most 1", file=_where(file), key="dedup.near.threshold")
+        near = NearDedup(
+            threshold=threshold,
+            shingle=_int(near_data.get("shingle", 5), file=file, key="dedup.near.shingle", minimum=1),
+            num_perm=_int(near_data.get("num_perm", 128), file=file, key="dedup.near.num_perm", minimum=8),
+            fields=_family_fields(near_data.get("fields"), file=file, key="dedup.near.fields"),
+        )
+    return Dedup(exact=exact, near=near)
+
+
+def _strings(value: Any, *, file: Path | str, key: str) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+        raise ConfigError("must be a string or a list of strings", file=_where(file), key=key)
+    return tuple(items)
+
+
+def parse_decontaminate(value: Any, file: Path, base: Path) -> Decontaminate | None:
+    """Validate ``decontaminate:``: a list of sets, or a mapping with ``sets`` and the n-gram rule."""
+    from .decontam import preset
+
+    if value is None or value is False:
+        return None
+    data = {"sets": value} if isinstance(value, list) else _mapping(value, file=file, key="decontaminate")
+    _check(data, DECONTAM_KEYS, file=file, prefix="decontaminate.")
+    raw_sets = data.get("sets") or []
+    if not isinstance(raw_sets, list) or not raw_sets:
+        raise ConfigError("must be a non-empty list of evaluation sets", file=_where(file), key="decontaminate.sets")
+    sets: list[EvalSet] = []
+    for i, item in enumerate(raw_sets):
+        key = f"decontaminate.sets[{i}]"
+        if isinstance(item, str):
+            item = {"preset": item} if "/" not in item and "." not in item else {"files": item}
+        item = _mapping(item, file=file, key=key)
+        _check(item, EVAL_SET_KEYS, file=file, prefix=f"{key}.")
+        if "preset" in item:
+            try:
+                found = preset(str(item["preset"]))
+            except ConfigError as exc:
+                raise ConfigError(str(exc), file=_where(file), key=f"{key}.preset") from None
+            sets.append(found)
+            continue
+        if ("files" in item) == ("hub" in item):
+            raise ConfigError("give exactly one of 'preset', 'files' and 'hub'", file=_where(file), key=key)
+        files: tuple[Path, ...] = ()
+        if "files" in item:
+            paths = []
+            for name in _strings(item["files"], file=file, key=f"{key}.files"):
+                path = Path(name).expanduser()
+                path = path if path.is_absolute() else base / path
+                if not path.is_file():
+                    raise ConfigError(f"file not found: {name} (looked at {path})", file=_where(file),
+                                      key=f"{key}.files")
+                paths.append(path)
+            files = tuple(paths)
+        hub = item.get("hub")
+        if hub is not None and (base / str(hub)).is_dir():
+            hub = str((base / str(hub)).resolve())
+        configs: tuple[str | None, ...] = (None,)
+        if "configs" in item:
+            configs = _strings(item["configs"], file=file, key=f"{key}.configs")
+        elif item.get("config") is not None:
+            configs = (str(item["config"]),)
+        name = item.get("name") or (Path(files[0]).stem if files else str(item.get("hub")).rstrip("/").split("/")[-1])
+        sets.append(EvalSet(name=str(name), files=files, hub=hub, configs=configs,
+                            split=str(item.get("split", "test")),
+                            fields=_strings(item.get("fields", []), file=file, key=f"{key}.fields")))
+    ngram = _int(data.get("ngram", 7), file=file, key="decontaminate.ngram", minimum=3)
+    threshold = _number(data.get("threshold", 0.5), file=file, key="decontaminate.threshold")
+    if not 0 < threshold <= 1:
+        raise ConfigError("must be above 0 and at most 1", file=_where(file), key="decontaminate.threshold")
+    min_chars = _int(data.get("min_chars", 20), file=file, key="decontaminate.min_chars", minimum=1)
+    return Decontaminate(sets=tuple(sets), ngram=ngram, threshold=threshold, min_chars=min_chars)
+
+
+def parse_split(value: Any, file: Path | str, prefix: str = "split.") -> SplitSpec:
+    """Validate ``split:`` (or the same keys on a task entry, with ``prefix``)."""
+    data = _mapping(value, file=file, key=prefix.rstrip("."))
+    _check(data, SPLIT_KEYS, file=file, prefix=prefix)
+    group_by = data.get("group_by")
+    if group_by is not None and not isinstance(group_by, str):
+        raise ConfigError("must be an example field name", file=_where(file), key=f"{prefix}group_by")
+    return SplitSpec(validation=parse_held_out(data.get("validation", 0.0), file=file, key=f"{prefix}validation"),
+                     test=parse_held_out(data.get("test", 0.0), file=file, key=f"{prefix}test"),
+                     group_by=group_by, given=frozenset(data))

@@ -1,0 +1,319 @@
+"""Stage 2: every mixing decision for a whole recipe, on compact per-record arrays.
+
+Order of decisions: exact dedup → decontamination → near dedup → plan (weights, caps,
+temperature, total, submixtures) → sampling → split. Each comes from hashes and the seed,
+never from which worker produced what, so a build's bytes do not depend on the workers.
+
+Memory: about 70 bytes a record (lengths, offsets, hashes and seeded keys, rank, evaluation
+match, decision arrays) plus, with near dedup, 4 bytes per LSH band (84 at the default 0.8
+threshold); MinHash signatures (4 × num_perm = 512 bytes a record) are spooled to disk and
+read back only for records whose band hashes collide. Nothing else grows with the number
+of records.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import mixer, neardup
+from .config import Part, Recipe, TaskRef
+
+KEEP, DUPLICATE, CONTAMINATED, NEAR_DUPLICATE, NOT_SAMPLED = 0, 1, 2, 3, 4
+REASONS = {DUPLICATE: "duplicate", CONTAMINATED: "contaminated", NEAR_DUPLICATE: "near_duplicate",
+           NOT_SAMPLED: "over_cap"}
+TRAIN, VALIDATION, TEST, UNSELECTED = 0, 1, 2, 255
+SPLIT_NAMES = {TRAIN: "train", VALIDATION: "validation", TEST: "test"}
+
+
+@dataclass(frozen=True)
+class TaskPlan:
+    """One task of a plan: records available after dedup and decontamination, planned, share."""
+
+    name: str
+    available: int
+    planned: int
+    share: float
+    repeat: bool = False
+    capacity: int = 0
+
+
+@dataclass(frozen=True)
+class MixPlan:
+    """What a build will take from every task (``build --dry-run`` prints it)."""
+
+    recipe: str
+    total: int | None
+    temperature: float
+    tasks: tuple[TaskPlan, ...]
+
+    @property
+    def planned(self) -> int:
+        """Records the plan takes in all."""
+        return sum(t.planned for t in self.tasks)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The plan as JSON-ready data (as manifest.json records it)."""
+        return {"total": self.total, "temperature": self.temperature, "planned": self.planned,
+                "tasks": {t.name: {"available": t.available, "planned": t.planned, "share": round(t.share, 6),
+                                   "repeat": t.repeat} for t in self.tasks}}
+
+
+@dataclass
+class Arrays:
+    """The per-record numbers of all segments, concatenated in segment order."""
+
+    task: np.ndarray
+    family: np.ndarray
+    example: np.ndarray
+    key: np.ndarray
+    group: np.ndarray
+    ids: np.ndarray
+    rank: np.ndarray
+    contaminated: np.ndarray
+    overlap: np.ndarray
+
+
+@dataclass
+class Decisions:
+    """Stage 2's result: why each record is dropped (or kept), its split, and the plan."""
+
+    reason: np.ndarray
+    split: np.ndarray
+    first_of: np.ndarray          # exact duplicates: the record whose content they repeat
+    near_of: np.ndarray           # near duplicates: their cluster's survivor
+    similarity: np.ndarray        # near duplicates: estimated Jaccard with the survivor
+    plan: MixPlan
+    cluster_sizes: Counter = field(default_factory=Counter)
+
+
+def _concat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
+
+
+def gather(recipe: Recipe, segments: list[Any]) -> Arrays:
+    """Concatenate the numbers of every segment (a :class:`komt_data.builder.Segment`)."""
+    names = [ref.config.name for ref in recipe.tasks]
+    families = list(dict.fromkeys(s.family for s in segments))
+    sizes = [len(s.lengths) for s in segments]
+    return Arrays(
+        task=np.repeat(np.array([names.index(s.task) for s in segments], np.int64), sizes),
+        family=np.repeat(np.array([families.index(s.family) for s in segments], np.int64), sizes),
+        # Example numbers restart in every segment; make them unique across the recipe.
+        example=_concat([s.examples.astype(np.int64) + (i << 32) for i, s in enumerate(segments)], np.int64),
+        key=_concat([s.keys for s in segments], np.uint64),
+        group=_concat([s.groups for s in segments], np.uint64),
+        ids=_concat([s.ids for s in segments], np.uint64),
+        rank=_concat([s.ranks for s in segments], np.uint16),
+        contaminated=_concat([s.contaminated for s in segments], np.int32),
+        overlap=_concat([s.overlaps for s in segments], np.float32),
+    )
+
+
+def _repeat_of(recipe: Recipe, ref: TaskRef) -> bool:
+    return recipe.mixing.repeat if ref.repeat is None else ref.repeat
+
+
+def _nodes(recipe: Recipe, parts: tuple[Part, ...], available: dict[str, int], capacity: dict[str, int],
+           cap: int | None) -> tuple[mixer.Node, ...]:
+    nodes = []
+    for part in parts:
+        if part.parts:
+            mixing = part.mixing
+            nodes.append(mixer.Node(part.name, part.weight, part.cap, total=mixing.total if mixing else None,
+                                    temperature=mixing.temperature if mixing else 1.0,
+                                    children=_nodes(recipe, part.parts, available, capacity,
+                                                    mixing.cap if mixing else None)))
+        else:
+            task_cap = part.cap if part.cap is not None else cap
+            nodes.append(mixer.Node(part.name, part.weight, task_cap, available=available[part.name],
+                                    capacity=capacity[part.name]))
+    return tuple(nodes)
+
+
+def make_plan(recipe: Recipe, available: dict[str, int], capacity: dict[str, int]) -> MixPlan:
+    """The plan for tasks with ``available`` records (``capacity``: with repeats, more)."""
+    parts = recipe.parts or tuple(Part(ref.config.name, ref.weight, ref.cap) for ref in recipe.tasks)
+    nodes = _nodes(recipe, parts, available, capacity, recipe.mixing.cap)
+    planned = mixer.plan_tree(nodes, recipe.mixing.total, recipe.mixing.temperature)
+    whole = sum(planned.values())
+    tasks = tuple(TaskPlan(ref.config.name, available[ref.config.name], planned[ref.config.name],
+                           planned[ref.config.name] / whole if whole else 0.0, _repeat_of(recipe, ref),
+                           capacity[ref.config.name])
+                  for ref in recipe.tasks)
+    return MixPlan(recipe.name, recipe.mixing.total, recipe.mixing.temperature, tasks)
+
+
+def _first_record_of_example(example: np.ndarray) -> np.ndarray:
+    first = np.ones(len(example), dtype=bool)
+    if len(example) > 1:
+        first[1:] = example[1:] != example[:-1]
+    return first
+
+
+def decide(recipe: Recipe, seed: int, segments: list[Any], arrays: Arrays | None = None) -> Decisions:
+    """Every stage 2 decision for ``segments`` (see the module docstring for the order)."""
+    a = arrays or gather(recipe, segments)
+    n = len(a.ids)
+    reason = np.zeros(n, dtype=np.uint8)
+    first_of = np.arange(n, dtype=np.int64)
+    near_of = np.arange(n, dtype=np.int64)
+    similarity = np.ones(n, dtype=np.float32)
+    cluster_sizes: Counter = Counter()
+
+    # Exact dedup: the first example with a key wins; its records (one per template) all stay.
+    if recipe.dedup.exact.scope != "none" and n:
+        _, first, inverse = np.unique(a.key, return_index=True, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        duplicate = a.example != a.example[first][inverse]
+        reason[duplicate] = DUPLICATE
+        first_of = first[inverse].astype(np.int64)
+
+    reason[(reason == KEEP) & (a.contaminated >= 0)] = CONTAMINATED
+
+    near = recipe.dedup.near
+    if near is not None and n:
+        bands = _concat([s.bands for s in segments], np.uint32).reshape(n, -1)
+        candidates = np.flatnonzero((reason == KEEP) & _first_record_of_example(a.example))
+        signatures = Signatures(segments, near.num_perm, candidates)
+        scope = {"family": a.family, "task": a.task, "recipe": np.zeros(n, np.int64),
+                 "none": a.family}[recipe.dedup.exact.scope]
+        clusters = neardup.cluster(bands[candidates], signatures, scope[candidates], near.threshold)
+        dropped = np.flatnonzero(clusters.survivor_of != np.arange(len(candidates)))
+        if len(dropped):
+            survivors = candidates[clusters.survivor_of[dropped]]
+            cluster_sizes.update(Counter(Counter(survivors.tolist()).values()))
+            # Every record of a dropped example goes, pointing at the survivor's first record.
+            lost = np.isin(a.example, a.example[candidates[dropped]]) & (reason == KEEP)
+            survivor_of_example = dict(zip(a.example[candidates[dropped]].tolist(), survivors.tolist(), strict=True))
+            sim_of_example = dict(zip(a.example[candidates[dropped]].tolist(),
+                                      clusters.similarity[dropped].tolist(), strict=True))
+            for i in np.flatnonzero(lost):
+                ex = int(a.example[i])
+                near_of[i] = survivor_of_example[ex]
+                similarity[i] = sim_of_example[ex]
+            reason[lost] = NEAR_DUPLICATE
+        # Cluster sizes count the survivor too: {2: 10} is ten pairs.
+        cluster_sizes = Counter({size + 1: count for size, count in cluster_sizes.items()})
+
+    ok = reason == KEEP
+    names = [ref.config.name for ref in recipe.tasks]
+    available = {name: int(np.count_nonzero(ok & (a.rank == 0) & (a.task == t))) for t, name in enumerate(names)}
+    capacity = {}
+    for t, ref in enumerate(recipe.tasks):
+        name = ref.config.name
+        capacity[name] = int(np.count_nonzero(ok & (a.task == t))) if _repeat_of(recipe, ref) else available[name]
+    plan = make_plan(recipe, available, capacity)
+
+    sample_keys = mixer.seeded_keys(a.ids, seed, mixer.SAMPLE)
+    selected = np.zeros(n, dtype=bool)
+    for t, task_plan in enumerate(plan.tasks):
+        primary = np.flatnonzero(ok & (a.rank == 0) & (a.task == t))
+        k = task_plan.planned
+        if k <= len(primary):
+            selected[primary[mixer.smallest(sample_keys[primary], k)]] = True
+        else:
+            # Repeats: every example once, then other templates, lower ranks first.
+            selected[primary] = True
+            spare = np.flatnonzero(ok & (a.rank > 0) & (a.task == t))
+            order = spare[np.lexsort((sample_keys[spare], a.rank[spare]))]
+            selected[order[:k - len(primary)]] = True
+    reason[ok & ~selected & (a.rank == 0)] = NOT_SAMPLED
+
+    split = _split(recipe, seed, a, selected)
+    return Decisions(reason, split, first_of, near_of, similarity, plan, cluster_sizes)
+
+
+class Signatures:
+    """MinHash signatures of chosen records, read on demand from the segments' spooled
+    ``.sig`` files (memory-mapped): indexing returns the rows asked for, nothing more."""
+
+    def __init__(self, segments: list[Any], num_perm: int, records: np.ndarray):
+        self.num_perm = num_perm
+        self.records = records
+        self.starts = np.cumsum([0] + [len(s.lengths) for s in segments])
+        self.maps = [np.memmap(s.signatures, dtype=np.uint32, mode="r").reshape(-1, num_perm)
+                     if s.signatures is not None and s.signatures.stat().st_size else None for s in segments]
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, index: Any) -> np.ndarray:
+        rows = self.records[np.atleast_1d(index)]
+        segment = np.searchsorted(self.starts, rows, side="right") - 1
+        out = np.zeros((len(rows), self.num_perm), dtype=np.uint32)
+        for s in np.unique(segment).tolist():
+            mask = segment == s
+            if self.maps[s] is not None:
+                out[mask] = self.maps[s][rows[mask] - self.starts[s]]
+        return out[0] if np.ndim(index) == 0 else out
+
+
+def held_out_counts(spec_value: float | int, selected: int) -> int:
+    """A held-out size for ``selected`` records: a fraction rounds, a count is capped."""
+    if isinstance(spec_value, float):
+        return int(round(selected * spec_value))
+    return min(int(spec_value), selected)
+
+
+def _split(recipe: Recipe, seed: int, a: Arrays, selected: np.ndarray) -> np.ndarray:
+    split = np.full(len(a.ids), UNSELECTED, dtype=np.uint8)
+    split[selected] = TRAIN
+    group_keys = mixer.seeded_keys(a.group, seed, mixer.SPLIT)
+    per_task = [np.count_nonzero(selected & (a.task == t)) for t in range(len(recipe.tasks))]
+    # A recipe-wide count is shared among the tasks that do not set their own, by size.
+    shared: dict[str, list[int]] = {}
+    for name in ("validation", "test"):
+        value = getattr(recipe.split, name)
+        users = [t for t, ref in enumerate(recipe.tasks) if ref.split is None or not ref.split.sets(name)]
+        if isinstance(value, int) and value > 0:
+            counts = mixer.largest_remainder(min(value, sum(per_task[t] for t in users)),
+                                             [per_task[t] for t in users])
+            shared[name] = [0] * len(recipe.tasks)
+            for t, c in zip(users, counts, strict=True):
+                shared[name][t] = c
+    assigned_groups = np.zeros(0, np.uint64)
+    assigned_split = np.zeros(0, np.uint8)
+    for t, ref in enumerate(recipe.tasks):
+        members = np.flatnonzero(selected & (a.task == t))
+        if len(members) == 0:
+            continue
+        targets = []
+        for name in ("validation", "test"):
+            own = ref.split is not None and ref.split.sets(name)
+            if not own and name in shared:
+                targets.append(shared[name][t])
+            else:
+                spec = ref.split if own else recipe.split
+                targets.append(held_out_counts(getattr(spec, name), len(members)))
+        # Groups an earlier task already placed keep their split (a passage shared by two tasks).
+        groups = a.group[members]
+        if len(assigned_groups):
+            pos = np.searchsorted(assigned_groups, groups)
+            pos = np.minimum(pos, len(assigned_groups) - 1)
+            known = assigned_groups[pos] == groups
+            split[members[known]] = assigned_split[pos[known]]
+        else:
+            known = np.zeros(len(members), dtype=bool)
+        free = members[~known]
+        need = [max(0, targets[0] - int(np.count_nonzero(split[members] == VALIDATION))),
+                max(0, targets[1] - int(np.count_nonzero(split[members] == TEST)))]
+        if len(free) and (need[0] or need[1]):
+            order = free[np.lexsort((a.ids[free], group_keys[free]))]
+            ordered_groups = a.group[order]
+            starts = np.flatnonzero(np.r_[True, ordered_groups[1:] != ordered_groups[:-1]])
+            sizes = np.diff(np.r_[starts, len(order)])
+            before = np.cumsum(sizes) - sizes
+            # Whole groups: a group goes to validation while validation is short, then to test.
+            to_val = before < need[0]
+            val_total = int(sizes[to_val].sum())
+            to_test = ~to_val & ((before - val_total) < need[1])
+            labels = np.where(to_val, VALIDATION, np.where(to_test, TEST, TRAIN)).astype(np.uint8)
+            split[order] = np.repeat(labels, sizes)
+        new_groups = a.group[members]
+        assigned_groups, idx = np.unique(np.concatenate([assigned_groups, new_groups]), return_index=True)
+        assigned_split = np.concatenate([assigned_split, split[members]])[idx]
+    return split

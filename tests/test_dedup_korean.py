@@ -1,0 +1,127 @@
+"""Exact and near dedup on Korean rows: normalization variants, one-character edits, QA passages."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import numpy as np
+import pytest
+
+from komt_data import build
+from komt_data.neardup import band_hashes, cluster, content_of, lsh_params, shingle_hashes, signature
+
+from .mixing_helpers import MIXING, assert_accounting, recipe, records, rejected
+
+
+def _by_line(out):
+    return {entry["line"]: entry for entry in rejected(out)}
+
+
+def test_exact_duplicates_and_variants_are_dropped_once(tmp_path):
+    out = tmp_path / "out"
+    manifest = build(recipe(tmp_path, {"tasks": ["reviews.yaml"]}), out)
+    drops = _by_line(out)
+    # Lines 6-9 repeat lines 2, 4, 5, 1: verbatim, NFD, zero-width space, extra whitespace.
+    assert {line: drops[line]["detail"].rsplit(":", 1)[1] for line in (6, 7, 8, 9)} == \
+        {6: "2", 7: "4", 8: "5", 9: "1"}
+    assert all(drops[line]["reason"] == "duplicate" for line in (6, 7, 8, 9))
+    assert manifest["tasks"]["reviews"]["dropped"] == {"duplicate": 4}
+    texts = [r["instruction"] for r in records(out)]
+    assert sum("음악이 정말 좋았다" in t for t in texts) == 1
+    assert_accounting(manifest)
+
+
+def test_one_character_edit_of_a_long_review_is_a_near_duplicate(tmp_path):
+    out = tmp_path / "out"
+    manifest = build(recipe(tmp_path, {"tasks": ["reviews.yaml"], "dedup": {"near": {"threshold": 0.8}}}), out)
+    drops = _by_line(out)
+    assert drops[10]["reason"] == "near_duplicate"
+    assert drops[10]["detail"].endswith("reviews.jsonl:3")
+    assert manifest["tasks"]["reviews"]["dropped"]["near_duplicate"] == 1
+    assert manifest["near_dedup"]["cluster_sizes"] == {"2": 1}
+    assert_accounting(manifest)
+
+
+def test_near_dedup_off_keeps_the_edited_review(tmp_path):
+    out = tmp_path / "out"
+    manifest = build(recipe(tmp_path, {"tasks": ["reviews.yaml"]}), out)
+    assert "near_duplicate" not in manifest["tasks"]["reviews"]["dropped"]
+    assert 10 not in _by_line(out)
+
+
+def test_questions_sharing_a_passage_are_not_merged(tmp_path):
+    out = tmp_path / "out"
+    manifest = build(recipe(tmp_path, {"tasks": ["passages.yaml"], "dedup": {"near": {"threshold": 0.5}}}), out)
+    task = manifest["tasks"]["passages"]
+    assert task["written"] == 7 and task["dropped"] == {}
+
+
+def test_near_dedup_of_whole_passages_would_merge_them(tmp_path):
+    # The same build comparing the passage too shows why QA compares question and answer.
+    body = {"tasks": ["passages.yaml"], "dedup": {"near": {"threshold": 0.5, "fields": {"qa": ["context"]}}}}
+    manifest = build(recipe(tmp_path, body), tmp_path / "out")
+    assert manifest["tasks"]["passages"]["dropped"]["near_duplicate"] == 4
+
+
+def test_exact_dedup_scope_task_keeps_duplicates_across_tasks(tmp_path):
+    twin = tmp_path / "reviews_twin.yaml"
+    twin.write_text((MIXING / "reviews.yaml").read_text(encoding="utf-8").replace("name: reviews", "name: twin")
+                    .replace("files: reviews.jsonl", f"files: {MIXING / 'reviews.jsonl'}"), encoding="utf-8")
+    body = {"tasks": ["reviews.yaml", {"config": str(twin)}]}
+    family = build(recipe(tmp_path, body), tmp_path / "family")
+    assert family["tasks"]["twin"]["dropped"] == {"duplicate": 14}
+    per_task = build(recipe(tmp_path, {**body, "dedup": {"exact": {"scope": "task"}}}, "r2.yaml"), tmp_path / "task")
+    assert per_task["tasks"]["twin"]["dropped"] == {"duplicate": 4}
+    for m in (family, per_task):
+        assert_accounting(m)
+
+
+def test_signature_ignores_normalization_whitespace_and_invisibles():
+    text = "배우는 좋은데 각본이 엉망이라 아깝다"
+    variants = [unicodedata.normalize("NFD", text), text.replace(" ", "\u200b  "), "  " + text.replace(" ", "\n")]
+    base = signature(content_of({"t": text}, ["t"]), 5, 64)
+    for variant in variants:
+        assert np.array_equal(signature(content_of({"t": variant}, ["t"]), 5, 64), base)
+
+
+def test_shingles_are_syllables_not_jamo_and_never_nfkc():
+    # Compatibility jamo (ㅋㅋㅋ) must stay distinct from conjoining jamo (NFKC would merge them).
+    assert not np.array_equal(shingle_hashes("ㅋㅋㅋㅋㅋ", 5), shingle_hashes("ᄏᄏᄏᄏᄏ", 5))
+    # Five syllables make one shingle, not the 12 jamo a decomposition would give.
+    assert len(shingle_hashes("한국어문장", 5)) == 1
+
+
+@pytest.mark.parametrize("threshold", [0.7, 0.8, 0.9])
+def test_dedup_is_idempotent(tmp_path, threshold):
+    body = {"tasks": ["reviews.yaml"], "dedup": {"near": {"threshold": threshold}}}
+    first = build(recipe(tmp_path, body), tmp_path / "a")
+    dropped_lines = {entry["line"] for entry in rejected(tmp_path / "a")}
+    assert dropped_lines  # the fixture plants duplicates at every threshold
+    # Feed the surviving input rows back: nothing more is dropped.
+    lines = (MIXING / "reviews.jsonl").read_bytes().splitlines(keepends=True)
+    (tmp_path / "kept.jsonl").write_bytes(b"".join(line for n, line in enumerate(lines, 1) if n not in dropped_lines))
+    config = tmp_path / "kept.yaml"
+    config.write_text((MIXING / "reviews.yaml").read_text(encoding="utf-8").replace("name: reviews", "name: kept")
+                      .replace("files: reviews.jsonl", "files: kept.jsonl"), encoding="utf-8")
+    second = build(recipe(tmp_path, {"tasks": [{"config": str(config)}], "dedup": body["dedup"]}, "r2.yaml"),
+                   tmp_path / "b")
+    assert second["tasks"]["kept"]["dropped"] == {}
+    assert second["tasks"]["kept"]["written"] == first["tasks"]["reviews"]["written"]
+
+
+def test_one_character_edits_of_100_character_texts_are_caught_reliably():
+    # 300 random 100-syllable texts and a one-syllable substitution of each: every pair found,
+    # and no two unrelated texts merged.
+    rng = np.random.default_rng(5)
+    syllables = [chr(c) for c in range(0xAC00, 0xAC00 + 2000)]
+    texts, edits = [], []
+    for _ in range(300):
+        text = "".join(rng.choice(syllables, 100))
+        pos = int(rng.integers(0, 100))
+        texts.append(text)
+        edits.append(text[:pos] + ("가" if text[pos] != "가" else "나") + text[pos + 1:])
+    bands, rows = lsh_params(0.8, 128)
+    sigs = np.array([signature(content_of({"t": t}, ["t"]), 5, 128) for t in texts + edits])
+    band_rows = np.array([band_hashes(s, bands, rows) for s in sigs])
+    result = cluster(band_rows, sigs, np.zeros(len(sigs), np.int64), 0.8)
+    assert result.survivor_of.tolist() == list(range(300)) * 2
