@@ -135,8 +135,10 @@ def test_build_summary_shows_planned_against_written(tmp_path, cli):
     path = recipe(tmp_path, {"tasks": ["reviews.yaml"], "mixing": {"total": 6}})
     result = cli("build", str(path), "-o", str(tmp_path / "out"))
     assert result.exit_code == 0, result.output
-    # The runner mixes the progress bars (stderr) into the output; the table starts at "task ".
-    header, _, row = result.output[result.output.index("task "):].splitlines()[:3]
+    # The runner mixes progress bars and warnings (stderr) into the output: find the table.
+    lines = [line.split("\r")[-1] for line in result.output.splitlines()]
+    start = next(i for i, line in enumerate(lines) if line.split()[:2] == ["task", "read"])
+    header, _, row = lines[start:start + 3]
     assert header.split()[:4] == ["task", "read", "planned", "written"]
     assert row.split()[:4] == ["reviews", "14", "6", "6"]
 

@@ -99,8 +99,8 @@ def test_full_summary_table_ends_a_normal_build(cli, sample_copy, tmp_path):
     result = cli("build", str(sample_copy), "-o", str(tmp_path / "out"))
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["task", "read", "written", "train", "valid", "dropped"]
-    assert lines[-2].split()[:3] == ["total", "150", "150"]
+    assert lines[0].split() == ["task", "read", "planned", "written", "train", "valid", "test", "dropped"]
+    assert lines[-2].split()[:4] == ["total", "150", "150", "150"]
     assert lines[-1].startswith(f"wrote {tmp_path / 'out'}/ (4 komt files, manifest.json, rejected.jsonl, README.md")
 
 
