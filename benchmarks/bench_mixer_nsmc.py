@@ -1,6 +1,8 @@
 """Benchmark the mixer on NSMC raw reviews: exact + near dedup, decontamination, total, splits.
 
-Usage: .venv/bin/python benchmarks/bench_mixer_nsmc.py [ROWS] (default 100000; 712404 for all)
+Usage: .venv/bin/python benchmarks/bench_mixer_nsmc.py [ROWS [plain|full]]
+(ROWS default 100000, 712404 for all; the second argument runs one of the two builds, so
+that the peak memory printed is that build's)
 Prints wall and CPU seconds for builds without and with near dedup + decontamination,
 the drops by reason, and the peak resident memory (ru_maxrss) of this process.
 """
@@ -22,7 +24,7 @@ from komt_data import build
 CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
 
 
-def main(rows: int) -> None:
+def main(rows: int, only: str | None = None) -> None:
     """Build NSMC twice (plain, then every mixer stage) and print the figures."""
     tmp = Path(tempfile.mkdtemp(prefix="komt-bench-"))
     data = tmp / "nsmc.jsonl.gz"
@@ -39,7 +41,10 @@ def main(rows: int) -> None:
     plain = {"tasks": [str(tmp / "nsmc.yaml")], "split": {"validation": 0.01}}
     full = {**plain, "dedup": {"near": True}, "decontaminate": [str(tmp / "testset.txt")],
             "mixing": {"total": rows // 2}}
-    for name, body in (("exact dedup only", plain), ("near dedup + decontamination + total", full)):
+    builds = {"plain": ("exact dedup only", plain), "full": ("near dedup + decontamination + total", full)}
+    for key, (name, body) in builds.items():
+        if only is not None and key != only:
+            continue
         path = tmp / f"{name.split()[0]}.yaml"
         path.write_text(yaml.safe_dump(body, allow_unicode=True), encoding="utf-8")
         start, cpu = time.perf_counter(), time.process_time()
@@ -57,4 +62,4 @@ def main(rows: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000, sys.argv[2] if len(sys.argv) > 2 else None)
