@@ -134,7 +134,7 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
     lengths, content, ids = array("I"), array("Q"), array("Q")
     positions, examples = array("I"), array("I")
     keys, groups, ranks, contaminated, overlaps = array("Q"), array("Q"), array("H"), array("i"), array("f")
-    bands: list[np.ndarray] = []
+    bands = array("I")  # flat: a list of small arrays would cost ~100 bytes of overhead each
     sig_file = None
     if runner.analyzer is not None and runner.analyzer.near is not None:
         segment.signatures = spool_dir / f"{index:05d}.sig"
@@ -161,7 +161,7 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
                     contaminated.append(facts.contaminated)
                     overlaps.append(facts.overlap)
                     if facts.bands is not None:
-                        bands.append(facts.bands)
+                        bands.frombytes(facts.bands.tobytes())
                         sig_file.write(facts.signature.tobytes())
                 else:
                     keys.append(event.content_hash)
@@ -191,7 +191,7 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
     segment.contaminated = np.frombuffer(contaminated, dtype=np.int32)
     segment.overlaps = np.frombuffer(overlaps, dtype=np.float32)
     if runner.analyzer is not None and runner.analyzer.near is not None:
-        segment.bands = np.vstack(bands) if bands else np.zeros((0, runner.analyzer.bands), np.uint32)
+        segment.bands = np.frombuffer(bands, dtype=np.uint32).reshape(-1, runner.analyzer.bands)
     segment.read = runner.rows_read
     segment.expanded = events - runner.rows_read
     if budget is not None:

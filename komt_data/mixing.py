@@ -176,12 +176,13 @@ def decide(recipe: Recipe, seed: int, segments: list[Any], arrays: Arrays | None
 
     near = recipe.dedup.near
     if near is not None and n:
-        bands = _concat([s.bands for s in segments], np.uint32).reshape(n, -1)
         candidates = np.flatnonzero((reason == KEEP) & _first_record_of_example(a.example))
+        bands = _concat([s.bands for s in segments], np.uint32).reshape(n, -1)[candidates]
         signatures = Signatures(segments, near.num_perm, candidates)
         scope = {"family": a.family, "task": a.task, "recipe": np.zeros(n, np.int64),
                  "none": a.family}[recipe.dedup.exact.scope]
-        clusters = neardup.cluster(bands[candidates], signatures, scope[candidates], near.threshold)
+        clusters = neardup.cluster(bands, signatures, scope[candidates], near.threshold)
+        del bands
         dropped = np.flatnonzero(clusters.survivor_of != np.arange(len(candidates)))
         if len(dropped):
             survivors = candidates[clusters.survivor_of[dropped]]
