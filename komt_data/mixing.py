@@ -177,7 +177,11 @@ def decide(recipe: Recipe, seed: int, segments: list[Any], arrays: Arrays | None
     near = recipe.dedup.near
     if near is not None and n:
         candidates = np.flatnonzero((reason == KEEP) & _first_record_of_example(a.example))
-        bands = _concat([s.bands for s in segments], np.uint32).reshape(n, -1)[candidates]
+        # Gathered unit by unit: never a second full-size copy of every record's band hashes.
+        starts = np.cumsum([0] + [len(s.lengths) for s in segments])
+        cut = np.searchsorted(candidates, starts)
+        bands = np.concatenate([s.bands[candidates[cut[i]:cut[i + 1]] - starts[i]]
+                                for i, s in enumerate(segments)])
         signatures = Signatures(segments, near.num_perm, candidates)
         scope = {"family": a.family, "task": a.task, "recipe": np.zeros(n, np.int64),
                  "none": a.family}[recipe.dedup.exact.scope]
