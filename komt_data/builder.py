@@ -9,7 +9,6 @@ then write ``rejected.jsonl`` and ``manifest.json``, and move the directory into
 from __future__ import annotations
 
 import hashlib
-import mmap
 import os
 import shutil
 import tempfile
@@ -24,7 +23,7 @@ from typing import Any, Protocol
 import numpy as np
 import orjson
 
-from . import __version__, freshness, mixer, mixing, publish
+from . import __version__, freshness, mixer, mixing, parallel, publish
 from .analysis import Analyzer
 from .config import Recipe, TaskConfig, load
 from .decontam import Decontaminator
@@ -34,8 +33,10 @@ from .guards import ErrorBudget, check_output_location, parse_max_errors
 from .records import Record, TaskRunner
 from .resources import sample_recipe_path
 from .sources import MAX_LINE_BYTES, Unit, resolve_encoding, units_of
+from .sources.chunks import split_unit
+from .spool import SpoolFile
 from .storage import URL
-from .writer import MANIFEST, REJECTED, clear_leftovers, staged_output, write_json, write_shards
+from .writer import MANIFEST, REJECTED, clear_leftovers, shard_names, staged_output, write_json, write_shards
 
 LINE_FORMATS = ("jsonl", "csv", "tsv", "text-pair")
 
@@ -116,16 +117,18 @@ def unit_label(unit: Unit) -> str:
 
 def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, limit: int | None = None,
                on_error: str = "skip", progress: ProgressBar | None = None, label: str | None = None,
-               budget: ErrorBudget | None = None, max_line_bytes: int = MAX_LINE_BYTES) -> Segment:
+               budget: ErrorBudget | None = None, max_line_bytes: int = MAX_LINE_BYTES,
+               encoding: str | None = None) -> Segment:
     """Stage 1 for one unit: write its records to a spool and its rejections to a side file.
 
     ``label`` names the unit in provenance; by default its path relative to the working
     directory (a remote worker gets the driver's label, since its working directory differs).
     ``budget`` counts the rejections against ``--max-errors``; ``max_line_bytes`` caps one line.
+    ``encoding`` is the unit's resolved encoding (looked up when not given).
     """
     label = label or unit_label(unit)
     fmt = unit.source.format_of(unit.path) if unit.path is not None else "hub"
-    encoding = resolve_encoding(unit)
+    encoding = encoding or resolve_encoding(unit)
     segment = Segment(
         task=runner.task.name, family=runner.family, label=label,
         position_kind="line" if fmt in LINE_FORMATS else "row", encoding=encoding,
@@ -249,20 +252,25 @@ class _Mix:
         ) if segments else np.zeros(0, np.uint64)
         self.ids = np.concatenate([s.ids for s in segments]) if segments else np.zeros(0, np.uint64)
 
-    def line(self, i: int, maps: list[mmap.mmap | bytes]) -> bytes:
+    def line(self, i: int, maps: list[SpoolFile]) -> bytes:
         start = int(self.offsets[i])
         return maps[int(self.segment_of[i])][start:start + int(self.lengths[i])]
 
+    def lines(self, order: np.ndarray, maps: list[SpoolFile], progress: ProgressBar) -> Iterator[bytes]:
+        """The spooled lines of the records in ``order``, in that order."""
+        # Blocks of plain ints: indexing numpy arrays one scalar at a time costs more than the read.
+        for start in range(0, len(order), 8192):
+            block = order[start:start + 8192]
+            segment_of = self.segment_of[block].tolist()
+            offsets = self.offsets[block].tolist()
+            lengths = self.lengths[block].tolist()
+            progress.update(len(block))
+            for s, offset, length in zip(segment_of, offsets, lengths, strict=True):
+                yield maps[s].read_at(offset, length)
 
-def _open_maps(segments: list[Segment]) -> list[mmap.mmap | bytes]:
-    maps: list[mmap.mmap | bytes] = []
-    for s in segments:
-        if s.spool.stat().st_size == 0:
-            maps.append(b"")
-            continue
-        with open(s.spool, "rb") as f:
-            maps.append(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))
-    return maps
+
+def _open_maps(segments: list[Segment]) -> list[SpoolFile]:
+    return [SpoolFile(s.spool) for s in segments]
 
 
 def resolve_recipe(recipe: str | Path | Recipe | None) -> Recipe:
@@ -315,7 +323,7 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
           limit: int | None = None, overwrite: bool = False, on_error: str = "skip",
           progress: ProgressFactory | None = None, force: bool = False, engine: str = "local",
           address: str | None = None, max_errors: int | float | str | None = None,
-          max_line_bytes: int = MAX_LINE_BYTES) -> dict[str, Any]:
+          max_line_bytes: int = MAX_LINE_BYTES, workers: int = 1) -> dict[str, Any]:
     """Build a recipe into ``output`` and return its manifest.
 
     ``recipe`` is a recipe or task-config path, a :class:`Recipe`, or None for the bundled
@@ -341,6 +349,9 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
         raise KomtDataError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     if address is not None and engine != "ray":
         raise KomtDataError("an address is for the ray engine; pass engine='ray' (--engine ray)")
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 0:
+        raise KomtDataError(f"workers must be a whole number of processes (0: one per CPU), got {workers!r}")
+    workers = workers or parallel.default_workers()
     budget = ErrorBudget(parse_max_errors(max_errors))
     if not isinstance(max_line_bytes, int) or isinstance(max_line_bytes, bool) or max_line_bytes < 1:
         raise ConfigError(f"max_line_bytes must be a positive whole number, got {max_line_bytes!r}")
@@ -378,22 +389,29 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
                                                      address=address, progress=bar)
                 budget.check_segments(segments)
             else:
-                for runner in runners:
+                # A row limit and a fraction of bad rows are per file: such builds read files whole.
+                whole = limit is not None or isinstance(budget.max_errors, float)
+                jobs: list[parallel.UnitJob] = []
+                for t, runner in enumerate(runners):
                     for unit in units_of(runner.task.source):
-                        segments.append(spool_unit(runner, unit, spool_dir, len(segments), limit=limit,
-                                                   on_error=on_error, progress=bar, budget=budget,
-                                                   max_line_bytes=max_line_bytes))
+                        encoding = resolve_encoding(unit)
+                        for piece in [unit] if whole else split_unit(unit, encoding):
+                            jobs.append(parallel.UnitJob(t, piece, encoding, spool_dir, len(jobs), limit=limit,
+                                                         on_error=on_error, max_line_bytes=max_line_bytes,
+                                                         label=unit_label(unit)))
+                segments = parallel.run_jobs(runners, jobs, workers, bar, budget)
         finally:
             bar.close()
         decontaminator = runners[0].analyzer.decontaminator if runners else None
-        manifest = _mix_and_write(recipe, seed, segments, stage, make_bar, decontaminator)
+        manifest = _mix_and_write(recipe, seed, segments, stage, make_bar, decontaminator, workers)
         shutil.rmtree(spool_dir)
         manifest = publish.finish(stage, recipe, manifest, build_fingerprint=fingerprint, progress=progress)
     return manifest
 
 
 def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Path,
-                   make_bar: ProgressFactory, decontaminator: Decontaminator | None = None) -> dict[str, Any]:
+                   make_bar: ProgressFactory, decontaminator: Decontaminator | None = None,
+                   workers: int = 1) -> dict[str, Any]:
     mix = _Mix(segments)
     arrays = mixing.gather(recipe, segments)
     decisions = mixing.decide(recipe, seed, segments, arrays)
@@ -414,21 +432,16 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
             order = members[np.lexsort((mix.ids[members], order_keys[members]))]
             split_counts[name] = len(order)
 
-            def lines(order: np.ndarray = order) -> Iterator[bytes]:
-                for n, i in enumerate(order, 1):
-                    if n % 4096 == 0:
-                        bar.update(4096)
-                    yield mix.line(int(i), maps)
-
-            shards += write_shards(stage, name, lines(), len(order), recipe.shard_size)
-            bar.update(len(order) % 4096)
+            if workers > 1:
+                shards += _write_split_parallel(stage, name, order, mix, recipe.shard_size, workers, bar)
+            else:
+                shards += write_shards(stage, name, mix.lines(order, maps, bar), len(order), recipe.shard_size)
         evaluation = _Evaluation(decontaminator)
         rejected_count = _write_rejected(stage / REJECTED, segments, mix, decisions, arrays, maps, evaluation)
     finally:
         bar.close()
         for m in maps:
-            if isinstance(m, mmap.mmap):
-                m.close()
+            m.close()
 
     plans = {t.name: t for t in decisions.plan.tasks}
     counted = arrays.rank == 0  # spare renderings count only when written (as repeats)
@@ -451,7 +464,7 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
             "family": own[0].family if own else None,
             "templates": _display_path(task.templates),
             "license": task.license,
-            "sources": [{"file": s.label, "encoding": s.encoding, "read": s.read} for s in own],
+            "sources": _sources(own),
             "weight": ref.weight,
             "cap": ref.cap,
             "read": sum(s.read for s in own),
@@ -507,8 +520,31 @@ class _Evaluation:
         return dict(Counter(item.set for item in self.items))
 
 
+def _write_split_parallel(stage: Path, split: str, order: np.ndarray, mix: _Mix, shard_size: int, workers: int,
+                          progress: ProgressBar) -> list[dict[str, Any]]:
+    """Shards of one split written by several processes: same names, bytes and entries."""
+    names = shard_names(split, max(1, -(-len(order) // shard_size)))
+    spools = tuple(s.spool for s in mix.segments)
+    jobs = []
+    for k, name in enumerate(names):
+        part = order[k * shard_size:(k + 1) * shard_size]
+        jobs.append(parallel.ShardJob(stage / name, spools, mix.segment_of[part], mix.offsets[part], mix.lengths[part]))
+    digests = parallel.write_shards(jobs, workers, progress)
+    return [{"path": name, "split": split, "records": len(job.segment_of), "sha256": digest}
+            for name, job, digest in zip(names, jobs, digests, strict=True)]
+
+
+def _sources(segments: list[Segment]) -> list[dict[str, Any]]:
+    """Per input file (the chunks of one file added up): its name, encoding and rows read."""
+    files: dict[str, dict[str, Any]] = {}
+    for s in segments:
+        entry = files.setdefault(s.label, {"file": s.label, "encoding": s.encoding, "read": 0})
+        entry["read"] += s.read
+    return list(files.values())
+
+
 def _write_rejected(path: Path, segments: list[Segment], mix: _Mix, decisions: mixing.Decisions,
-                    arrays: mixing.Arrays, maps: list[mmap.mmap | bytes], evaluation: _Evaluation) -> int:
+                    arrays: mixing.Arrays, maps: list[SpoolFile], evaluation: _Evaluation) -> int:
     """rejected.jsonl: stage-1 rejections per unit, then the mixer's drops in record order."""
     count = 0
     with open(path, "wb") as out:

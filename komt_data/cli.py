@@ -157,6 +157,9 @@ def build(
                                                 "(default: start a local Ray).", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the mixing plan (per task: available, "
                                           "planned, share) and write nothing.")] = False,
+    workers: Annotated[int, typer.Option("--workers", "-j", min=0,
+                                         help="Processes that read and render the inputs (0: one per CPU). "
+                                         "The output is the same for any number.")] = 1,
 ) -> None:
     """Build a recipe (or one task config) into shards, manifest.json, rejected.jsonl, README.md and report.html.
 
@@ -180,7 +183,7 @@ def build(
         manifest = builder.build(config, output, seed=seed, limit=limit, overwrite=overwrite,
                                  on_error=on_error.value, progress=_tqdm_factory(quiet or json_), force=force,
                                  engine=engine.value, address=address, max_errors=max_errors,
-                                 max_line_bytes=max_line_bytes)
+                                 max_line_bytes=max_line_bytes, workers=workers)
     except KomtDataError as exc:
         _fail(exc)
     if json_:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import shutil
+from collections import deque
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -65,9 +66,13 @@ def _counted(records: Iterator[dict[str, Any]], bar: Any) -> Iterator[dict[str, 
         yield record
 
 
-def _rewrite(source: Path, manifest: dict[str, Any], target: Path, fmt_name: str, shard_size: int,
+def _rewrite(source: Path, manifest: dict[str, Any], target: Path | None, fmt_name: str, shard_size: int,
              prompt: str | None, tokenizer: str | None, progress: Any = None) -> dict[str, Any]:
-    """Write ``manifest``'s splits from ``source`` into ``target`` as ``fmt_name``; return the new manifest."""
+    """Write ``manifest``'s splits from ``source`` into ``target`` as ``fmt_name``; return the new manifest.
+
+    With ``target`` None the shards are already what ``fmt_name`` would write (a komt build):
+    they are only read, for the figures, and kept as they are.
+    """
     fmt = get_format(fmt_name)
     count_tokens = None
     if tokenizer:
@@ -82,7 +87,11 @@ def _rewrite(source: Path, manifest: dict[str, Any], target: Path, fmt_name: str
             records = collector.observe(_with_prompt(read_records(source, manifest, split), prompt), split)
             if bar is not None:
                 records = _counted(records, bar)
-            shards += fmt.write(records, target, split, total, shard_size)
+            if target is None:
+                deque(records, maxlen=0)
+                shards += [shard for shard in manifest["shards"] if shard["split"] == split]
+            else:
+                shards += fmt.write(records, target, split, total, shard_size)
             if bar is not None:
                 bar.update(total % 4096)
     finally:
@@ -114,6 +123,12 @@ def finish(stage: Path, recipe: Recipe, manifest: dict[str, Any], *, build_finge
     ``progress`` is the build's tqdm-like factory (one bar for this pass), or None.
     """
     manifest = {**manifest, "prompt": recipe.prompt_format, "build_fingerprint": build_fingerprint}
+    if recipe.output_format == "komt":
+        # The core's shards are komt JSONL already, byte for byte what the komt format writes:
+        # read them for the figures, do not write them a second time.
+        result = _rewrite(stage, manifest, None, "komt", recipe.shard_size, None, recipe.tokenizer, progress)
+        _describe(stage, result)
+        return result
     export_dir = stage / "_export"
     export_dir.mkdir()
     result = _rewrite(stage, manifest, export_dir, recipe.output_format, recipe.shard_size, None, recipe.tokenizer,

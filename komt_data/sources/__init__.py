@@ -26,6 +26,8 @@ class Unit:
 
     source: SourceConfig
     path: Path | None = None
+    # A chunk of a large line-format file: (start byte, end byte, number of its first line).
+    span: tuple[int, int, int] | None = None
 
     @property
     def label(self) -> str:
@@ -59,7 +61,7 @@ def read_unit(unit: Unit, encoding: str, max_line_bytes: int = MAX_LINE_BYTES) -
         return read_hub(unit.source)
     fmt = unit.source.format_of(unit.path)
     if fmt == "jsonl":
-        return read_jsonl(unit.path, encoding, max_line_bytes)
+        return read_jsonl(unit.path, encoding, max_line_bytes, unit.span)
     if fmt == "json":
         return read_json(unit.path, encoding, unit.source.records)
     if fmt == "squad":
@@ -67,7 +69,7 @@ def read_unit(unit: Unit, encoding: str, max_line_bytes: int = MAX_LINE_BYTES) -
     if fmt == "csv":
         return read_delimited(unit.path, encoding, ",", max_line_bytes)
     if fmt == "tsv":
-        return read_delimited(unit.path, encoding, "\t", max_line_bytes)
+        return read_delimited(unit.path, encoding, "\t", max_line_bytes, unit.span)
     if fmt == "parquet":
         return read_parquet(unit.path)
     if fmt == "xlsx":

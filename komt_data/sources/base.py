@@ -160,3 +160,43 @@ def line_too_long(length: int, max_length: int, unit: str = "bytes") -> BadRow:
     """
     return BadRow("line_too_long", f"line of {length:,} {unit} is over the limit of {max_length:,} "
                   "(raise it with --max-line-bytes)", None)
+
+
+class _Range(io.RawIOBase):
+    """The bytes ``[start, end)`` of a file, as a raw stream (a chunk of a large file)."""
+
+    def __init__(self, path: Path, start: int, end: int):
+        self._file = open(path, "rb", buffering=0)
+        self._file.seek(start)
+        self._left = end - start
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._left <= 0:
+            return 0
+        view = memoryview(buffer)[: self._left]
+        n = self._file.readinto(view) or 0
+        self._left -= n
+        return n
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+def open_binary_span(path: Path, span: tuple[int, int] | None) -> IO[bytes]:
+    """Like :func:`open_binary`, limited to the byte range ``span`` when one is given."""
+    if span is None:
+        return open_binary(path)
+    return io.BufferedReader(_Range(path, *span), buffer_size=_CHUNK)
+
+
+def open_text_span(path: Path, encoding: str, span: tuple[int, int] | None) -> IO[str]:
+    """Like :func:`open_text`, limited to the byte range ``span`` (starting at a line) when given."""
+    if span is None:
+        return open_text(path, encoding)
+    if encoding == "utf-8":
+        encoding = "utf-8-sig"
+    return io.TextIOWrapper(open_binary_span(path, span), encoding=encoding, errors="surrogateescape", newline="")

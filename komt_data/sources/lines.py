@@ -6,7 +6,7 @@ import csv
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import orjson
 
@@ -18,8 +18,9 @@ from .base import (
     bounded_lines,
     has_undecodable,
     line_too_long,
-    open_binary,
+    open_binary_span,
     open_text,
+    open_text_span,
     show_undecodable,
 )
 
@@ -31,11 +32,17 @@ csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 JSON_MAX_DEPTH = 1024
 
 
-def read_jsonl(path: Path, encoding: str, max_line_bytes: int = MAX_LINE_BYTES) -> Rows:
-    """One JSON object per line; blank lines are skipped, not counted."""
+def read_jsonl(path: Path, encoding: str, max_line_bytes: int = MAX_LINE_BYTES,
+               span: tuple[int, int, int] | None = None) -> Rows:
+    """One JSON object per line; blank lines are skipped, not counted.
+
+    ``span`` (start byte, end byte, first line number) reads one chunk of the file.
+    """
+    first = span[2] if span else 1
+    byte_range = span[:2] if span else None
     if encoding in ("utf-8", "utf-8-sig"):
-        with open_binary(path) as f:
-            for number, (line, length) in enumerate(bounded_lines(f, max_line_bytes), 1):
+        with open_binary_span(path, byte_range) as f:
+            for number, (line, length) in enumerate(bounded_lines(f, max_line_bytes), first):
                 if line is None:
                     yield number, line_too_long(length, max_line_bytes)
                     continue
@@ -45,8 +52,8 @@ def read_jsonl(path: Path, encoding: str, max_line_bytes: int = MAX_LINE_BYTES) 
                     continue
                 yield number, _parse_json_line(line, encoding)
     else:
-        with open_text(path, encoding) as f:
-            for number, (line, length) in enumerate(bounded_lines(f, max_line_bytes), 1):
+        with open_text_span(path, encoding, byte_range) as f:
+            for number, (line, length) in enumerate(bounded_lines(f, max_line_bytes), first):
                 if line is None:
                     yield number, line_too_long(length, max_line_bytes, "characters")
                     continue
@@ -120,12 +127,29 @@ class _Lines:
                 yield line
 
 
-def read_delimited(path: Path, encoding: str, delimiter: str, max_line_bytes: int = MAX_LINE_BYTES) -> Rows:
-    """CSV (RFC 4180 quoting) or TSV (quoting off: Korean TSVs carry stray quote characters)."""
+def read_delimited(path: Path, encoding: str, delimiter: str, max_line_bytes: int = MAX_LINE_BYTES,
+                   span: tuple[int, int, int] | None = None) -> Rows:
+    """CSV (RFC 4180 quoting) or TSV (quoting off: Korean TSVs carry stray quote characters).
+
+    ``span`` (start byte, end byte, first line number) reads one chunk of a TSV file: the
+    header comes from the start of the file (the chunk that starts there reads it itself),
+    and line numbers count from the chunk's first line.
+    """
     quoting = csv.QUOTE_MINIMAL if delimiter == "," else csv.QUOTE_NONE
-    with open_text(path, encoding) as f:
+    skip = 0
+    if span is not None and span[0] > 0:
+        with open_text(path, encoding) as f:
+            header = next(csv.reader(_Lines(f, max_line_bytes), delimiter=delimiter, quoting=quoting,
+                                     strict=False), None)
+        if header is None:
+            return
+        skip = span[2] - 1
+    with open_text_span(path, encoding, span[:2] if span else None) as f:
         lines = _Lines(f, max_line_bytes)
         reader = csv.reader(lines, delimiter=delimiter, quoting=quoting, strict=False)
+        if skip:
+            yield from _delimited_rows(reader, lines, header, skip, delimiter, encoding, max_line_bytes)
+            return
         try:
             header = next(reader)
         except StopIteration:
@@ -136,28 +160,34 @@ def read_delimited(path: Path, encoding: str, delimiter: str, max_line_bytes: in
             raise DataError(f"{too_long.detail} (the header line)", file=str(path), line=1)
         if any(has_undecodable(name) for name in header):
             raise DataError(_undecodable("", encoding).detail + " in the header line", file=str(path), line=1)
-        header = [name.strip() for name in header]
-        width = len(header)
-        start = reader.line_num + 1
-        for cells in reader:
-            line, start = start, reader.line_num + 1
-            if lines.too_long:
-                # A row is one line with quoting off, several with a quoted newline in a cell.
-                over = [n for n in lines.too_long if line <= n < start]
-                if over:
-                    yield over[0], line_too_long(lines.too_long[over[0]], max_line_bytes, "characters")
-                    lines.too_long.clear()
-                    continue
-            if not cells or cells == [""]:
+        yield from _delimited_rows(reader, lines, header, 0, delimiter, encoding, max_line_bytes)
+
+
+def _delimited_rows(reader: Any, lines: _Lines, header: list[str], skip: int, delimiter: str, encoding: str,
+                    max_line_bytes: int) -> Rows:
+    """The rows after the header; ``skip`` lines of the file came before this stream (a chunk)."""
+    header = [name.strip() for name in header]
+    width = len(header)
+    start = reader.line_num + 1
+    for cells in reader:
+        line, start = start, reader.line_num + 1
+        if lines.too_long:
+            # A row is one line with quoting off, several with a quoted newline in a cell.
+            over = [n for n in lines.too_long if line <= n < start]
+            if over:
+                yield over[0] + skip, line_too_long(lines.too_long[over[0]], max_line_bytes, "characters")
+                lines.too_long.clear()
                 continue
-            if any(has_undecodable(cell) for cell in cells):
-                yield line, _undecodable(show_undecodable(delimiter.join(cells)), encoding)
-                continue
-            if len(cells) != width:
-                yield line, BadRow(
-                    "wrong_column_count",
-                    f"expected {width} columns ({', '.join(header)}), got {len(cells)}",
-                    delimiter.join(cells),
-                )
-                continue
-            yield line, dict(zip(header, cells, strict=True))
+        if not cells or cells == [""]:
+            continue
+        if any(has_undecodable(cell) for cell in cells):
+            yield line + skip, _undecodable(show_undecodable(delimiter.join(cells)), encoding)
+            continue
+        if len(cells) != width:
+            yield line + skip, BadRow(
+                "wrong_column_count",
+                f"expected {width} columns ({', '.join(header)}), got {len(cells)}",
+                delimiter.join(cells),
+            )
+            continue
+        yield line + skip, dict(zip(header, cells, strict=True))

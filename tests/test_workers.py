@@ -1,0 +1,101 @@
+"""--workers: the same bytes for any number of processes, and exact lines from chunked files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import orjson
+import pytest
+
+import komt_data
+from komt_data.errors import DataError
+from komt_data.sources import chunks, units_of
+from komt_data.sources.chunks import split_unit
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "workers"
+
+
+def _files(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+
+
+@pytest.fixture
+def inputs(tmp_path: Path) -> Path:
+    """A copy of the fixture, so that file labels in the output do not depend on the cwd."""
+    copy = tmp_path / "in"
+    shutil.copytree(FIXTURE, copy)
+    return copy
+
+
+def _build(recipe: Path, out: Path, monkeypatch: pytest.MonkeyPatch, *, chunk: int, workers: int) -> dict[str, bytes]:
+    monkeypatch.setattr(chunks, "CHUNK_BYTES", chunk)
+    komt_data.build(recipe, out, workers=workers)
+    return _files(out)
+
+
+def test_fixture_files_are_really_split_into_chunks(inputs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    recipe = komt_data.load(inputs / "recipe.yaml")
+    monkeypatch.setattr(chunks, "CHUNK_BYTES", 150)
+    pieces = {unit.path.name: len(split_unit(unit, "utf-8")) for ref in recipe.tasks
+              for unit in units_of(ref.config.source)}
+    assert pieces["qa.jsonl"] >= 10
+    assert pieces["reviews.tsv"] >= 8
+    assert pieces["reviews_crlf.tsv"] == 2
+
+
+def test_output_is_byte_identical_for_1_2_and_3_workers(inputs: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    recipe = inputs / "recipe.yaml"
+    whole = _build(recipe, tmp_path / "whole", monkeypatch, chunk=1 << 30, workers=1)
+    runs = {n: _build(recipe, tmp_path / f"w{n}", monkeypatch, chunk=150, workers=n) for n in (1, 2, 3)}
+    assert {"manifest.json", "rejected.jsonl"} <= set(whole)
+    assert sum(name.startswith("train-") for name in whole) > 2  # several shards, written in parallel
+    for n, files in runs.items():
+        assert files == whole, f"{n} workers over chunked files differ from one unchunked process"
+
+
+def test_chunked_files_report_exact_lines_in_rejected(inputs: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    _build(inputs / "recipe.yaml", tmp_path / "out", monkeypatch, chunk=150, workers=2)
+    rejected = [orjson.loads(line) for line in (tmp_path / "out" / "rejected.jsonl").read_bytes().splitlines()]
+    seen = {(Path(r["file"]).name, r["line"], r["reason"]) for r in rejected}
+    # The fixture's bad rows, by line: a blank line (6) is skipped but still counted.
+    assert {
+        ("qa.jsonl", 4, "answer_not_in_context"),
+        ("qa.jsonl", 7, "invalid_json"),
+        ("qa.jsonl", 10, "empty_text"),
+        ("qa.jsonl", 8, "duplicate"),
+        ("qa.jsonl", 13, "duplicate"),
+        ("qa_more.jsonl", 2, "duplicate"),
+        ("reviews.tsv", 20, "duplicate"),
+        ("reviews.tsv", 21, "unknown_label"),
+        ("reviews.tsv", 23, "duplicate"),
+        ("reviews.tsv", 26, "wrong_column_count"),
+    } == seen
+    details = {(Path(r["file"]).name, r["line"]): r["detail"] for r in rejected if r["reason"] == "duplicate"}
+    assert details[("qa_more.jsonl", 2)].endswith("qa.jsonl:9")
+    assert details[("reviews.tsv", 23)].endswith("reviews.tsv:10")
+    manifest = orjson.loads((tmp_path / "out" / "manifest.json").read_bytes())
+    sources = manifest["tasks"]["workers_reviews"]["sources"]
+    assert [(Path(s["file"]).name, s["read"]) for s in sources] == [("reviews.tsv", 26), ("reviews_crlf.tsv", 5)]
+
+
+def test_a_bad_row_in_a_worker_fails_the_build_with_its_file_and_line(inputs: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(chunks, "CHUNK_BYTES", 150)
+    with pytest.raises(DataError, match=r"qa\.jsonl:4: answer_not_in_context"):
+        komt_data.build(inputs / "qa.yaml", tmp_path / "out", workers=2, on_error="fail")
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_build_takes_workers(cli, inputs: Path, tmp_path: Path) -> None:
+    result = cli("build", str(inputs / "recipe.yaml"), "-o", str(tmp_path / "out"), "--workers", "2", "-q")
+    assert result.exit_code == 0, result.output
+    manifest = orjson.loads((tmp_path / "out" / "manifest.json").read_bytes())
+    assert manifest["tasks"]["workers_qa"]["written"] == 9
+
+
+def test_workers_must_be_a_count(tmp_path: Path) -> None:
+    with pytest.raises(komt_data.KomtDataError, match="workers must be"):
+        komt_data.build(FIXTURE / "qa.yaml", tmp_path / "out", workers=-1)
