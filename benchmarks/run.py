@@ -11,7 +11,7 @@ Workloads (built in --workdir, default benchmarks/_work, reused when present):
         answer_start is 0 in every row, which the first word makes true. 10% exact duplicates.
   nsmc  ../shared/corpora/nsmc/nsmc_raw_reviews.jsonl.gz (712,404 raw reviews, gzipped):
         classification, ratings 1-4 negative and 9-10 positive (others dropped), the bundled
-        classification template set, exact dedup.
+        classification template set, exact and near dedup (the baselines do exact dedup only).
 
 Every pipeline runs as its own child process, timed from start to exit (imports included),
 with its peak RSS from os.wait4. Pipelines alternate within each repeat so that load from
@@ -60,7 +60,7 @@ split:
   validation: 0.01
 output:
   shard_size: 100000
-"""
+{dedup}"""
 
 
 def prepare(workdir: Path, rows: int, nsmc: Path | None) -> dict[str, Path]:
@@ -82,13 +82,14 @@ def prepare(workdir: Path, rows: int, nsmc: Path | None) -> dict[str, Path]:
                 out.write(orjson.dumps(row) + b"\n")
         raw.unlink()
     (qa.parent / "task.yaml").write_text(QA_TASK, encoding="utf-8")
-    (qa.parent / "recipe.yaml").write_text(RECIPE.format(name="qa", task="task.yaml"), encoding="utf-8")
+    (qa.parent / "recipe.yaml").write_text(RECIPE.format(name="qa", task="task.yaml", dedup=""), encoding="utf-8")
     inputs["qa"] = qa
     if nsmc is not None and nsmc.exists():
         d = workdir / "nsmc"
         d.mkdir(exist_ok=True)
         (d / "task.yaml").write_text(NSMC_TASK.format(path=nsmc.resolve()), encoding="utf-8")
-        (d / "recipe.yaml").write_text(RECIPE.format(name="nsmc", task="task.yaml"), encoding="utf-8")
+        recipe = RECIPE.format(name="nsmc", task="task.yaml", dedup="dedup:\n  near: true\n")
+        (d / "recipe.yaml").write_text(recipe, encoding="utf-8")
         inputs["nsmc"] = nsmc
     return inputs
 
