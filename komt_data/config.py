@@ -369,13 +369,8 @@ def load_task_config(path: str | Path) -> TaskConfig:
     return parse_task_config(read_yaml(path), path)
 
 
-def _find_task_config(value: str, base: Path, file: Path) -> Path:
-    path = Path(value).expanduser()
-    path = path if path.is_absolute() else base / path
-    if path.is_file():
-        return path
-    # A name refers to a bundled task config, so recipes can say `tasks: [kornli]`
-    # or `tasks: [sample/klue_nli]`.
+def bundled_config(value: str) -> Path | None:
+    """The bundled task config a name refers to (``kornli_files``, ``sample/klue_nli``), if any."""
     stem = value.removesuffix(".yaml")
     root = bundled_dir("task_configs")
     if (root / f"{stem}.yaml").is_file():
@@ -384,6 +379,18 @@ def _find_task_config(value: str, base: Path, file: Path) -> Path:
         bundled = sorted(root.rglob(f"{stem}.yaml"))
         if bundled:
             return bundled[0]
+    return None
+
+
+def _find_task_config(value: str, base: Path, file: Path) -> Path:
+    path = Path(value).expanduser()
+    path = path if path.is_absolute() else base / path
+    if path.is_file():
+        return path
+    # A name refers to a bundled task config, so recipes can say `tasks: [kornli_hub]`.
+    bundled = bundled_config(value)
+    if bundled is not None:
+        return bundled
     raise ConfigError(f"task config not found: {value} (looked at {path})", file=str(file), key="tasks")
 
 
@@ -499,8 +506,14 @@ def _parse_export_options(output: Mapping[str, Any], file: Path) -> dict[str, An
 
 
 def load(path: str | Path) -> Recipe:
-    """Load a recipe, or a single task config wrapped as a one-task recipe."""
+    """Load a recipe, or a single task config wrapped as a one-task recipe.
+
+    A name that is not a file but names a bundled task config (``komt-data list tasks``)
+    loads that config.
+    """
     path = Path(path)
+    if not path.exists() and (bundled := bundled_config(str(path))) is not None:
+        path = bundled
     data = read_yaml(path)
     if "tasks" in data:
         return parse_recipe(data, path)

@@ -88,3 +88,14 @@ def test_recipe_refers_to_bundled_task_by_name(tmp_path):
     loaded = config.load(recipe)
     assert loaded.tasks[0].config.name == "sample_klue_nli"
     assert loaded.validation == 0.2 and loaded.seed == 1
+
+
+def test_a_bundled_task_config_loads_by_name_from_anywhere(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    recipe = config.load("sample/klue_nli")
+    assert recipe.tasks[0].config.name == "sample_klue_nli"
+    assert recipe.tasks[0].config.path.parent.name == "sample"
+    (tmp_path / "sample").mkdir()
+    write(tmp_path / "sample" / "klue_nli", "name: [broken\n")  # a real file wins over the bundled name
+    with pytest.raises(ConfigError, match="invalid YAML"):
+        config.load("sample/klue_nli")
