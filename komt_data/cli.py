@@ -16,6 +16,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from . import __version__
+from .cli_table import table
 from .errors import KomtDataError
 
 EXIT_CODES = """Exit codes:
@@ -99,7 +100,7 @@ def _summary_table(manifest: dict[str, Any]) -> str:
     rows.append(("total", str(total_read), str(total_planned), str(total_written),
                  str(manifest["splits"].get("train", 0)), str(manifest["splits"].get("validation", 0)),
                  str(manifest["splits"].get("test", 0)), str(manifest["rejected"]["records"])))
-    return _table(rows)
+    return table(rows, left=(0, len(rows[0]) - 1), total_row=True)
 
 
 def _plan_table(plan: Any) -> str:
@@ -108,26 +109,7 @@ def _plan_table(plan: Any) -> str:
         rows.append((t.name, str(t.available), str(t.planned), f"{t.share:.1%}", "yes" if t.repeat else "-"))
     total = plan.total if plan.total is not None else "-"
     rows.append(("total", str(sum(t.available for t in plan.tasks)), str(plan.planned), "100.0%", f"asked {total}"))
-    return _table(rows)
-
-
-def _table(rows: list[tuple[str, ...]]) -> str:
-    header = rows[0]
-    widths = [max(_width(r[i]) for r in rows) for i in range(len(header))]
-    lines = []
-    for n, row in enumerate(rows):
-        cells = [c + " " * (w - _width(c)) if i in (0, len(header) - 1) else " " * (w - _width(c)) + c
-                 for i, (c, w) in enumerate(zip(row, widths, strict=True))]
-        lines.append("  ".join(cells).rstrip())
-        if n == 0 or n == len(rows) - 2:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def _width(text: str) -> int:
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return table(rows, left=(0, len(rows[0]) - 1), total_row=True)
 
 
 @app.command()
