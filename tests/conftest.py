@@ -11,6 +11,9 @@ from typer.testing import CliRunner
 from komt_data.cli import app
 from komt_data.resources import sample_recipe_path
 
+# Installed plugin adapters must not change what the suite sees (the plugin test opts back in).
+os.environ["KOMT_DATA_DISABLE_PLUGINS"] = "1"
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # ../shared/corpora next to the checkout (CI lays a copy of shared/ beside the clone).

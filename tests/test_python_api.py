@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import subprocess
 import sys
 import zipfile
@@ -129,6 +130,7 @@ def _wheel(directory: Path) -> Path:
 
 def test_a_plugin_package_is_found_through_its_entry_point(tmp_path):
     pip = [sys.executable, "-m", "pip"]
+    env = {k: v for k, v in os.environ.items() if k != "KOMT_DATA_DISABLE_PLUGINS"}
     wheel = _wheel(tmp_path)
     subprocess.run([*pip, "install", "--quiet", "--no-deps", "--no-index", str(wheel)], check=True,
                    capture_output=True, timeout=120)
@@ -137,12 +139,16 @@ def test_a_plugin_package_is_found_through_its_entry_point(tmp_path):
         config.write_text(
             "name: ox_quiz\nadapter: ox_quiz\nlicense: CC0-1.0\n"
             f"source:\n  files: {FIXTURES / 'ox_quiz.jsonl'}\ntemplates: classification\n", encoding="utf-8")
-        # A fresh interpreter: the registry reads entry points once per process.
+        # A fresh interpreter: the registry reads entry points once per process. The suite
+        # switches plugins off (conftest); this test opts back in for its own processes.
+        switched_off = subprocess.run([sys.executable, "-m", "komt_data", "list", "adapters"], check=True,
+                                      capture_output=True, text=True, timeout=120).stdout
+        assert "ox_quiz" not in switched_off
         listing = subprocess.run([sys.executable, "-m", "komt_data", "list", "adapters"], check=True,
-                                 capture_output=True, text=True, timeout=120).stdout
+                                 capture_output=True, text=True, timeout=120, env=env).stdout
         assert any(line.split()[:2] == ["ox_quiz", "classification"] for line in listing.splitlines())
         result = subprocess.run([sys.executable, "-m", "komt_data", "build", str(config), "-o", str(tmp_path / "out"),
-                                 "--json"], capture_output=True, text=True, timeout=120)
+                                 "--json"], capture_output=True, text=True, timeout=120, env=env)
         assert result.returncode == 0, result.stderr
         summary = orjson.loads(result.stdout)
         assert summary["tasks"]["ox_quiz"]["read"] == 5
@@ -152,5 +158,5 @@ def test_a_plugin_package_is_found_through_its_entry_point(tmp_path):
         subprocess.run([*pip, "uninstall", "--quiet", "--yes", "komt-plugin-ox"], check=True, capture_output=True,
                        timeout=120)
     gone = subprocess.run([sys.executable, "-m", "komt_data", "list", "adapters"], capture_output=True, text=True,
-                          timeout=120).stdout
+                          timeout=120, env=env).stdout
     assert "ox_quiz" not in gone
