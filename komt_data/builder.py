@@ -36,7 +36,7 @@ from .sources import MAX_LINE_BYTES, Unit, resolve_encoding, units_of
 from .sources.chunks import split_unit
 from .spool import SpoolFile
 from .storage import URL
-from .writer import MANIFEST, REJECTED, clear_leftovers, shard_names, staged_output, write_json, write_shards
+from .writer import MANIFEST, REJECTED, clear_leftovers, shard_names, staged_output, write_json
 
 LINE_FORMATS = ("jsonl", "csv", "tsv", "text-pair")
 
@@ -256,18 +256,6 @@ class _Mix:
         start = int(self.offsets[i])
         return maps[int(self.segment_of[i])][start:start + int(self.lengths[i])]
 
-    def lines(self, order: np.ndarray, maps: list[SpoolFile], progress: ProgressBar) -> Iterator[bytes]:
-        """The spooled lines of the records in ``order``, in that order."""
-        # Blocks of plain ints: indexing numpy arrays one scalar at a time costs more than the read.
-        for start in range(0, len(order), 8192):
-            block = order[start:start + 8192]
-            segment_of = self.segment_of[block].tolist()
-            offsets = self.offsets[block].tolist()
-            lengths = self.lengths[block].tolist()
-            progress.update(len(block))
-            for s, offset, length in zip(segment_of, offsets, lengths, strict=True):
-                yield maps[s].read_at(offset, length)
-
 
 def _open_maps(segments: list[Segment]) -> list[SpoolFile]:
     return [SpoolFile(s.spool) for s in segments]
@@ -432,10 +420,7 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
             order = members[np.lexsort((mix.ids[members], order_keys[members]))]
             split_counts[name] = len(order)
 
-            if workers > 1:
-                shards += _write_split_parallel(stage, name, order, mix, recipe.shard_size, workers, bar)
-            else:
-                shards += write_shards(stage, name, mix.lines(order, maps, bar), len(order), recipe.shard_size)
+            shards += _write_split(stage, name, order, mix, recipe.shard_size, workers, bar)
         evaluation = _Evaluation(decontaminator)
         rejected_count = _write_rejected(stage / REJECTED, segments, mix, decisions, arrays, maps, evaluation)
     finally:
@@ -520,9 +505,9 @@ class _Evaluation:
         return dict(Counter(item.set for item in self.items))
 
 
-def _write_split_parallel(stage: Path, split: str, order: np.ndarray, mix: _Mix, shard_size: int, workers: int,
-                          progress: ProgressBar) -> list[dict[str, Any]]:
-    """Shards of one split written by several processes: same names, bytes and entries."""
+def _write_split(stage: Path, split: str, order: np.ndarray, mix: _Mix, shard_size: int, workers: int,
+                 progress: ProgressBar) -> list[dict[str, Any]]:
+    """The shards of one split, written by ``workers`` processes (the same bytes for any number)."""
     names = shard_names(split, max(1, -(-len(order) // shard_size)))
     spools = tuple(s.spool for s in mix.segments)
     jobs = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,32 +130,29 @@ class ShardJob:
 
 def write_shard(job: ShardJob) -> str:
     """Write one shard from the spools and return its sha256 (hex)."""
-    import hashlib
-
     from .spool import SpoolFile
+    from .writer import write_blocks
 
     opened: dict[int, SpoolFile] = {}
-    digest = hashlib.sha256()
+
+    def blocks() -> Iterator[bytes]:
+        # Blocks of plain ints: indexing numpy arrays one scalar at a time costs more than the read.
+        for start in range(0, len(job.segment_of), 8192):
+            end = start + 8192
+            batch = []
+            for s, offset, length in zip(job.segment_of[start:end].tolist(), job.offsets[start:end].tolist(),
+                                         job.lengths[start:end].tolist(), strict=True):
+                spool = opened.get(s)
+                if spool is None:
+                    spool = opened[s] = SpoolFile(job.spools[s])
+                batch.append(spool.read_at(offset, length))
+            yield b"".join(batch)
+
     try:
-        with open(job.path, "wb") as out:
-            for start in range(0, len(job.segment_of), 8192):
-                end = start + 8192
-                batch = []
-                for s, offset, length in zip(job.segment_of[start:end].tolist(), job.offsets[start:end].tolist(),
-                                             job.lengths[start:end].tolist(), strict=True):
-                    spool = opened.get(s)
-                    if spool is None:
-                        spool = opened[s] = SpoolFile(job.spools[s])
-                    batch.append(spool.read_at(offset, length))
-                data = b"".join(batch)
-                digest.update(data)
-                out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
+        return write_blocks(job.path, blocks())
     finally:
         for spool in opened.values():
             spool.close()
-    return digest.hexdigest()
 
 
 def write_shards(jobs: Sequence[ShardJob], workers: int, progress: ProgressBar) -> list[str]:

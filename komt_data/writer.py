@@ -132,32 +132,16 @@ def shard_names(split: str, count: int) -> list[str]:
     return [f"{split}-{i:05d}-of-{count:05d}.jsonl" for i in range(count)]
 
 
-def write_shards(directory: Path, split: str, lines: Iterable[bytes], total: int,
-                 shard_size: int) -> list[dict[str, Any]]:
-    """Write ``total`` JSON lines into shards of at most ``shard_size``; return shard entries."""
-    count = max(1, -(-total // shard_size))
-    names = shard_names(split, count)
-    entries = []
-    iterator = iter(lines)
-    for index, name in enumerate(names):
-        size = min(shard_size, total - index * shard_size)
-        digest = hashlib.sha256()
-        with open(directory / name, "wb") as f:
-            batch: list[bytes] = []
-            for _ in range(size):
-                batch.append(next(iterator))
-                if len(batch) >= 4096:
-                    data = b"".join(batch)
-                    digest.update(data)
-                    f.write(data)
-                    batch.clear()
-            data = b"".join(batch)
-            digest.update(data)
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        entries.append({"path": name, "split": split, "records": max(size, 0), "sha256": digest.hexdigest()})
-    return entries
+def write_blocks(path: Path, blocks: Iterable[bytes]) -> str:
+    """Write byte blocks to ``path``, flush them to disk, and return the file's sha256 (hex)."""
+    digest = hashlib.sha256()
+    with open(path, "wb") as f:
+        for block in blocks:
+            digest.update(block)
+            f.write(block)
+        f.flush()
+        os.fsync(f.fileno())
+    return digest.hexdigest()
 
 
 def write_json(path: Path, data: Any) -> None:

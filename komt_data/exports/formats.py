@@ -14,13 +14,13 @@
 from __future__ import annotations
 
 import hashlib
-import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from ..writer import write_blocks
 from .base import ExportFormat, ShardEntry, chunks, register_format
 
 RECORD_COLUMNS = ("id", "task", "template", "instruction", "output", "text")
@@ -46,24 +46,21 @@ def _jsonl_writer(convert: Callable[[dict[str, Any]], dict[str, Any]]):
         entries = []
         for index, count, shard in chunks(records, total, shard_size):
             name = shard_name(split, index, count, "jsonl")
-            digest = hashlib.sha256()
             written = 0
-            with open(directory / name, "wb") as f:
+
+            def blocks(shard: Iterable[dict[str, Any]] = shard) -> Iterator[bytes]:
+                nonlocal written
                 batch: list[bytes] = []
                 for record in shard:
                     batch.append(orjson.dumps(convert(record)) + b"\n")
                     written += 1
                     if len(batch) >= 4096:
-                        data = b"".join(batch)
-                        digest.update(data)
-                        f.write(data)
+                        yield b"".join(batch)
                         batch.clear()
-                data = b"".join(batch)
-                digest.update(data)
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            entries.append({"path": name, "split": split, "records": written, "sha256": digest.hexdigest()})
+                yield b"".join(batch)
+
+            digest = write_blocks(directory / name, blocks())
+            entries.append({"path": name, "split": split, "records": written, "sha256": digest})
         return entries
 
     return write
@@ -107,15 +104,17 @@ def _write_komt_json(records: Iterable[dict[str, Any]], directory: Path, split: 
     # it is still written record by record, never held in memory whole.
     name = f"{split}.json"
     written = 0
-    with open(directory / name, "wb") as f:
-        f.write(b"[")
+
+    def blocks() -> Iterator[bytes]:
+        nonlocal written
+        yield b"["
         for record in records:
-            f.write((b",\n" if written else b"\n") + orjson.dumps(komt_json_record(record)))
+            yield (b",\n" if written else b"\n") + orjson.dumps(komt_json_record(record))
             written += 1
-        f.write(b"\n]\n" if written else b"]\n")
-        f.flush()
-        os.fsync(f.fileno())
-    return [{"path": name, "split": split, "records": written, "sha256": _sha256(directory / name)}]
+        yield b"\n]\n" if written else b"]\n"
+
+    digest = write_blocks(directory / name, blocks())
+    return [{"path": name, "split": split, "records": written, "sha256": digest}]
 
 
 def _arrow_schema():
