@@ -21,15 +21,7 @@ from .adapters import get_adapter
 from .config import Recipe
 from .sources import units_of
 from .storage import URL
-from .writer import MANIFEST, is_komt_output
-
-
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+from .writer import MANIFEST, file_sha256, is_komt_output
 
 
 def input_files(recipe: Recipe) -> list[Path] | None:
@@ -57,7 +49,7 @@ def build_fingerprint(recipe: Recipe, recipe_fingerprint: str, **options: Any) -
         return None
     digest = hashlib.sha256(f"{recipe_fingerprint}\n{sorted(options.items())!r}\n".encode())
     for path in [*files, *_code_and_tokenizer_files(recipe)]:
-        digest.update(f"{path.name}\0{_file_digest(path)}\n".encode())
+        digest.update(f"{path.name}\0{file_sha256(path)}\n".encode())
     return digest.hexdigest()
 
 

@@ -13,31 +13,17 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from ..writer import write_blocks
+from ..writer import file_sha256, shard_name, write_blocks
 from .base import ExportFormat, ShardEntry, chunks, register_format
 
 RECORD_COLUMNS = ("id", "task", "template", "instruction", "output", "text")
 KOMT_PREFIX = "### instruction: "
-
-
-def shard_name(split: str, index: int, count: int, ext: str) -> str:
-    """Hugging Face hub style shard names: ``train-00000-of-00004.jsonl``."""
-    return f"{split}-{index:05d}-of-{count:05d}.{ext}"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _jsonl_writer(convert: Callable[[dict[str, Any]], dict[str, Any]]):
@@ -150,7 +136,7 @@ def _write_parquet(records: Iterable[dict[str, Any]], directory: Path, split: st
             for batch in _batches(shard):
                 writer.write_batch(batch)
                 written += batch.num_rows
-        entries.append({"path": name, "split": split, "records": written, "sha256": _sha256(directory / name)})
+        entries.append({"path": name, "split": split, "records": written, "sha256": file_sha256(directory / name)})
     return entries
 
 
@@ -171,7 +157,7 @@ def _write_hf(records: Iterable[dict[str, Any]], directory: Path, split: str, to
             writer.write_batch(batch)
     # The fingerprint datasets would draw depends on the spool's path; one from the content
     # makes state.json, and so the whole folder, the same for the same records.
-    dataset = Dataset(MemoryMappedTable.from_file(str(spool)), split=split, fingerprint=_sha256(spool)[:16])
+    dataset = Dataset(MemoryMappedTable.from_file(str(spool)), split=split, fingerprint=file_sha256(spool)[:16])
     # The library never prints: silence datasets' own progress bar, then restore the caller's setting.
     import datasets
 
@@ -190,7 +176,7 @@ def _write_hf(records: Iterable[dict[str, Any]], directory: Path, split: str, to
     for path in sorted((directory / split).glob("*.arrow")):
         rel = f"{split}/{path.name}"
         rows = pa.ipc.open_stream(str(path)).read_all().num_rows if path.stat().st_size else 0
-        entries.append({"path": rel, "split": split, "records": rows, "sha256": _sha256(path)})
+        entries.append({"path": rel, "split": split, "records": rows, "sha256": file_sha256(path)})
     return entries
 
 
