@@ -15,7 +15,7 @@ import tempfile
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -366,7 +366,7 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
     make_bar = progress or _NoProgress
     runners = _runners(recipe, seed)
     check_output_location(output, recipe)
-    with staged_output(output, overwrite or force) as stage:
+    with staged_output(output, overwrite or force) as stage, _engine_session(engine, address) as ray:
         spool_dir = stage / "_spool"
         spool_dir.mkdir()
         segments: list[Segment] = []
@@ -391,23 +391,38 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
         finally:
             bar.close()
         decontaminator = runners[0].analyzer.decontaminator if runners else None
-        manifest = _mix_and_write(recipe, seed, segments, stage, make_bar, decontaminator, workers)
+        manifest = _mix_and_write(recipe, seed, segments, stage, make_bar, decontaminator, workers, ray=ray)
         shutil.rmtree(spool_dir)
         manifest = publish.finish(stage, recipe, manifest, build_fingerprint=fingerprint, progress=progress)
     return manifest
 
 
+def _engine_session(engine: str, address: str | None) -> AbstractContextManager[Any]:
+    """The Ray connection a ray build keeps open across stages 1 and 2 (None for local)."""
+    if engine != "ray":
+        return nullcontext(None)
+    from .engines import ray_engine
+
+    return ray_engine.connected(address)
+
+
 def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Path,
                    make_bar: ProgressFactory, decontaminator: Decontaminator | None = None,
-                   workers: int = 1) -> dict[str, Any]:
+                   workers: int = 1, ray: Any = None) -> dict[str, Any]:
     mix = _Mix(segments)
     arrays = mixing.gather(recipe, segments)
-    decisions = mixing.decide(recipe, seed, segments, arrays)
+    orders: dict[int, np.ndarray] | None = None
+    if ray is None:
+        decisions = mixing.decide(recipe, seed, segments, arrays)
+    else:  # the same decisions, made by Ray Data workers (komt_data.engines.ray_stage2)
+        from .engines import ray_stage2
+
+        decisions, orders = ray_stage2.decide(ray, recipe, seed, segments, arrays)
     split = decisions.split
     selected = split != mixing.UNSELECTED
     task_index = arrays.task
 
-    order_keys = mixer.seeded_keys(mix.ids, seed, mixer.ORDER)
+    order_keys = mixer.seeded_keys(mix.ids, seed, mixer.ORDER) if orders is None else None
     maps = _open_maps(segments)
     shards: list[dict[str, Any]] = []
     split_counts: dict[str, int] = {}
@@ -417,7 +432,10 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
             members = np.flatnonzero(split == code)
             if name != "train" and len(members) == 0:
                 continue
-            order = members[np.lexsort((mix.ids[members], order_keys[members]))]
+            if orders is None:
+                order = members[np.lexsort((mix.ids[members], order_keys[members]))]
+            else:
+                order = orders[code]
             split_counts[name] = len(order)
 
             shards += _write_split(stage, name, order, mix, recipe.shard_size, workers, bar)

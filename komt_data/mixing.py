@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -147,15 +148,13 @@ def make_plan(recipe: Recipe, available: dict[str, int], capacity: dict[str, int
     return MixPlan(recipe.name, recipe.mixing.total, recipe.mixing.temperature, tasks)
 
 
-def _first_record_of_example(example: np.ndarray) -> np.ndarray:
-    first = np.ones(len(example), dtype=bool)
-    if len(example) > 1:
-        first[1:] = example[1:] != example[:-1]
-    return first
-
-
 def decide(recipe: Recipe, seed: int, segments: list[Any], arrays: Arrays | None = None) -> Decisions:
-    """Every stage 2 decision for ``segments`` (see the module docstring for the order)."""
+    """Every stage 2 decision for ``segments`` (see the module docstring for the order).
+
+    Each step is a function of its own (:func:`exact_dedup`, :func:`decontaminate`,
+    :func:`near_dedup`, :func:`sample_task`, :func:`split_records`), so the Ray engine
+    (:mod:`komt_data.engines.ray_stage2`) runs the very same code on groups of records.
+    """
     a = arrays or gather(recipe, segments)
     n = len(a.ids)
     reason = np.zeros(n, dtype=np.uint8)
@@ -164,72 +163,125 @@ def decide(recipe: Recipe, seed: int, segments: list[Any], arrays: Arrays | None
     similarity = np.ones(n, dtype=np.float32)
     cluster_sizes: Counter = Counter()
 
-    # Exact dedup: the first example with a key wins; its records (one per template) all stay.
     if recipe.dedup.exact.scope != "none" and n:
-        _, first, inverse = np.unique(a.key, return_index=True, return_inverse=True)
-        inverse = inverse.reshape(-1)
-        duplicate = a.example != a.example[first][inverse]
+        duplicate, first = exact_dedup(a.key, a.example)
         reason[duplicate] = DUPLICATE
-        first_of = first[inverse].astype(np.int64)
+        first_of = first
 
-    reason[(reason == KEEP) & (a.contaminated >= 0)] = CONTAMINATED
+    decontaminate(reason, a.contaminated)
 
     near = recipe.dedup.near
     if near is not None and n:
-        candidates = np.flatnonzero((reason == KEEP) & _first_record_of_example(a.example))
+        candidates = np.flatnonzero((reason == KEEP) & first_record_of_example(a.example))
         # Gathered unit by unit: never a second full-size copy of every record's band hashes.
         starts = np.cumsum([0] + [len(s.lengths) for s in segments])
         cut = np.searchsorted(candidates, starts)
         bands = np.concatenate([s.bands[candidates[cut[i]:cut[i + 1]] - starts[i]]
                                 for i, s in enumerate(segments)])
         signatures = Signatures(segments, near.num_perm, candidates)
-        scope = {"family": a.family, "task": a.task, "recipe": np.zeros(n, np.int64),
-                 "none": a.family}[recipe.dedup.exact.scope]
-        clusters = neardup.cluster(bands, signatures, scope[candidates], near.threshold)
+        scope = near_scope(recipe, a.family, a.task)
+        near_dedup(near.threshold, a.example, reason, near_of, similarity, candidates, bands, signatures,
+                   scope[candidates])
         del bands
-        dropped = np.flatnonzero(clusters.survivor_of != np.arange(len(candidates)))
-        if len(dropped):
-            survivors = candidates[clusters.survivor_of[dropped]]
-            cluster_sizes.update(Counter(Counter(survivors.tolist()).values()))
-            # Every record of a dropped example goes, pointing at the survivor's first record.
-            lost = np.isin(a.example, a.example[candidates[dropped]]) & (reason == KEEP)
-            survivor_of_example = dict(zip(a.example[candidates[dropped]].tolist(), survivors.tolist(), strict=True))
-            sim_of_example = dict(zip(a.example[candidates[dropped]].tolist(),
-                                      clusters.similarity[dropped].tolist(), strict=True))
-            for i in np.flatnonzero(lost):
-                ex = int(a.example[i])
-                near_of[i] = survivor_of_example[ex]
-                similarity[i] = sim_of_example[ex]
-            reason[lost] = NEAR_DUPLICATE
-        # Cluster sizes count the survivor too: {2: 10} is ten pairs.
-        cluster_sizes = Counter({size + 1: count for size, count in cluster_sizes.items()})
+        cluster_sizes = clusters_of(a.example, reason, near_of)
 
     ok = reason == KEEP
-    names = [ref.config.name for ref in recipe.tasks]
-    available = {name: int(np.count_nonzero(ok & (a.rank == 0) & (a.task == t))) for t, name in enumerate(names)}
-    capacity = {}
-    for t, ref in enumerate(recipe.tasks):
-        name = ref.config.name
-        capacity[name] = int(np.count_nonzero(ok & (a.task == t))) if _repeat_of(recipe, ref) else available[name]
-    plan = make_plan(recipe, available, capacity)
-
+    plan = make_plan(recipe, *task_counts(recipe, a.task, a.rank, ok))
     sample_keys = mixer.seeded_keys(a.ids, seed, mixer.SAMPLE)
     selected = np.zeros(n, dtype=bool)
     for t, task_plan in enumerate(plan.tasks):
-        primary = np.flatnonzero(ok & (a.rank == 0) & (a.task == t))
-        k = task_plan.planned
-        if k <= len(primary):
-            selected[primary[mixer.smallest(sample_keys[primary], k)]] = True
-        else:
-            # Repeats: every example once, then other templates, lower ranks first.
-            selected[primary] = True
-            spare = np.flatnonzero(ok & (a.rank > 0) & (a.task == t))
-            order = spare[np.lexsort((sample_keys[spare], a.rank[spare]))]
-            selected[order[:k - len(primary)]] = True
+        in_task = np.flatnonzero(a.task == t)
+        selected[in_task] = sample_task(ok[in_task], a.rank[in_task], sample_keys[in_task], task_plan.planned)
     reason[ok & ~selected & (a.rank == 0)] = NOT_SAMPLED
 
-    split = _split(recipe, seed, a, selected)
+    split = split_records(recipe, seed, a.task, a.group, a.ids, selected)
     return Decisions(reason, split, first_of, near_of, similarity, plan, cluster_sizes)
+
+
+def first_record_of_example(example: np.ndarray) -> np.ndarray:
+    """Mask of each example's first record (an example's records are adjacent)."""
+    first = np.ones(len(example), dtype=bool)
+    if len(example) > 1:
+        first[1:] = example[1:] != example[:-1]
+    return first
+
+
+def exact_dedup(key: np.ndarray, example: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact dedup over records in input order: the first example with a key wins (its records,
+    one per template, all stay). Returns the duplicate mask and, per record, the position of
+    the first record with its key. Keys are scope-prefixed, so any partition of the records
+    by key (kept in input order) gives the same answer part by part."""
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    return example != example[first][inverse], first[inverse].astype(np.int64)
+
+
+def decontaminate(reason: np.ndarray, contaminated: np.ndarray) -> None:
+    """Mark (in place) records that copy an evaluation item and are not dropped already."""
+    reason[(reason == KEEP) & (contaminated >= 0)] = CONTAMINATED
+
+
+def near_scope(recipe: Recipe, family: np.ndarray, task: np.ndarray) -> np.ndarray:
+    """Per record, the value near duplicates must share (the exact-dedup scope)."""
+    return {"family": family, "task": task, "recipe": np.zeros(len(task), np.int64),
+            "none": family}[recipe.dedup.exact.scope]
+
+
+def near_dedup(threshold: float, example: np.ndarray, reason: np.ndarray, near_of: np.ndarray,
+               similarity: np.ndarray, candidates: np.ndarray, bands: np.ndarray, signatures: Any,
+               scope: np.ndarray) -> None:
+    """Near dedup of ``candidates`` (positions of kept first records, with their band hashes,
+    signatures and scope); every record of a dropped example is marked in place, pointing
+    at the survivor's first record. Clusters never cross a scope value, so the records of
+    one scope value (every record of its examples included) can be deduplicated alone."""
+    clusters = neardup.cluster(bands, signatures, scope, threshold)
+    dropped = np.flatnonzero(clusters.survivor_of != np.arange(len(candidates)))
+    if len(dropped):
+        survivors = candidates[clusters.survivor_of[dropped]]
+        lost = np.isin(example, example[candidates[dropped]]) & (reason == KEEP)
+        survivor_of_example = dict(zip(example[candidates[dropped]].tolist(), survivors.tolist(), strict=True))
+        sim_of_example = dict(zip(example[candidates[dropped]].tolist(),
+                                  clusters.similarity[dropped].tolist(), strict=True))
+        for i in np.flatnonzero(lost):
+            ex = int(example[i])
+            near_of[i] = survivor_of_example[ex]
+            similarity[i] = sim_of_example[ex]
+        reason[lost] = NEAR_DUPLICATE
+
+
+def clusters_of(example: np.ndarray, reason: np.ndarray, near_of: np.ndarray) -> Counter:
+    """Near-duplicate cluster sizes, the survivor counted too ({2: 10} is ten pairs)."""
+    dropped = np.flatnonzero((reason == NEAR_DUPLICATE) & first_record_of_example(example))
+    sizes = Counter(Counter(near_of[dropped].tolist()).values())
+    return Counter({size + 1: count for size, count in sizes.items()})
+
+
+def task_counts(recipe: Recipe, task: np.ndarray, rank: np.ndarray,
+                ok: np.ndarray) -> tuple[dict[str, int], dict[str, int]]:
+    """Records each task has left (``available``) and can give with repeats (``capacity``)."""
+    names = [ref.config.name for ref in recipe.tasks]
+    available = {name: int(np.count_nonzero(ok & (rank == 0) & (task == t))) for t, name in enumerate(names)}
+    capacity = {}
+    for t, ref in enumerate(recipe.tasks):
+        name = ref.config.name
+        capacity[name] = int(np.count_nonzero(ok & (task == t))) if _repeat_of(recipe, ref) else available[name]
+    return available, capacity
+
+
+def sample_task(ok: np.ndarray, rank: np.ndarray, sample_keys: np.ndarray, k: int) -> np.ndarray:
+    """Mask of the ``k`` records one task gives, over its records in input order: the
+    smallest sample keys among kept examples, or every example and then spare renderings
+    (other templates, lower ranks first) when ``k`` asks for repeats."""
+    selected = np.zeros(len(ok), dtype=bool)
+    primary = np.flatnonzero(ok & (rank == 0))
+    if k <= len(primary):
+        selected[primary[mixer.smallest(sample_keys[primary], k)]] = True
+    else:
+        selected[primary] = True
+        spare = np.flatnonzero(ok & (rank > 0))
+        order = spare[np.lexsort((sample_keys[spare], rank[spare]))]
+        selected[order[:k - len(primary)]] = True
+    return selected
 
 
 class Signatures:
@@ -237,11 +289,22 @@ class Signatures:
     ``.sig`` files (memory-mapped): indexing returns the rows asked for, nothing more."""
 
     def __init__(self, segments: list[Any], num_perm: int, records: np.ndarray):
+        self._open([s.signatures for s in segments], [len(s.lengths) for s in segments], num_perm, records)
+
+    @classmethod
+    def from_files(cls, paths: list[Any], sizes: list[int], num_perm: int, records: np.ndarray) -> Signatures:
+        """Signatures from the ``.sig`` files themselves (``sizes``: records per file), as a
+        Ray worker opens them: ``records`` are positions in the concatenation of the files."""
+        self = cls.__new__(cls)
+        self._open(paths, sizes, num_perm, records)
+        return self
+
+    def _open(self, paths: list[Any], sizes: list[int], num_perm: int, records: np.ndarray) -> None:
         self.num_perm = num_perm
         self.records = records
-        self.starts = np.cumsum([0] + [len(s.lengths) for s in segments])
-        self.maps = [np.memmap(s.signatures, dtype=np.uint32, mode="r").reshape(-1, num_perm)
-                     if s.signatures is not None and s.signatures.stat().st_size else None for s in segments]
+        self.starts = np.cumsum([0] + list(sizes))
+        self.maps = [np.memmap(p, dtype=np.uint32, mode="r").reshape(-1, num_perm)
+                     if p is not None and Path(p).stat().st_size else None for p in paths]
 
     def __len__(self) -> int:
         return len(self.records)
@@ -264,11 +327,18 @@ def held_out_counts(spec_value: float | int, selected: int) -> int:
     return min(int(spec_value), selected)
 
 
-def _split(recipe: Recipe, seed: int, a: Arrays, selected: np.ndarray) -> np.ndarray:
-    split = np.full(len(a.ids), UNSELECTED, dtype=np.uint8)
+def split_records(recipe: Recipe, seed: int, task: np.ndarray, group: np.ndarray, ids: np.ndarray,
+                  selected: np.ndarray) -> np.ndarray:
+    """The split of every record (UNSELECTED for the ones not selected), in input order.
+
+    Whole groups go to validation, then test, task by task in recipe order; a group an
+    earlier task placed keeps its split. Only the selected records matter, so passing just
+    those (in input order, ``selected`` all true) gives the same splits for them.
+    """
+    split = np.full(len(ids), UNSELECTED, dtype=np.uint8)
     split[selected] = TRAIN
-    group_keys = mixer.seeded_keys(a.group, seed, mixer.SPLIT)
-    per_task = [np.count_nonzero(selected & (a.task == t)) for t in range(len(recipe.tasks))]
+    group_keys = mixer.seeded_keys(group, seed, mixer.SPLIT)
+    per_task = [np.count_nonzero(selected & (task == t)) for t in range(len(recipe.tasks))]
     # A recipe-wide count is shared among the tasks that do not set their own, by size.
     shared: dict[str, list[int]] = {}
     for name in ("validation", "test"):
@@ -283,7 +353,7 @@ def _split(recipe: Recipe, seed: int, a: Arrays, selected: np.ndarray) -> np.nda
     assigned_groups = np.zeros(0, np.uint64)
     assigned_split = np.zeros(0, np.uint8)
     for t, ref in enumerate(recipe.tasks):
-        members = np.flatnonzero(selected & (a.task == t))
+        members = np.flatnonzero(selected & (task == t))
         if len(members) == 0:
             continue
         targets = []
@@ -295,7 +365,7 @@ def _split(recipe: Recipe, seed: int, a: Arrays, selected: np.ndarray) -> np.nda
                 spec = ref.split if own else recipe.split
                 targets.append(held_out_counts(getattr(spec, name), len(members)))
         # Groups an earlier task already placed keep their split (a passage shared by two tasks).
-        groups = a.group[members]
+        groups = group[members]
         if len(assigned_groups):
             pos = np.searchsorted(assigned_groups, groups)
             pos = np.minimum(pos, len(assigned_groups) - 1)
@@ -307,8 +377,8 @@ def _split(recipe: Recipe, seed: int, a: Arrays, selected: np.ndarray) -> np.nda
         need = [max(0, targets[0] - int(np.count_nonzero(split[members] == VALIDATION))),
                 max(0, targets[1] - int(np.count_nonzero(split[members] == TEST)))]
         if len(free) and (need[0] or need[1]):
-            order = free[np.lexsort((a.ids[free], group_keys[free]))]
-            ordered_groups = a.group[order]
+            order = free[np.lexsort((ids[free], group_keys[free]))]
+            ordered_groups = group[order]
             starts = np.flatnonzero(np.r_[True, ordered_groups[1:] != ordered_groups[:-1]])
             sizes = np.diff(np.r_[starts, len(order)])
             before = np.cumsum(sizes) - sizes
@@ -318,7 +388,7 @@ def _split(recipe: Recipe, seed: int, a: Arrays, selected: np.ndarray) -> np.nda
             to_test = ~to_val & ((before - val_total) < need[1])
             labels = np.where(to_val, VALIDATION, np.where(to_test, TEST, TRAIN)).astype(np.uint8)
             split[order] = np.repeat(labels, sizes)
-        new_groups = a.group[members]
+        new_groups = group[members]
         assigned_groups, idx = np.unique(np.concatenate([assigned_groups, new_groups]), return_index=True)
         assigned_split = np.concatenate([assigned_split, split[members]])[idx]
     return split

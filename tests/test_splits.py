@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from komt_data import build
 from komt_data.config import Part, Recipe, TaskRef, load
 from komt_data.mixconfig import SplitSpec
-from komt_data.mixing import TEST, TRAIN, UNSELECTED, VALIDATION, Arrays, _split
+from komt_data.mixing import TEST, TRAIN, UNSELECTED, VALIDATION, Arrays, split_records
 
 from .mixing_helpers import assert_accounting, recipe, records
 
@@ -43,11 +43,12 @@ def test_no_group_is_in_two_splits(rows, validation, test, seed):
                     key=np.arange(n, dtype=np.uint64), group=group, ids=np.arange(n, dtype=np.uint64) * 7919,
                     rank=np.zeros(n, np.uint16), contaminated=np.full(n, -1, np.int32),
                     overlap=np.zeros(n, np.float32))
-    split = _split(_recipe(3, SplitSpec(validation, test)), seed, arrays, selected)
+    spec = _recipe(3, SplitSpec(validation, test))
+    split = split_records(spec, seed, arrays.task, arrays.group, arrays.ids, selected)
     assert np.all((split == UNSELECTED) == ~selected)
     for g in np.unique(group[selected]):
         assert len(set(split[selected & (group == g)].tolist())) == 1, g
-    again = _split(_recipe(3, SplitSpec(validation, test)), seed, arrays, selected)
+    again = split_records(spec, seed, arrays.task, arrays.group, arrays.ids, selected)
     assert np.array_equal(split, again)
 
 
@@ -57,7 +58,7 @@ def test_counts_are_exact_without_groups():
                     key=np.arange(n, dtype=np.uint64), group=np.arange(n, dtype=np.uint64),
                     ids=np.arange(n, dtype=np.uint64), rank=np.zeros(n, np.uint16),
                     contaminated=np.full(n, -1, np.int32), overlap=np.zeros(n, np.float32))
-    split = _split(_recipe(1, SplitSpec(0.1, 7)), 1, arrays, np.ones(n, bool))
+    split = split_records(_recipe(1, SplitSpec(0.1, 7)), 1, arrays.task, arrays.group, arrays.ids, np.ones(n, bool))
     assert [int(np.count_nonzero(split == s)) for s in (TRAIN, VALIDATION, TEST)] == [83, 10, 7]
 
 

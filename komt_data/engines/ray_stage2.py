@@ -1,0 +1,259 @@
+"""Stage 2 on a Ray cluster, through Ray Data: the local engine's decisions, made by workers.
+
+The per-record numbers of stage 1 (a few 64-bit values a record, plus the LSH band hashes
+with near dedup) become a Ray Data dataset, one block per unit. Each decision then runs on
+workers, through the very functions :func:`komt_data.mixing.decide` calls, on groups of
+records for which that function gives the same answer as on the whole recipe:
+
+1. exact dedup: ``groupby(key % PARTS).map_groups`` (keys are scope-prefixed, so two
+   records with equal keys always land in the same group);
+2. decontamination: ``map_batches`` (a per-record mark; the matching itself ran in stage 1);
+3. near dedup: ``groupby(scope).map_groups`` (clusters never cross the dedup scope, and all
+   records of an example share its scope); MinHash signatures are read by the worker from
+   the ``.sig`` spool files in the build's staging directory;
+4. task counts (``groupby(task)``), from which the driver makes the plan (a few numbers a
+   task), then sampling: ``groupby(task).map_groups``;
+5. splits: one recipe-wide group over the selected records only (a group placed by an
+   earlier task keeps its split in later tasks, so tasks cannot be split independently);
+6. the global order: ``sort`` on (split, order key, id hash, position), which is the local
+   engine's ``lexsort`` with its stable tie-break made explicit.
+
+Every group function sorts its rows by their position in the recipe first, so that it sees
+them in input order whatever order the shuffle delivered them in. The driver collects the
+decision columns into the same :class:`komt_data.mixing.Decisions` the local engine makes,
+plus the order of every split, and stage 3 writes the shards as before.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import mixer, mixing
+from ..config import Recipe
+
+# Exact dedup partitions: enough to spread the work over a cluster's CPUs, few enough that
+# each group is a sizeable numpy batch.
+PARTS = 64
+
+# Test hook: when true, every stage-2 step records the process id it ran in, and
+# :data:`LAST_RUN` maps each step to those ids after a build.
+TRACE = False
+LAST_RUN: dict[str, set[int]] = {}
+
+_STEPS = ("exact", "decontaminate", "near", "counts", "sample", "split")
+
+
+def _in_order(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    order = np.argsort(batch["idx"], kind="stable")
+    return {name: column[order] for name, column in batch.items()}
+
+
+def _traced(batch: dict[str, np.ndarray], step: str, trace: bool) -> dict[str, np.ndarray]:
+    if trace:
+        batch[f"pid_{step}"] = np.full(len(next(iter(batch.values()))), os.getpid(), np.int64)
+    return batch
+
+
+def _exact(batch: dict[str, np.ndarray], *, trace: bool) -> dict[str, np.ndarray]:
+    batch = _in_order(batch)
+    duplicate, first = mixing.exact_dedup(batch["key"], batch["example"])
+    batch["reason"] = np.where(duplicate, mixing.DUPLICATE, mixing.KEEP).astype(np.uint8)
+    batch["first_of"] = batch["idx"][first]
+    return _traced(batch, "exact", trace)
+
+
+def _no_exact(batch: dict[str, np.ndarray], *, trace: bool) -> dict[str, np.ndarray]:
+    batch["reason"] = np.zeros(len(batch["idx"]), np.uint8)
+    batch["first_of"] = batch["idx"].copy()
+    return _traced(batch, "exact", trace)
+
+
+def _decontaminate(batch: dict[str, np.ndarray], *, trace: bool) -> dict[str, np.ndarray]:
+    reason = batch["reason"].copy()
+    mixing.decontaminate(reason, batch["contaminated"])
+    batch["reason"] = reason
+    return _traced(batch, "decontaminate", trace)
+
+
+def _near(batch: dict[str, np.ndarray], *, threshold: float, num_perm: int, bands: int,
+          sig_paths: list[str | None], sizes: list[int], trace: bool) -> dict[str, np.ndarray]:
+    batch = _in_order(batch)
+    n = len(batch["idx"])
+    reason = batch["reason"].copy()
+    near_of = np.arange(n, dtype=np.int64)
+    similarity = np.ones(n, dtype=np.float32)
+    candidates = np.flatnonzero((reason == mixing.KEEP) & batch["first"])
+    band_hashes = np.stack([batch[f"band_{b}"][candidates] for b in range(bands)], axis=1) \
+        if len(candidates) else np.zeros((0, bands), np.uint32)
+    signatures = mixing.Signatures.from_files(sig_paths, sizes, num_perm, batch["idx"][candidates])
+    mixing.near_dedup(threshold, batch["example"], reason, near_of, similarity, candidates, band_hashes,
+                      signatures, batch["scope"][candidates])
+    out = {name: column for name, column in batch.items() if not name.startswith("band_")}
+    out.update(reason=reason, near_of=batch["idx"][near_of], similarity=similarity)
+    return _traced(out, "near", trace)
+
+
+def _no_near(batch: dict[str, np.ndarray], *, trace: bool) -> dict[str, np.ndarray]:
+    batch["near_of"] = batch["idx"].copy()
+    batch["similarity"] = np.ones(len(batch["idx"]), np.float32)
+    return _traced(batch, "near", trace)
+
+
+def _counts(batch: dict[str, np.ndarray], *, recipe: Recipe, trace: bool) -> dict[str, np.ndarray]:
+    available, capacity = mixing.task_counts(recipe, batch["task"], batch["rank"],
+                                             batch["reason"] == mixing.KEEP)
+    out = {"t": np.arange(len(available), dtype=np.int64),
+           "available": np.array(list(available.values()), np.int64),
+           "capacity": np.array(list(capacity.values()), np.int64)}
+    if trace:
+        out["pid_counts"] = np.full(len(available), os.getpid(), np.int64)
+    return out
+
+
+def _sample(batch: dict[str, np.ndarray], *, planned: list[int], seed: int, trace: bool) -> dict[str, np.ndarray]:
+    batch = _in_order(batch)
+    reason = batch["reason"].copy()
+    ok = reason == mixing.KEEP
+    keys = mixer.seeded_keys(batch["ids"], seed, mixer.SAMPLE)
+    selected = mixing.sample_task(ok, batch["rank"], keys, planned[int(batch["task"][0])])
+    reason[ok & ~selected & (batch["rank"] == 0)] = mixing.NOT_SAMPLED
+    batch.update(reason=reason, selected=selected)
+    return _traced(batch, "sample", trace)
+
+
+def _selected_only(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    keep = batch["selected"]
+    return {name: batch[name][keep] for name in ("idx", "task", "group", "ids")} | \
+        {"whole": np.zeros(int(np.count_nonzero(keep)), np.int8)}
+
+
+def _split(batch: dict[str, np.ndarray], *, recipe: Recipe, seed: int, trace: bool) -> dict[str, np.ndarray]:
+    batch = _in_order(batch)
+    n = len(batch["idx"])
+    split = mixing.split_records(recipe, seed, batch["task"], batch["group"], batch["ids"], np.ones(n, bool))
+    out = {"idx": batch["idx"], "split": split, "ids": batch["ids"],
+           "order": mixer.seeded_keys(batch["ids"], seed, mixer.ORDER)}
+    return _traced(out, "split", trace)
+
+
+def _tables(recipe: Recipe, segments: list[Any], arrays: mixing.Arrays) -> list[Any]:
+    """One Arrow table per non-empty unit: the columns the stage-2 steps read."""
+    import pyarrow as pa
+
+    scope = mixing.near_scope(recipe, arrays.family, arrays.task)
+    near = recipe.dedup.near is not None
+    tables = []
+    start = 0
+    for s in segments:
+        end = start + len(s.lengths)
+        if end > start:
+            cut = slice(start, end)
+            columns = {
+                "idx": np.arange(start, end, dtype=np.int64), "task": arrays.task[cut],
+                "example": arrays.example[cut], "key": arrays.key[cut], "part": arrays.key[cut] % np.uint64(PARTS),
+                "group": arrays.group[cut], "ids": arrays.ids[cut], "rank": arrays.rank[cut],
+                "contaminated": arrays.contaminated[cut], "scope": scope[cut],
+                "first": mixing.first_record_of_example(arrays.example[cut]),
+            }
+            if near:
+                for b in range(s.bands.shape[1]):
+                    columns[f"band_{b}"] = np.ascontiguousarray(s.bands[:, b])
+            tables.append(pa.table({name: pa.array(column) for name, column in columns.items()}))
+        start = end
+    return tables
+
+
+def decide(ray: Any, recipe: Recipe, seed: int, segments: list[Any],
+           arrays: mixing.Arrays) -> tuple[mixing.Decisions, dict[int, np.ndarray]]:
+    """Stage 2 of ``recipe`` on Ray Data: the decisions, and each split's records in order.
+
+    ``ray`` is a connected ``ray`` module; ``segments`` and ``arrays`` are what stage 1
+    produced (their ``.sig`` files must be readable by the workers at the same path).
+    """
+    n = len(arrays.ids)
+    if n == 0:  # nothing to distribute
+        return mixing.decide(recipe, seed, segments, arrays), {}
+    trace = TRACE
+    data = ray.data
+    ds = data.from_arrow(_tables(recipe, segments, arrays))
+    if recipe.dedup.exact.scope != "none":
+        ds = ds.groupby("part").map_groups(_exact, fn_kwargs={"trace": trace}, batch_format="numpy")
+    else:
+        ds = ds.map_batches(_no_exact, fn_kwargs={"trace": trace}, batch_format="numpy")
+    ds = ds.map_batches(_decontaminate, fn_kwargs={"trace": trace}, batch_format="numpy")
+    near = recipe.dedup.near
+    if near is not None:
+        # Workers open the signature files by absolute path: on one machine the staging
+        # directory is shared; across machines it must be on shared storage.
+        sig_paths = [str(Path(s.signatures).resolve()) if s.signatures is not None else None for s in segments]
+        ds = ds.groupby("scope").map_groups(
+            _near, batch_format="numpy",
+            fn_kwargs={"threshold": near.threshold, "num_perm": near.num_perm, "bands": segments[0].bands.shape[1],
+                       "sig_paths": sig_paths, "sizes": [len(s.lengths) for s in segments], "trace": trace})
+    else:
+        ds = ds.map_batches(_no_near, fn_kwargs={"trace": trace}, batch_format="numpy")
+    ds = ds.materialize()
+
+    names = [ref.config.name for ref in recipe.tasks]
+    available = np.zeros(len(names), np.int64)
+    capacity = np.zeros(len(names), np.int64)
+    pids: dict[str, set[int]] = {step: set() for step in _STEPS}
+    for batch in ds.groupby("task").map_groups(_counts, fn_kwargs={"recipe": recipe, "trace": trace},
+                                               batch_format="numpy").iter_batches(batch_format="numpy"):
+        np.add.at(available, batch["t"], batch["available"])
+        np.add.at(capacity, batch["t"], batch["capacity"])
+        if trace:
+            pids["counts"].update(batch["pid_counts"].tolist())
+    plan = mixing.make_plan(recipe, dict(zip(names, available.tolist(), strict=True)),
+                            dict(zip(names, capacity.tolist(), strict=True)))
+
+    sampled = ds.groupby("task").map_groups(
+        _sample, fn_kwargs={"planned": [t.planned for t in plan.tasks], "seed": seed, "trace": trace},
+        batch_format="numpy").materialize()
+    reason = np.zeros(n, np.uint8)
+    first_of = np.arange(n, dtype=np.int64)
+    near_of = np.arange(n, dtype=np.int64)
+    similarity = np.ones(n, np.float32)
+    selected = np.zeros(n, bool)
+    for batch in sampled.iter_batches(batch_format="numpy"):
+        idx = batch["idx"]
+        selected[idx] = batch["selected"]
+        reason[idx], first_of[idx] = batch["reason"], batch["first_of"]
+        near_of[idx], similarity[idx] = batch["near_of"], batch["similarity"]
+        if trace:
+            for step in ("exact", "decontaminate", "near", "sample"):
+                pids[step].update(np.unique(batch[f"pid_{step}"]).tolist())
+
+    split = np.full(n, mixing.UNSELECTED, np.uint8)
+    orders: dict[int, np.ndarray] = {code: np.zeros(0, np.int64) for code in mixing.SPLIT_NAMES}
+    if np.any(selected):
+        _split_and_order(sampled, recipe, seed, trace, split, orders, pids)
+    if trace:
+        LAST_RUN.clear()
+        LAST_RUN.update(pids)
+
+    cluster_sizes = mixing.clusters_of(arrays.example, reason, near_of) if near is not None else Counter()
+    return mixing.Decisions(reason, split, first_of, near_of, similarity, plan, cluster_sizes), orders
+
+
+def _split_and_order(sampled: Any, recipe: Recipe, seed: int, trace: bool, split: np.ndarray,
+                     orders: dict[int, np.ndarray], pids: dict[str, set[int]]) -> None:
+    ordered = sampled.map_batches(_selected_only, batch_format="numpy").groupby("whole").map_groups(
+        _split, fn_kwargs={"recipe": recipe, "seed": seed, "trace": trace}, batch_format="numpy",
+    ).sort(["split", "order", "ids", "idx"])
+    in_order: list[np.ndarray] = []
+    codes: list[np.ndarray] = []
+    for batch in ordered.iter_batches(batch_format="numpy"):
+        split[batch["idx"]] = batch["split"]
+        in_order.append(batch["idx"])
+        codes.append(batch["split"])
+        if trace:
+            pids["split"].update(np.unique(batch["pid_split"]).tolist())
+    all_idx = np.concatenate(in_order) if in_order else np.zeros(0, np.int64)
+    all_codes = np.concatenate(codes) if codes else np.zeros(0, np.uint8)
+    orders.update({code: all_idx[all_codes == code] for code in mixing.SPLIT_NAMES})
