@@ -18,6 +18,7 @@ import pytest
 
 import komt_data
 from komt_data.config import RECIPE_KEYS
+from komt_data.engines import ray_stage2
 from komt_data.engines.ray_engine import portable
 from komt_data.errors import DataError, DependencyError, KomtDataError
 from komt_data.storage import URL
@@ -149,3 +150,31 @@ def test_workers_get_a_recipe_with_absolute_paths(tmp_path, monkeypatch):
     assert kornli.source.files == (tmp_path / "ray/kornli/xnli.dev.ko.tsv", tmp_path / "ray/kornli/xnli.test.ko.tsv")
     assert moved.tasks[1].cap == 12 and moved.tasks[0].weight == 2.0
     assert portable((URL("s3://bucket/a.jsonl"), "text")) == (URL("s3://bucket/a.jsonl"), "text")
+
+
+def test_stage_two_runs_in_ray_workers_and_matches_with_recipe_scope_repeats_and_a_test_count(
+        local_ray, tmp_path, monkeypatch):
+    recipe = url_recipe(tmp_path)
+    recipe.write_text(recipe.read_text(encoding="utf-8").replace("split:\n", "split:\n  test: 3\n") + """
+dedup:
+  exact: {scope: recipe}
+  near: {threshold: 0.8}
+mixing:
+  total: 200
+  repeat: true
+""", encoding="utf-8")
+    monkeypatch.setattr(ray_stage2, "TRACE", True)
+    ray_stage2.LAST_RUN.clear()
+    local = komt_data.build(recipe, tmp_path / "local")
+    assert ray_stage2.LAST_RUN == {}  # the local engine never goes through the Ray stage 2
+    on_ray = komt_data.build(recipe, tmp_path / "ray", engine="ray")
+
+    assert files_of(tmp_path / "ray") == files_of(tmp_path / "local")
+    assert on_ray == local
+    # Every stage-2 step ran in a Ray worker process, none in this (the driver's) process.
+    assert set(ray_stage2.LAST_RUN) == {"exact", "decontaminate", "near", "counts", "sample", "split"}
+    for step, pids in ray_stage2.LAST_RUN.items():
+        assert pids and os.getpid() not in pids, step
+    plan = local["plan"]["tasks"]
+    assert plan["kornli"]["planned"] > plan["kornli"]["available"]  # repeats were taken
+    assert local["splits"]["test"] > 0 and local["tasks"]["nsmc"]["dropped"]["near_duplicate"] == 1

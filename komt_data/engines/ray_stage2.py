@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -178,6 +180,34 @@ def decide(ray: Any, recipe: Recipe, seed: int, segments: list[Any],
     n = len(arrays.ids)
     if n == 0:  # nothing to distribute
         return mixing.decide(recipe, seed, segments, arrays), {}
+    with _stage2_context(ray):
+        return _decide(ray, recipe, seed, segments, arrays)
+
+
+@contextmanager
+def _stage2_context(ray: Any) -> Iterator[None]:
+    """Stage 1's Ray Data settings (no bars, no logs, order kept) plus a sort-based shuffle.
+
+    Ray's default hash shuffle starts aggregator actors for 200 partitions per groupby:
+    about 5 s a groupby on a small build, against 0.2 s for the pull-based sort shuffle,
+    which also scales to large datasets (it is Ray's classic shuffle).
+    """
+    from ray.data.context import ShuffleStrategy
+
+    from .ray_engine import _data_context
+
+    with _data_context(ray) as ctx:
+        saved = ctx.shuffle_strategy
+        ctx.shuffle_strategy = ShuffleStrategy.SORT_SHUFFLE_PULL_BASED
+        try:
+            yield
+        finally:
+            ctx.shuffle_strategy = saved
+
+
+def _decide(ray: Any, recipe: Recipe, seed: int, segments: list[Any],
+            arrays: mixing.Arrays) -> tuple[mixing.Decisions, dict[int, np.ndarray]]:
+    n = len(arrays.ids)
     trace = TRACE
     data = ray.data
     ds = data.from_arrow(_tables(recipe, segments, arrays))
