@@ -10,7 +10,9 @@ records for which that function gives the same answer as on the whole recipe:
 2. decontamination: ``map_batches`` (a per-record mark; the matching itself ran in stage 1);
 3. near dedup: ``groupby(scope).map_groups`` (clusters never cross the dedup scope, and all
    records of an example share its scope); MinHash signatures are read by the worker from
-   the ``.sig`` spool files in the build's staging directory;
+   the ``.sig`` spool files in the build's staging directory, so this step is pinned to the
+   driver's node (on a cluster reached through Ray Client, the staging directory must be on
+   storage every node mounts at the same path);
 4. task counts (``groupby(task)``), from which the driver makes the plan (a few numbers a
    task), then sampling: ``groupby(task).map_groups``;
 5. splits: one recipe-wide group over the selected records only (a group placed by an
@@ -205,6 +207,21 @@ def _stage2_context(ray: Any) -> Iterator[None]:
             ctx.shuffle_strategy = saved
 
 
+def _on_driver_node(ray: Any) -> dict[str, Any]:
+    """Ray remote arguments that keep a step on the driver's node, where the staging directory
+    (and the MinHash signature files in it) lives; nothing with Ray Client, whose driver is
+    not a cluster node (the staging directory must then be on storage every node mounts)."""
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    try:
+        if ray.util.client.ray.is_connected():
+            return {}
+        node = ray.get_runtime_context().get_node_id()
+    except Exception:  # an older Ray without these: let Ray place the step
+        return {}
+    return {"scheduling_strategy": NodeAffinitySchedulingStrategy(node_id=node, soft=False)}
+
+
 def _decide(ray: Any, recipe: Recipe, seed: int, segments: list[Any],
             arrays: mixing.Arrays) -> tuple[mixing.Decisions, dict[int, np.ndarray]]:
     n = len(arrays.ids)
@@ -222,7 +239,7 @@ def _decide(ray: Any, recipe: Recipe, seed: int, segments: list[Any],
         # directory is shared; across machines it must be on shared storage.
         sig_paths = [str(Path(s.signatures).resolve()) if s.signatures is not None else None for s in segments]
         ds = ds.groupby("scope").map_groups(
-            _near, batch_format="numpy",
+            _near, batch_format="numpy", **_on_driver_node(ray),
             fn_kwargs={"threshold": near.threshold, "num_perm": near.num_perm, "bands": segments[0].bands.shape[1],
                        "sig_paths": sig_paths, "sizes": [len(s.lengths) for s in segments], "trace": trace})
     else:
