@@ -145,13 +145,12 @@ def _split(batch: dict[str, np.ndarray], *, recipe: Recipe, seed: int, trace: bo
     return _traced(out, "split", trace)
 
 
-def _tables(recipe: Recipe, segments: list[Any], arrays: mixing.Arrays) -> list[Any]:
+def _tables(recipe: Recipe, segments: list[Any], arrays: mixing.Arrays) -> Iterator[Any]:
     """One Arrow table per non-empty unit: the columns the stage-2 steps read."""
     import pyarrow as pa
 
     scope = mixing.near_scope(recipe, arrays.family, arrays.task)
     near = recipe.dedup.near is not None
-    tables = []
     start = 0
     for s in segments:
         end = start + len(s.lengths)
@@ -167,9 +166,8 @@ def _tables(recipe: Recipe, segments: list[Any], arrays: mixing.Arrays) -> list[
             if near:
                 for b in range(s.bands.shape[1]):
                     columns[f"band_{b}"] = np.ascontiguousarray(s.bands[:, b])
-            tables.append(pa.table({name: pa.array(column) for name, column in columns.items()}))
+            yield pa.table({name: pa.array(column) for name, column in columns.items()})
         start = end
-    return tables
 
 
 def decide(ray: Any, recipe: Recipe, seed: int, segments: list[Any],
@@ -227,7 +225,8 @@ def _decide(ray: Any, recipe: Recipe, seed: int, segments: list[Any],
     n = len(arrays.ids)
     trace = TRACE
     data = ray.data
-    ds = data.from_arrow(_tables(recipe, segments, arrays))
+    # Into the object store unit by unit: the driver never holds a second copy of the recipe.
+    ds = data.from_arrow_refs([ray.put(table) for table in _tables(recipe, segments, arrays)])
     if recipe.dedup.exact.scope != "none":
         ds = ds.groupby("part").map_groups(_exact, fn_kwargs={"trace": trace}, batch_format="numpy")
     else:
