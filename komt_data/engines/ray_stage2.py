@@ -1,7 +1,7 @@
 """Stage 2 on a Ray cluster, through Ray Data: the local engine's decisions, made by workers.
 
-The per-record numbers of stage 1 (a few 64-bit values a record, plus the LSH band hashes
-with near dedup) become a Ray Data dataset, one block per unit. Each decision then runs on
+The per-record numbers of stage 1 (a few 64-bit values a record) become a Ray Data
+dataset, one block per unit. Each decision then runs on
 workers, through the very functions :func:`komt_data.mixing.decide` calls, on groups of
 records for which that function gives the same answer as on the whole recipe:
 
@@ -9,8 +9,9 @@ records for which that function gives the same answer as on the whole recipe:
    records with equal keys always land in the same group);
 2. decontamination: ``map_batches`` (a per-record mark; the matching itself ran in stage 1);
 3. near dedup: ``groupby(scope).map_groups`` (clusters never cross the dedup scope, and all
-   records of an example share its scope); MinHash signatures are read by the worker from
-   the ``.sig`` spool files in the build's staging directory, so this step is pinned to the
+   records of an example share its scope); LSH band hashes (written to ``.bands`` files
+   for it) and MinHash signatures are read by the worker, memory-mapped, from the spool
+   files in the build's staging directory, so this step is pinned to the
    driver's node (on a cluster reached through Ray Client, the staging directory must be on
    storage every node mounts at the same path);
 4. task counts (``map_batches``, summed), from which the driver makes the plan (a few
@@ -85,21 +86,22 @@ def _decontaminate(batch: dict[str, np.ndarray], *, trace: bool) -> dict[str, np
 
 
 def _near(batch: dict[str, np.ndarray], *, threshold: float, num_perm: int, bands: int,
-          sig_paths: list[str | None], sizes: list[int], trace: bool) -> dict[str, np.ndarray]:
+          sig_paths: list[str | None], band_paths: list[str | None], sizes: list[int],
+          trace: bool) -> dict[str, np.ndarray]:
     batch = _in_order(batch)
     n = len(batch["idx"])
     reason = batch["reason"].copy()
     near_of = np.arange(n, dtype=np.int64)
     similarity = np.ones(n, dtype=np.float32)
     candidates = np.flatnonzero((reason == mixing.KEEP) & batch["first"])
-    band_hashes = np.stack([batch[f"band_{b}"][candidates] for b in range(bands)], axis=1) \
-        if len(candidates) else np.zeros((0, bands), np.uint32)
+    # Band hashes are uint32 rows like signatures, so the same memory-mapped reader serves.
+    band_hashes = mixing.Signatures.from_files(band_paths, sizes, bands, batch["idx"][candidates])[
+        np.arange(len(candidates))] if len(candidates) else np.zeros((0, bands), np.uint32)
     signatures = mixing.Signatures.from_files(sig_paths, sizes, num_perm, batch["idx"][candidates])
     mixing.near_dedup(threshold, batch["example"], reason, near_of, similarity, candidates, band_hashes,
                       signatures, batch["scope"][candidates])
-    out = {name: column for name, column in batch.items() if not name.startswith("band_")}
-    out.update(reason=reason, near_of=batch["idx"][near_of], similarity=similarity)
-    return _traced(out, "near", trace)
+    batch.update(reason=reason, near_of=batch["idx"][near_of], similarity=similarity)
+    return _traced(batch, "near", trace)
 
 
 def _no_near(batch: dict[str, np.ndarray], *, trace: bool) -> dict[str, np.ndarray]:
@@ -150,7 +152,6 @@ def _tables(recipe: Recipe, segments: list[Any], arrays: mixing.Arrays) -> Itera
     import pyarrow as pa
 
     scope = mixing.near_scope(recipe, arrays.family, arrays.task)
-    near = recipe.dedup.near is not None
     start = 0
     for s in segments:
         end = start + len(s.lengths)
@@ -163,9 +164,6 @@ def _tables(recipe: Recipe, segments: list[Any], arrays: mixing.Arrays) -> Itera
                 "contaminated": arrays.contaminated[cut], "scope": scope[cut],
                 "first": mixing.first_record_of_example(arrays.example[cut]),
             }
-            if near:
-                for b in range(s.bands.shape[1]):
-                    columns[f"band_{b}"] = np.ascontiguousarray(s.bands[:, b])
             yield pa.table({name: pa.array(column) for name, column in columns.items()})
         start = end
 
@@ -220,6 +218,20 @@ def _on_driver_node(ray: Any) -> dict[str, Any]:
     return {"scheduling_strategy": NodeAffinitySchedulingStrategy(node_id=node, soft=False)}
 
 
+def _spool_bands(segments: list[Any]) -> list[str | None]:
+    """Each unit's LSH band hashes written next to its signatures, for the near-dedup workers:
+    carried as columns, 21 of them would ride through every shuffle before near dedup."""
+    paths: list[str | None] = []
+    for s in segments:
+        if s.signatures is None or s.bands is None:
+            paths.append(None)
+            continue
+        path = Path(s.signatures).resolve().with_suffix(".bands")
+        path.write_bytes(np.ascontiguousarray(s.bands, dtype=np.uint32).tobytes())
+        paths.append(str(path))
+    return paths
+
+
 def _decide(ray: Any, recipe: Recipe, seed: int, segments: list[Any],
             arrays: mixing.Arrays) -> tuple[mixing.Decisions, dict[int, np.ndarray]]:
     n = len(arrays.ids)
@@ -236,10 +248,12 @@ def _decide(ray: Any, recipe: Recipe, seed: int, segments: list[Any],
     if near is not None:
         # Workers open the signature files by absolute path, on the driver's node.
         sig_paths = [str(Path(s.signatures).resolve()) if s.signatures is not None else None for s in segments]
+        band_paths = _spool_bands(segments)
         ds = ds.groupby("scope").map_groups(
             _near, batch_format="numpy", **_on_driver_node(ray),
             fn_kwargs={"threshold": near.threshold, "num_perm": near.num_perm, "bands": segments[0].bands.shape[1],
-                       "sig_paths": sig_paths, "sizes": [len(s.lengths) for s in segments], "trace": trace})
+                       "sig_paths": sig_paths, "band_paths": band_paths, "sizes": [len(s.lengths) for s in segments],
+                       "trace": trace})
     else:
         ds = ds.map_batches(_no_near, fn_kwargs={"trace": trace}, batch_format="numpy")
     ds = ds.materialize()
