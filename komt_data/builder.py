@@ -139,6 +139,14 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
     keys, groups, ranks, contaminated, overlaps = array("Q"), array("Q"), array("H"), array("i"), array("f")
     bands = array("I")  # flat: a list of small arrays would cost ~100 bytes of overhead each
     sig_file = None
+    near_texts: list[str] = []  # MinHash is computed per batch of texts (numpy, not per row)
+
+    def flush_near() -> None:
+        signatures, band_rows = runner.analyzer.near_batch(near_texts)
+        bands.frombytes(band_rows.tobytes())
+        sig_file.write(signatures.tobytes())
+        near_texts.clear()
+
     if runner.analyzer is not None and runner.analyzer.near is not None:
         segment.signatures = spool_dir / f"{index:05d}.sig"
         sig_file = open(segment.signatures, "wb")  # noqa: SIM115 - closed below
@@ -163,9 +171,10 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
                     groups.append(facts.group_hash)
                     contaminated.append(facts.contaminated)
                     overlaps.append(facts.overlap)
-                    if facts.bands is not None:
-                        bands.frombytes(facts.bands.tobytes())
-                        sig_file.write(facts.signature.tobytes())
+                    if facts.near_text is not None:
+                        near_texts.append(facts.near_text)
+                        if len(near_texts) >= 2048:
+                            flush_near()
                 else:
                     keys.append(event.content_hash)
                     groups.append(event.content_hash)
@@ -185,6 +194,8 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
                 progress.update(runner.rows_read - last_reported)
                 last_reported = runner.rows_read
     if sig_file is not None:
+        if near_texts:
+            flush_near()
         sig_file.close()
     if progress is not None:
         progress.update(runner.rows_read - last_reported)

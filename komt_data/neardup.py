@@ -50,17 +50,47 @@ def _mix64(z: np.ndarray) -> np.ndarray:
 
 
 def shingle_hashes(text: str, k: int) -> np.ndarray:
-    """32-bit hashes of the ``k``-character shingles of ``text`` (one for shorter texts)."""
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    if len(codes) == 0:
-        return np.zeros(1, dtype=np.uint64)
-    if len(codes) < k:
-        k = len(codes)
-    n = len(codes) - k + 1
-    h = codes[:n].copy()
-    for j in range(1, k):  # a polynomial hash of every shingle at once
-        h = h * _FNV + codes[j:j + n]
-    return np.unique(_mix64(h) & _MASK32)
+    """32-bit hashes of the distinct ``k``-character shingles of ``text`` (one for shorter texts)."""
+    hashes, _ = _batch_shingles([text], k)
+    return np.unique(hashes)
+
+
+def _batch_shingles(texts: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The shingle hashes (uint32) of all ``texts`` at once and, for each, its text's index
+    (non-decreasing). A text shorter than ``k`` is one shingle; an empty text hashes to 0."""
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    # One UTF-32 array of every code point: Python's len() counts exactly these.
+    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    total = len(codes)
+    if total >= k:
+        count = total - k + 1
+        h = codes[:count].copy()
+        for j in range(1, k):  # a polynomial hash of every window of the batch at once
+            h *= _FNV
+            h += codes[j:j + count]
+        # Keep the windows that lie inside one text.
+        owner = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)[:count]
+        inside = np.arange(count, dtype=np.int64) - offsets[owner] <= (lengths - k)[owner]
+        owner, long_hashes = owner[inside], (_mix64(h[inside]) & _MASK32).astype(np.uint32)
+    else:
+        owner, long_hashes = np.zeros(0, np.int64), np.zeros(0, np.uint32)
+    short = np.flatnonzero(lengths < k)
+    if len(short) == 0:
+        return long_hashes, owner
+    # Texts shorter than a shingle: rare, so one at a time.
+    extra = np.zeros(len(short), dtype=np.uint64)
+    for n, i in enumerate(short.tolist()):
+        part = codes[offsets[i]:offsets[i + 1]]
+        if len(part):
+            h = 0
+            for c in part.tolist():  # Python ints: numpy scalars warn when they wrap
+                h = (h * int(_FNV) + c) & 0xFFFFFFFFFFFFFFFF
+            extra[n] = _mix64(np.array([h], dtype=np.uint64))[0] & _MASK32
+    owner = np.concatenate([owner, short])
+    order = np.argsort(owner, kind="stable")
+    return np.concatenate([long_hashes, extra.astype(np.uint32)])[order], owner[order]
 
 
 def content_of(example: dict, fields: Sequence[str], *, cleaned: bool = False) -> str:
@@ -77,17 +107,46 @@ def content_of(example: dict, fields: Sequence[str], *, cleaned: bool = False) -
 
 
 def signature(text: str, k: int, num_perm: int) -> np.ndarray:
-    """The MinHash signature of ``text``: ``num_perm`` uint32 values.
+    """The MinHash signature of ``text``: ``num_perm`` uint32 values (see :func:`signatures`)."""
+    return signatures([text], k, num_perm)[0]
 
-    Each "permutation" is the splitmix64 finalizer of the shingle hash xor a fixed salt: a
-    full-avalanche 64-bit mix, so the minimum is a uniform pick among the shingles. (A
-    linear (a·h + b) mod p family needs a and b drawn over all of [0, p); with small a the
-    smallest shingle hash wins every permutation and similar texts look unrelated.)
+
+_U13, _U16 = np.uint32(13), np.uint32(16)
+_F1, _F2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
+_CHUNK = 1024  # shingles per block: a 1024 × 128 block of uint32 stays in the CPU cache
+
+
+def signatures(texts: Sequence[str], k: int, num_perm: int) -> np.ndarray:
+    """The MinHash signatures of ``texts``, one row of ``num_perm`` uint32 values each.
+
+    Each "permutation" is murmur3's 32-bit finalizer of the shingle hash xor a fixed salt: a
+    full-avalanche mix, so the minimum is a uniform pick among the shingles. (A linear
+    (a·h + b) mod p family needs a and b drawn over all of [0, p); with small a the smallest
+    shingle hash wins every permutation and similar texts look unrelated.) The whole batch
+    is hashed as blocks of (shingles × num_perm) and reduced per text with
+    ``np.minimum.reduceat``: per example, Python costs nothing; a row depends on its text only.
     """
-    salts = _permutations(num_perm)
-    h = shingle_hashes(text, k)
-    values = _mix64(h[:, None] ^ salts[None, :])
-    return (values.min(axis=0) & _MASK32).astype(np.uint32)
+    salts = (_permutations(num_perm) & _MASK32).astype(np.uint32)
+    hashes, owner = _batch_shingles(texts, k)
+    out = np.full((len(texts), num_perm), 0xFFFFFFFF, dtype=np.uint32)
+    tmp = np.empty((min(_CHUNK, len(hashes)), num_perm), dtype=np.uint32)
+    for start in range(0, len(hashes), _CHUNK):
+        block = hashes[start:start + _CHUNK]
+        x = np.bitwise_xor(block[:, None], salts[None, :])
+        t = tmp[:len(block)]
+        np.right_shift(x, _U16, out=t)
+        x ^= t
+        x *= _F1
+        np.right_shift(x, _U13, out=t)
+        x ^= t
+        x *= _F2
+        np.right_shift(x, _U16, out=t)
+        x ^= t
+        who = owner[start:start + _CHUNK]
+        starts = np.flatnonzero(np.r_[True, who[1:] != who[:-1]])
+        ids = who[starts]  # a text's shingles are contiguous, so ids are distinct in a block
+        out[ids] = np.minimum(out[ids], np.minimum.reduceat(x, starts, axis=0))
+    return out
 
 
 def lsh_params(threshold: float, num_perm: int, recall: float = 0.995) -> tuple[int, int]:
@@ -107,9 +166,10 @@ def lsh_params(threshold: float, num_perm: int, recall: float = 0.995) -> tuple[
 
 
 def band_hashes(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """One 32-bit hash per band of a signature (the band number is mixed in)."""
-    view = sig[:bands * rows].astype(np.uint64).reshape(bands, rows)
-    combined = (view * _row_multipliers(rows)).sum(axis=1, dtype=np.uint64) ^ _band_salts(bands)
+    """One 32-bit hash per band of a signature, or of each row of a 2-D array of signatures
+    (the band number is mixed in)."""
+    view = sig[..., :bands * rows].astype(np.uint64).reshape(sig.shape[:-1] + (bands, rows))
+    combined = (view * _row_multipliers(rows)).sum(axis=-1, dtype=np.uint64) ^ _band_salts(bands)
     return (_mix64(combined) & _MASK32).astype(np.uint32)
 
 
