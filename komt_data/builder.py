@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import numpy as np
 import orjson
 
-from . import __version__, freshness, mixer, mixing, parallel, publish
+from . import __version__, figures, freshness, mixer, mixing, parallel, publish
 from .analysis import Analyzer
 from .config import Recipe, TaskConfig, load
 from .decontam import Decontaminator
@@ -90,6 +90,12 @@ class Segment:
     overlaps: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     bands: np.ndarray | None = None
     signatures: Path | None = None
+    # For report.html's figures (komt_data.figures): lengths in characters and template number
+    # (into template_names) of every record, so the written shards need not be parsed again.
+    instruction_chars: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint32))
+    output_chars: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint32))
+    templates: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint16))
+    template_names: list[str] = field(default_factory=list)
 
     def provenance(self, position: int | None) -> dict[str, Any]:
         """How rejected.jsonl names where a row came from."""
@@ -138,6 +144,8 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
     positions, examples = array("I"), array("I")
     keys, groups, ranks, contaminated, overlaps = array("Q"), array("Q"), array("H"), array("i"), array("f")
     bands = array("I")  # flat: a list of small arrays would cost ~100 bytes of overhead each
+    instruction_chars, output_chars, templates = array("I"), array("I"), array("H")
+    template_number: dict[str, int] = {}
     sig_file = None
     near_texts: list[str] = []  # MinHash is computed per batch of texts (numpy, not per row)
 
@@ -165,6 +173,9 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
                 positions.append(event.position)
                 examples.append(event.example)
                 ranks.append(event.rank)
+                instruction_chars.append(event.instruction_chars)
+                output_chars.append(event.output_chars)
+                templates.append(template_number.setdefault(event.template, len(template_number)))
                 facts = event.facts
                 if facts is not None:
                     keys.append(facts.key_hash)
@@ -215,6 +226,10 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
     segment.ids = np.frombuffer(ids, dtype=np.uint64)
     segment.positions = np.frombuffer(positions, dtype=np.uint32)
     segment.examples = np.frombuffer(examples, dtype=np.uint32)
+    segment.instruction_chars = np.frombuffer(instruction_chars, dtype=np.uint32)
+    segment.output_chars = np.frombuffer(output_chars, dtype=np.uint32)
+    segment.templates = np.frombuffer(templates, dtype=np.uint16)
+    segment.template_names = list(template_number)
     return segment
 
 
@@ -520,6 +535,7 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
             "sets": evaluation.sizes(),
             "dropped": int(np.count_nonzero(counted & (decisions.reason == mixing.CONTAMINATED))),
         }
+    manifest["stats"] = figures.stats(list(tasks), segments, task_index, split)
     write_json(stage / MANIFEST, manifest)
     return manifest
 

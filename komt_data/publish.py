@@ -67,12 +67,20 @@ def _counted(records: Iterator[dict[str, Any]], bar: Any) -> Iterator[dict[str, 
 
 
 def _rewrite(source: Path, manifest: dict[str, Any], target: Path | None, fmt_name: str, shard_size: int,
-             prompt: str | None, tokenizer: str | None, progress: Any = None) -> dict[str, Any]:
+             prompt: str | None, tokenizer: str | None, progress: Any = None,
+             known: dict[str, Any] | None = None) -> dict[str, Any]:
     """Write ``manifest``'s splits from ``source`` into ``target`` as ``fmt_name``; return the new manifest.
 
     With ``target`` None the shards are already what ``fmt_name`` would write (a komt build):
-    they are only read, for the figures, and kept as they are.
+    they are only read, for the figures, and kept as they are; not even read when the
+    figures are ``known`` (from stage 1) and no tokenizer has to count tokens.
     """
+    if target is None and prompt is None and known is not None and not tokenizer:
+        result = copy.deepcopy(manifest)
+        result.update(format=fmt_name, shards=list(manifest["shards"]), shard_size=shard_size, stats=known)
+        result["licenses"] = licenses.lineage(result["tasks"])
+        result["warnings"] = licenses.warnings_for(result["tasks"])
+        return result
     fmt = get_format(fmt_name)
     count_tokens = None
     if tokenizer:
@@ -123,10 +131,11 @@ def finish(stage: Path, recipe: Recipe, manifest: dict[str, Any], *, build_finge
     ``progress`` is the build's tqdm-like factory (one bar for this pass), or None.
     """
     manifest = {**manifest, "prompt": recipe.prompt_format, "build_fingerprint": build_fingerprint}
+    known = manifest.pop("stats", None)  # the figures from stage 1 (komt_data.figures)
     if recipe.output_format == "komt":
         # The core's shards are komt JSONL already, byte for byte what the komt format writes:
-        # read them for the figures, do not write them a second time.
-        result = _rewrite(stage, manifest, None, "komt", recipe.shard_size, None, recipe.tokenizer, progress)
+        # do not write them a second time (nor read them, unless tokens are to be counted).
+        result = _rewrite(stage, manifest, None, "komt", recipe.shard_size, None, recipe.tokenizer, progress, known)
         _describe(stage, result)
         return result
     export_dir = stage / "_export"

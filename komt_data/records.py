@@ -41,6 +41,9 @@ class Record(NamedTuple):
     example: int         # ordinal of the example within the unit (records of one example share it)
     rank: int = 0        # 0: a chosen template; 1, 2, …: other templates, used only to repeat a task
     facts: Any = None    # what the mixer's analyzer found in the example (komt_data.analysis.Facts)
+    template: str = ""   # for the report's figures, counted without parsing the written line
+    instruction_chars: int = 0
+    output_chars: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +172,8 @@ class TaskRunner:
                     if not rank:  # a spare rendering for repeats that fails is simply not offered
                         yield Rejection(*problem, position, row)
                     continue
-            yield Record(orjson.dumps(record) + b"\n", content_hash, id_hash, position, example_no, rank, facts)
+            yield Record(orjson.dumps(record) + b"\n", content_hash, id_hash, position, example_no, rank, facts,
+                         template.id, len(instruction), len(output))
 
     def choose_templates(self, example: Mapping[str, Any], content_hash: int, *, every: bool = False) -> list[Template]:
         """The templates an example is rendered with: ``templates_per_example`` distinct ones,

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import komt_data
+from komt_data.publish import read_records
 from komt_data.report import StatsCollector, histogram
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -52,6 +53,18 @@ def test_report_plots_match_the_manifest(built):
     # Histogram bars add up to the number of records.
     total = sum(int(r.find(f"{SVG_NS}title").text.rsplit(": ", 1)[1]) for r in svgs[1].findall(f"{SVG_NS}rect"))
     assert total == sum(manifest["splits"].values())
+
+
+def test_stage_one_figures_equal_those_of_the_written_records(built):
+    # The build takes its figures from stage-1 numbers; counting the shards must agree.
+    out, manifest = built
+    collector = StatsCollector(manifest["tasks"])
+    for split in manifest["splits"]:
+        for _ in collector.observe(read_records(out, manifest, split), split):
+            pass
+    assert manifest["stats"] == collector.result(None)
+    # The sample has four tasks, several templates each, and a validation split.
+    assert len(manifest["stats"]["tasks"]) == 4 and set(manifest["stats"]["splits"]) == {"train", "validation"}
 
 
 def test_drops_by_reason_are_plotted_when_there_are_drops(tmp_path):
