@@ -22,6 +22,7 @@ import numpy as np
 
 from . import mixer, neardup
 from .config import Part, Recipe, TaskRef
+from .spool import SpoolFile
 
 KEEP, DUPLICATE, CONTAMINATED, NEAR_DUPLICATE, NOT_SAMPLED = 0, 1, 2, 3, 4
 REASONS = {DUPLICATE: "duplicate", CONTAMINATED: "contaminated", NEAR_DUPLICATE: "near_duplicate",
@@ -180,8 +181,11 @@ def decide(recipe: Recipe, seed: int, segments: list[Any], arrays: Arrays | None
                                 for i, s in enumerate(segments)])
         signatures = Signatures(segments, near.num_perm, candidates)
         scope = near_scope(recipe, a.family, a.task)
-        near_dedup(near.threshold, a.example, reason, near_of, similarity, candidates, bands, signatures,
-                   scope[candidates])
+        try:
+            near_dedup(near.threshold, a.example, reason, near_of, similarity, candidates, bands, signatures,
+                       scope[candidates])
+        finally:
+            signatures.close()
         del bands
         cluster_sizes = clusters_of(a.example, reason, near_of)
 
@@ -286,7 +290,11 @@ def sample_task(ok: np.ndarray, rank: np.ndarray, sample_keys: np.ndarray, k: in
 
 class Signatures:
     """MinHash signatures of chosen records, read on demand from the segments' spooled
-    ``.sig`` files (memory-mapped): indexing returns the rows asked for, nothing more."""
+    ``.sig`` files: indexing returns the rows asked for, nothing more.
+
+    Positioned reads, not a memory map: pages of a map that were touched count in the
+    resident set, and the candidates of a large build touch all of them (512 bytes a record).
+    """
 
     def __init__(self, segments: list[Any], num_perm: int, records: np.ndarray):
         self._open([s.signatures for s in segments], [len(s.lengths) for s in segments], num_perm, records)
@@ -303,8 +311,7 @@ class Signatures:
         self.num_perm = num_perm
         self.records = records
         self.starts = np.cumsum([0] + list(sizes))
-        self.maps = [np.memmap(p, dtype=np.uint32, mode="r").reshape(-1, num_perm)
-                     if p is not None and Path(p).stat().st_size else None for p in paths]
+        self.files = [SpoolFile(Path(p)) if p is not None and Path(p).stat().st_size else None for p in paths]
 
     def __len__(self) -> int:
         return len(self.records)
@@ -313,11 +320,27 @@ class Signatures:
         rows = self.records[np.atleast_1d(index)]
         segment = np.searchsorted(self.starts, rows, side="right") - 1
         out = np.zeros((len(rows), self.num_perm), dtype=np.uint32)
+        size = self.num_perm * 4
         for s in np.unique(segment).tolist():
             mask = segment == s
-            if self.maps[s] is not None:
-                out[mask] = self.maps[s][rows[mask] - self.starts[s]]
+            f = self.files[s]
+            if f is None:
+                continue
+            local = rows[mask] - self.starts[s]
+            lo, hi = int(local.min()), int(local.max()) + 1
+            if hi - lo <= 4 * len(local):  # dense (a whole batch of rows): one read of the span
+                block = np.frombuffer(f.read_at(lo * size, (hi - lo) * size), dtype=np.uint32)
+                out[mask] = block.reshape(-1, self.num_perm)[local - lo]
+            else:  # a few scattered rows (a colliding group): one read each
+                out[mask] = np.frombuffer(b"".join(f.read_at(r * size, size) for r in local.tolist()),
+                                          dtype=np.uint32).reshape(-1, self.num_perm)
         return out[0] if np.ndim(index) == 0 else out
+
+    def close(self) -> None:
+        """Close the files (they close when collected, too)."""
+        for f in self.files:
+            if f is not None:
+                f.close()
 
 
 def held_out_counts(spec_value: float | int, selected: int) -> int:
