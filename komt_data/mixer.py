@@ -21,12 +21,19 @@ SAMPLE, SPLIT, ORDER = 0x5A17, 0x5B11, 0x0DE7
 
 def seeded_keys(id_hashes: np.ndarray, seed: int, salt: int) -> np.ndarray:
     """A uniform 64-bit key per record from its id hash and the seed (splitmix64 finalizer)."""
-    with np.errstate(over="ignore"):
-        z = id_hashes.astype(np.uint64) ^ np.uint64((seed * 0x9E3779B97F4A7C15 + salt) & 0xFFFFFFFFFFFFFFFF)
-        z = (z + np.uint64(0x9E3779B97F4A7C15)) & _MASK
-        z = ((z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)) & _MASK
-        z = ((z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)) & _MASK
-        return z ^ (z >> np.uint64(31))
+    # In place, with one scratch array: stage 2's peak memory is here, and each temporary of
+    # an expression like (z ^ (z >> 30)) * m costs 8 bytes a record. uint64 wraps silently.
+    z = np.bitwise_xor(id_hashes.astype(np.uint64, copy=False),
+                       np.uint64((seed * 0x9E3779B97F4A7C15 + salt) & 0xFFFFFFFFFFFFFFFF))
+    z += np.uint64(0x9E3779B97F4A7C15)
+    t = np.empty_like(z)
+    for shift, multiplier in ((30, 0xBF58476D1CE4E5B9), (27, 0x94D049BB133111EB)):
+        np.right_shift(z, np.uint64(shift), out=t)
+        z ^= t
+        z *= np.uint64(multiplier)
+    np.right_shift(z, np.uint64(31), out=t)
+    z ^= t
+    return z
 
 
 def smallest(keys: np.ndarray, k: int) -> np.ndarray:
