@@ -33,6 +33,8 @@ class Facts:
                                   # signatures are computed per batch (Analyzer.near_batch)
     contaminated: int             # index of the evaluation item it copies, or -1
     overlap: float                # share of n-grams shared with that item
+    eval_texts: tuple[str, ...] | None = None  # with decontamination: the texts compared, when
+                                  # contaminated and overlap are still to come (Analyzer.contamination)
 
 
 class Analyzer:
@@ -82,11 +84,15 @@ class Analyzer:
         near_text = None
         if self.near is not None:
             near_text = neardup.content_of(example, self.near_fields, cleaned=True)
-        contaminated, overlap = -1, 0.0
+        eval_texts = None
         if self.decontaminator is not None:
-            texts = [example[name] for name in self.text_fields if isinstance(example.get(name), str)]
-            contaminated, overlap = self.decontaminator.match(texts, cleaned=True)
-        return Facts(key_hash, group_hash, near_text, contaminated, overlap)
+            eval_texts = tuple(example[name] for name in self.text_fields if isinstance(example.get(name), str))
+        return Facts(key_hash, group_hash, near_text, -1, 0.0, eval_texts)
+
+    def contamination(self, facts: list[Facts]) -> list[tuple[int, float]]:
+        """(evaluation item copied or -1, overlap) of each of a batch of facts with
+        ``eval_texts``: looked up together, at a fraction of the cost of one at a time."""
+        return self.decontaminator.match_many([f.eval_texts for f in facts], cleaned=True)
 
     def near_batch(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """MinHash signatures and LSH band hashes (uint32 rows) of a batch of ``near_text`` values:

@@ -155,6 +155,15 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
         sig_file.write(signatures.tobytes())
         near_texts.clear()
 
+    pending: list[Any] = []  # (record number, facts) whose contamination is still to come
+
+    def flush_contamination() -> None:
+        unique = list({id(f): f for _, f in pending}.values())  # the records of an example share facts
+        found = dict(zip(map(id, unique), runner.analyzer.contamination(unique), strict=True))
+        for i, facts in pending:
+            contaminated[i], overlaps[i] = found[id(facts)]
+        pending.clear()
+
     if runner.analyzer is not None and runner.analyzer.near is not None:
         segment.signatures = spool_dir / f"{index:05d}.sig"
         sig_file = open(segment.signatures, "wb")  # noqa: SIM115 - closed below
@@ -182,6 +191,10 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
                     groups.append(facts.group_hash)
                     contaminated.append(facts.contaminated)
                     overlaps.append(facts.overlap)
+                    if facts.eval_texts is not None:
+                        pending.append((len(contaminated) - 1, facts))
+                        if len(pending) >= 2048:
+                            flush_contamination()
                     if facts.near_text is not None:
                         near_texts.append(facts.near_text)
                         if len(near_texts) >= 2048:
@@ -204,6 +217,8 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
             if progress is not None and runner.rows_read - last_reported >= 2048:
                 progress.update(runner.rows_read - last_reported)
                 last_reported = runner.rows_read
+    if pending:
+        flush_contamination()
     if sig_file is not None:
         if near_texts:
             flush_near()

@@ -198,6 +198,26 @@ def ngram_hashes(text: str, n: int) -> np.ndarray:
     return np.unique(_mix64(h))
 
 
+def _batch_ngrams(texts: Sequence[str], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The 64-bit hashes of the ``n``-character n-grams of every text (as :func:`ngram_hashes`
+    makes them, repeats included) and, for each, its text's index."""
+    from .neardup import _FNV, _mix64
+
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    if len(codes) < n:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
+    starts = np.cumsum(lengths) - lengths
+    count = len(codes) - n + 1
+    h = codes[:count].copy()
+    for j in range(1, n):
+        h *= _FNV
+        h += codes[j:j + count]
+    owner = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)[:count]
+    inside = np.arange(count, dtype=np.int64) - starts[owner] <= (lengths - n)[owner]
+    return _mix64(h[inside]), owner[inside]
+
+
 def normalize(text: str) -> str:
     """How both sides are compared: :func:`dedup_form`, lower-cased."""
     return dedup_form(text).lower()
@@ -238,6 +258,32 @@ class Decontaminator:
     def from_config(cls, config: Decontaminate) -> Decontaminator:
         """Load every evaluation set of ``config`` and index it."""
         return cls(config, [item for spec in config.sets for item in eval_items(spec)])
+
+    def match_many(self, examples: Sequence[Sequence[str]], *, cleaned: bool = False) -> list[tuple[int, float]]:
+        """:meth:`match` of each of many examples (each a sequence of texts), with the same
+        results: the n-grams of all of them are looked up in one numpy pass, and only the
+        examples sharing an n-gram with some evaluation item are examined one by one."""
+        norms: list[str] = []
+        example_of: list[int] = []
+        for e, texts in enumerate(examples):
+            for text in texts:
+                norms.append(squeeze(text).lower() if cleaned else normalize(text))
+                example_of.append(e)
+        flagged = np.zeros(len(examples), dtype=bool)
+        if len(self.keys) and norms:
+            grams, owner = _batch_ngrams(norms, self.config.ngram)
+            if len(grams):
+                pos = np.minimum(np.searchsorted(self.keys, grams), len(self.keys) - 1)
+                flagged[np.asarray(example_of, dtype=np.int64)[owner[self.keys[pos] == grams]]] = True
+        results: list[tuple[int, float]] = [(-1, 0.0)] * len(examples)
+        for e in np.flatnonzero(flagged).tolist():
+            results[e] = self.match(examples[e], cleaned=cleaned)
+        if self.short:  # without a shared n-gram, only a whole short item can be copied
+            for e, norm in zip(example_of, norms, strict=True):
+                short = self.short.get(norm) if norm and not flagged[e] else None
+                if short is not None and (results[e][0] == -1 or short < results[e][0]):
+                    results[e] = (short, 1.0)
+        return results
 
     def match(self, texts: Sequence[str], *, cleaned: bool = False) -> tuple[int, float]:
         """(index of the evaluation item an example copies, overlap), or (-1, 0.0).

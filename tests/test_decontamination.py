@@ -93,3 +93,17 @@ def test_preset_in_a_recipe_and_unknown_preset(tmp_path):
     bad = recipe(tmp_path, {"tasks": ["reviews.yaml"], "decontaminate": ["kobest_bool"]}, "bad.yaml")
     with pytest.raises(ConfigError, match=r"decontaminate.sets\[0\].preset.*no decontamination preset 'kobest_bool'"):
         load(bad)
+
+
+def test_many_examples_at_once_match_as_one_at_a_time():
+    # The build looks examples up in batches: each result must be what match() finds alone.
+    index = _index(PASSAGE, "예", "경복궁은 1395년에 창건된 조선 왕조의 법궁이다", "아니오")
+    examples = [[PASSAGE.replace("마을로", "마을에")], ["예"],
+                ["오늘 본 영화는 배우들의 연기가 좋았고 음악도 훌륭했다"], ["아니오", "예"],
+                ["질문: 경복궁은 1395년에 창건된 조선 왕조의 법궁이다", "예"], [], [""],
+                ["짧다"], ["오늘 본 영화", PASSAGE[:40]]]
+    for cleaned in (False, True):
+        results = index.match_many(examples, cleaned=cleaned)
+        assert results == [index.match(texts, cleaned=cleaned) for texts in examples]
+    assert results[0][0] == 0 and results[1] == (1, 1.0) and results[2] == (-1, 0.0) and results[3] == (1, 1.0)
+    assert results[4][0] in (1, 2) and results[8][0] == 0
