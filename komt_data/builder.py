@@ -148,12 +148,16 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
     template_number: dict[str, int] = {}
     sig_file = None
     near_texts: list[str] = []  # MinHash is computed per batch of texts (numpy, not per row)
+    # A batch ends at 2,048 examples or 256k characters of text, whichever comes first: its
+    # numpy temporaries cost about 40 bytes a character (long documents must not add up).
+    batched = [0, 0]  # characters in near_texts, in pending
 
     def flush_near() -> None:
         signatures, band_rows = runner.analyzer.near_batch(near_texts)
         bands.frombytes(band_rows.tobytes())
         sig_file.write(signatures.tobytes())
         near_texts.clear()
+        batched[0] = 0
 
     pending: list[Any] = []  # (record number, facts) whose contamination is still to come
 
@@ -163,6 +167,7 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
         for i, facts in pending:
             contaminated[i], overlaps[i] = found[id(facts)]
         pending.clear()
+        batched[1] = 0
 
     if runner.analyzer is not None and runner.analyzer.near is not None:
         segment.signatures = spool_dir / f"{index:05d}.sig"
@@ -193,11 +198,13 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
                     overlaps.append(facts.overlap)
                     if facts.eval_texts is not None:
                         pending.append((len(contaminated) - 1, facts))
-                        if len(pending) >= 2048:
+                        batched[1] += sum(map(len, facts.eval_texts))
+                        if len(pending) >= 2048 or batched[1] >= 262144:
                             flush_contamination()
                     if facts.near_text is not None:
                         near_texts.append(facts.near_text)
-                        if len(near_texts) >= 2048:
+                        batched[0] += len(facts.near_text)
+                        if len(near_texts) >= 2048 or batched[0] >= 262144:
                             flush_near()
                 else:
                     keys.append(event.content_hash)

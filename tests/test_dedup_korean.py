@@ -125,3 +125,18 @@ def test_one_character_edits_of_100_character_texts_are_caught_reliably():
     band_rows = np.array([band_hashes(s, bands, rows) for s in sigs])
     result = cluster(band_rows, sigs, np.zeros(len(sigs), np.int64), 0.8)
     assert result.survivor_of.tolist() == list(range(300)) * 2
+
+
+def test_a_signature_does_not_depend_on_the_batch_it_was_computed_in():
+    # Stage 1 hashes texts in batches cut by count and size: each row must be its text's alone.
+    from komt_data.neardup import signatures
+
+    texts = ["", "가", "ㅋㅋ", "한국어문장", "이 영화 정말 재미있어요", "배우들의 연기가 좋았고 음악도 훌륭했다" * 40,
+             "a", "재미없다", "", "한국어문장입니다"]
+    batch = signatures(texts, 5, 128)
+    alone = np.array([signature(t, 5, 128) for t in texts])
+    assert np.array_equal(batch, alone)
+    assert np.array_equal(signatures(texts[3:], 5, 128), alone[3:])
+    assert np.array_equal(batch[0], batch[8]) and not np.array_equal(batch[3], batch[9])
+    bands, rows = lsh_params(0.8, 128)
+    assert np.array_equal(band_hashes(batch, bands, rows), np.array([band_hashes(s, bands, rows) for s in alone]))
