@@ -294,11 +294,16 @@ class _Mix:
         self.segments = segments
         sizes = [len(s.lengths) for s in segments]
         self.segment_of = np.repeat(np.arange(len(segments), dtype=np.uint32), sizes)
-        self.lengths = np.concatenate([s.lengths for s in segments]) if segments else np.zeros(0, np.uint32)
-        self.offsets = np.concatenate(
-            [np.cumsum(s.lengths, dtype=np.uint64) - s.lengths for s in segments]
-        ) if segments else np.zeros(0, np.uint64)
-        self.ids = np.concatenate([s.ids for s in segments]) if segments else np.zeros(0, np.uint64)
+        # One copy of lengths and ids, shared with the segments and mixing.gather.
+        self.lengths = mixing.shared(segments, "lengths", np.uint32)
+        self.offsets = np.empty(len(self.lengths), np.uint64)
+        start = 0
+        for s in segments:
+            part = self.offsets[start:start + len(s.lengths)]
+            np.cumsum(s.lengths, dtype=np.uint64, out=part)
+            part -= s.lengths
+            start += len(s.lengths)
+        self.ids = mixing.shared(segments, "ids", np.uint64)
 
     def line(self, i: int, maps: list[SpoolFile]) -> bytes:
         start = int(self.offsets[i])
@@ -469,8 +474,9 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
     split = decisions.split
     selected = split != mixing.UNSELECTED
     task_index = arrays.task
-
-    order_keys = mixer.seeded_keys(mix.ids, seed, mixer.ORDER) if orders is None else None
+    # Not needed past the decisions: released before the shard order's sort, stage 2's peak.
+    for name in ("key", "group", "family", "example"):
+        setattr(arrays, name, np.zeros(0, getattr(arrays, name).dtype))
     maps = _open_maps(segments)
     shards: list[dict[str, Any]] = []
     split_counts: dict[str, int] = {}
@@ -481,7 +487,12 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
             if name != "train" and len(members) == 0:
                 continue
             if orders is None:
-                order = members[np.lexsort((mix.ids[members], order_keys[members]))]
+                # Order keys of this split only. They are a bijection of the ids (splitmix64),
+                # so equal keys mean equal ids and a stable argsort on the keys alone gives
+                # the (key, id) order a lexsort over both would.
+                keys = mixer.seeded_keys(mix.ids[members], seed, mixer.ORDER)
+                order = members[np.argsort(keys, kind="stable")]
+                del keys
             else:
                 order = orders[code]
             split_counts[name] = len(order)
@@ -605,7 +616,7 @@ def _write_rejected(path: Path, segments: list[Segment], mix: _Mix, decisions: m
                 for line in f:
                     out.write(line)
                     count += 1
-        positions = np.concatenate([s.positions for s in segments]) if segments else np.zeros(0, np.uint32)
+        positions = mixing.shared(segments, "positions", np.uint32)
         dropped = np.flatnonzero((decisions.reason != mixing.KEEP) & (arrays.rank == 0))
         for i in dropped:
             code = int(decisions.reason[i])

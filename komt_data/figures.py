@@ -24,8 +24,8 @@ def stats(task_names: list[str], segments: list[Any], task_index: np.ndarray, sp
     collector = StatsCollector(task_names)
     if not segments:
         return collector.result()
-    instruction = np.concatenate([s.instruction_chars for s in segments])
-    output = np.concatenate([s.output_chars for s in segments])
+    instruction = mixing.shared(segments, "instruction_chars", np.uint32)
+    output = mixing.shared(segments, "output_chars", np.uint32)
     number: dict[str, int] = {}
     parts = []
     for s in segments:  # one numbering of the template names across segments

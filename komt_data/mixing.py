@@ -96,6 +96,43 @@ def _concat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
     return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
 
 
+def shared(segments: list[Any], name: str, dtype: Any) -> np.ndarray:
+    """The segments' array ``name`` concatenated, each segment's own array then replaced by
+    a view of its part (same values and dtype): stage 2 holds one copy, not two. Arrays that
+    are views of one array already (a second call) are returned as that array."""
+    parts = [getattr(s, name) for s in segments]
+    if not parts:
+        return np.zeros(0, dtype)
+    total = sum(len(p) for p in parts)
+    base = parts[0].base
+    if isinstance(base, np.ndarray) and base.ndim == 1 and base.dtype == dtype and len(base) == total:
+        offsets = np.cumsum([0] + [len(p) for p in parts[:-1]]).tolist()
+        if all(p.base is base and p.ctypes.data == base.ctypes.data + o * base.itemsize
+               for p, o in zip(parts, offsets, strict=True)):
+            return base
+    out = np.empty(total, dtype)
+    start = 0
+    for s, part in zip(segments, parts, strict=True):
+        out[start:start + len(part)] = part
+        if part.dtype == out.dtype:
+            setattr(s, name, out[start:start + len(part)])
+        start += len(part)
+    return out
+
+
+def _examples(segments: list[Any]) -> np.ndarray:
+    # Example numbers restart in every segment; make them unique across the recipe. Filled
+    # in place segment by segment: no per-segment int64 copies next to the result.
+    out = np.empty(sum(len(s.examples) for s in segments), np.int64)
+    start = 0
+    for i, s in enumerate(segments):
+        part = out[start:start + len(s.examples)]
+        part[:] = s.examples
+        part += i << 32
+        start += len(s.examples)
+    return out
+
+
 def gather(recipe: Recipe, segments: list[Any]) -> Arrays:
     """Concatenate the numbers of every segment (a :class:`komt_data.builder.Segment`)."""
     names = [ref.config.name for ref in recipe.tasks]
@@ -104,14 +141,13 @@ def gather(recipe: Recipe, segments: list[Any]) -> Arrays:
     return Arrays(
         task=np.repeat(np.array([names.index(s.task) for s in segments], np.int64), sizes),
         family=np.repeat(np.array([families.index(s.family) for s in segments], np.int64), sizes),
-        # Example numbers restart in every segment; make them unique across the recipe.
-        example=_concat([s.examples.astype(np.int64) + (i << 32) for i, s in enumerate(segments)], np.int64),
-        key=_concat([s.keys for s in segments], np.uint64),
-        group=_concat([s.groups for s in segments], np.uint64),
-        ids=_concat([s.ids for s in segments], np.uint64),
-        rank=_concat([s.ranks for s in segments], np.uint16),
-        contaminated=_concat([s.contaminated for s in segments], np.int32),
-        overlap=_concat([s.overlaps for s in segments], np.float32),
+        example=_examples(segments),
+        key=shared(segments, "keys", np.uint64),
+        group=shared(segments, "groups", np.uint64),
+        ids=shared(segments, "ids", np.uint64),
+        rank=shared(segments, "ranks", np.uint16),
+        contaminated=shared(segments, "contaminated", np.int32),
+        overlap=shared(segments, "overlaps", np.float32),
     )
 
 
@@ -159,15 +195,16 @@ def decide(recipe: Recipe, seed: int, segments: list[Any], arrays: Arrays | None
     a = arrays or gather(recipe, segments)
     n = len(a.ids)
     reason = np.zeros(n, dtype=np.uint8)
-    first_of = np.arange(n, dtype=np.int64)
-    near_of = np.arange(n, dtype=np.int64)
-    similarity = np.ones(n, dtype=np.float32)
     cluster_sizes: Counter = Counter()
 
     if recipe.dedup.exact.scope != "none" and n:
-        duplicate, first = exact_dedup(a.key, a.example)
+        duplicate, first_of = exact_dedup(a.key, a.example)
         reason[duplicate] = DUPLICATE
-        first_of = first
+        del duplicate
+    else:
+        first_of = np.arange(n, dtype=np.int64)
+    near_of = np.arange(n, dtype=np.int64)
+    similarity = np.ones(n, dtype=np.float32)
 
     decontaminate(reason, a.contaminated)
 
@@ -191,11 +228,13 @@ def decide(recipe: Recipe, seed: int, segments: list[Any], arrays: Arrays | None
 
     ok = reason == KEEP
     plan = make_plan(recipe, *task_counts(recipe, a.task, a.rank, ok))
-    sample_keys = mixer.seeded_keys(a.ids, seed, mixer.SAMPLE)
     selected = np.zeros(n, dtype=bool)
     for t, task_plan in enumerate(plan.tasks):
         in_task = np.flatnonzero(a.task == t)
-        selected[in_task] = sample_task(ok[in_task], a.rank[in_task], sample_keys[in_task], task_plan.planned)
+        # Sample keys of one task at a time (element by element the same as for all records).
+        sample_keys = mixer.seeded_keys(a.ids[in_task], seed, mixer.SAMPLE)
+        selected[in_task] = sample_task(ok[in_task], a.rank[in_task], sample_keys, task_plan.planned)
+        del in_task, sample_keys
     reason[ok & ~selected & (a.rank == 0)] = NOT_SAMPLED
 
     split = split_records(recipe, seed, a.task, a.group, a.ids, selected)
@@ -360,7 +399,6 @@ def split_records(recipe: Recipe, seed: int, task: np.ndarray, group: np.ndarray
     """
     split = np.full(len(ids), UNSELECTED, dtype=np.uint8)
     split[selected] = TRAIN
-    group_keys = mixer.seeded_keys(group, seed, mixer.SPLIT)
     per_task = [np.count_nonzero(selected & (task == t)) for t in range(len(recipe.tasks))]
     # A recipe-wide count is shared among the tasks that do not set their own, by size.
     shared: dict[str, list[int]] = {}
@@ -400,7 +438,8 @@ def split_records(recipe: Recipe, seed: int, task: np.ndarray, group: np.ndarray
         need = [max(0, targets[0] - int(np.count_nonzero(split[members] == VALIDATION))),
                 max(0, targets[1] - int(np.count_nonzero(split[members] == TEST)))]
         if len(free) and (need[0] or need[1]):
-            order = free[np.lexsort((ids[free], group_keys[free]))]
+            # Keys of the free records only (element by element the same as for all records).
+            order = free[np.lexsort((ids[free], mixer.seeded_keys(group[free], seed, mixer.SPLIT)))]
             ordered_groups = group[order]
             starts = np.flatnonzero(np.r_[True, ordered_groups[1:] != ordered_groups[:-1]])
             sizes = np.diff(np.r_[starts, len(order)])
