@@ -432,25 +432,39 @@ def split_records(recipe: Recipe, seed: int, task: np.ndarray, group: np.ndarray
             pos = np.minimum(pos, len(assigned_groups) - 1)
             known = assigned_groups[pos] == groups
             split[members[known]] = assigned_split[pos[known]]
+            del pos
         else:
             known = np.zeros(len(members), dtype=bool)
         free = members[~known]
+        del known
         need = [max(0, targets[0] - int(np.count_nonzero(split[members] == VALIDATION))),
                 max(0, targets[1] - int(np.count_nonzero(split[members] == TEST)))]
         if len(free) and (need[0] or need[1]):
             # Keys of the free records only (element by element the same as for all records).
             order = free[np.lexsort((ids[free], mixer.seeded_keys(group[free], seed, mixer.SPLIT)))]
+            del free
             ordered_groups = group[order]
             starts = np.flatnonzero(np.r_[True, ordered_groups[1:] != ordered_groups[:-1]])
+            del ordered_groups
             sizes = np.diff(np.r_[starts, len(order)])
-            before = np.cumsum(sizes) - sizes
+            del starts
+            before = np.cumsum(sizes)
+            before -= sizes
             # Whole groups: a group goes to validation while validation is short, then to test.
             to_val = before < need[0]
             val_total = int(sizes[to_val].sum())
             to_test = ~to_val & ((before - val_total) < need[1])
-            labels = np.where(to_val, VALIDATION, np.where(to_test, TEST, TRAIN)).astype(np.uint8)
+            del before
+            # uint8 labels set by masks: no int64 arrays per group as nested np.where makes.
+            labels = np.full(len(sizes), TRAIN, np.uint8)
+            labels[to_test] = TEST
+            labels[to_val] = VALIDATION
+            del to_val, to_test
             split[order] = np.repeat(labels, sizes)
-        new_groups = group[members]
-        assigned_groups, idx = np.unique(np.concatenate([assigned_groups, new_groups]), return_index=True)
+            del order, labels, sizes
+        if t == len(recipe.tasks) - 1:
+            break  # no later task to look groups up for: no sort of every group
+        assigned_groups, idx = np.unique(np.concatenate([assigned_groups, groups]), return_index=True)
+        del groups
         assigned_split = np.concatenate([assigned_split, split[members]])[idx]
     return split
