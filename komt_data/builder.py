@@ -475,8 +475,11 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
     selected = split != mixing.UNSELECTED
     task_index = arrays.task
     # Not needed past the decisions: released before the shard order's sort, stage 2's peak.
+    # (The segments' keys and groups are views of the same arrays: released with them.)
     for name in ("key", "group", "family", "example"):
         setattr(arrays, name, np.zeros(0, getattr(arrays, name).dtype))
+    for s in segments:
+        s.keys, s.groups = s.keys[:0].copy(), s.groups[:0].copy()
     maps = _open_maps(segments)
     shards: list[dict[str, Any]] = []
     split_counts: dict[str, int] = {}

@@ -27,12 +27,15 @@ def stats(task_names: list[str], segments: list[Any], task_index: np.ndarray, sp
     instruction = mixing.shared(segments, "instruction_chars", np.uint32)
     output = mixing.shared(segments, "output_chars", np.uint32)
     number: dict[str, int] = {}
-    parts = []
+    # Filled segment by segment (int32: no per-segment int64 copies next to the result).
+    template = np.empty(sum(len(s.templates) for s in segments), np.int32)
+    start = 0
     for s in segments:  # one numbering of the template names across segments
-        remap = np.array([number.setdefault(name, len(number)) for name in s.template_names], dtype=np.int64)
-        parts.append(remap[s.templates] if len(s.templates) else np.zeros(0, np.int64))
+        remap = np.array([number.setdefault(name, len(number)) for name in s.template_names], dtype=np.int32)
+        if len(s.templates):
+            template[start:start + len(s.templates)] = remap[s.templates]
+        start += len(s.templates)
     names = list(number)
-    template = np.concatenate(parts)
     for code, name in mixing.SPLIT_NAMES.items():
         members = np.flatnonzero(split == code)
         if len(members) == 0:
