@@ -4,9 +4,10 @@ Order of decisions: exact dedup → decontamination → near dedup → plan (wei
 temperature, total, submixtures) → sampling → split. Each comes from hashes and the seed,
 never from which worker produced what, so a build's bytes do not depend on the workers.
 
-Memory: about 70 bytes a record (lengths, offsets, hashes and seeded keys, rank, evaluation
-match, decision arrays) plus, with near dedup, 4 bytes per LSH band (84 at the default 0.8
-threshold); MinHash signatures (4 × num_perm = 512 bytes a record) are spooled to disk and
+Memory: the 66 bytes a record stage 1 hands over (offsets, ids, hashes, positions, figures)
+plus the decision arrays; seeded keys exist for one task or split at a time (tracemalloc
+put the whole stage-2 peak at about 165 bytes a record); with near dedup add 4 bytes per LSH
+band (84 at the default 0.8 threshold); MinHash signatures (4 × num_perm = 512 bytes a record) are spooled to disk and
 read back only for records whose band hashes collide. Nothing else grows with the number
 of records.
 """
