@@ -15,22 +15,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from workloads import nsmc_task
+
 import komt_data
 from komt_data import publish
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
-TASK = """name: nsmc_raw
-adapter: classification
-license: CC0-1.0
-source:
-  files: {path}
-fields:
-  text: review
-  label: rating
-labels: {{"1": 부정, "2": 부정, "3": 부정, "4": 부정, "9": 긍정, "10": 긍정}}
-options:
-  task_hint: 영화 리뷰의 감성
-"""
 
 
 def main() -> None:
@@ -55,7 +45,7 @@ def main() -> None:
     builder.publish.finish = timed_finish
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "nsmc.yaml"
-        config.write_text(TASK.format(path=source), encoding="utf-8")
+        config.write_text(nsmc_task(source), encoding="utf-8")
         out = Path(tmp) / "out"
         start = time.perf_counter()
         manifest = komt_data.build(config, out, limit=args.rows)

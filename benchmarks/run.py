@@ -29,6 +29,8 @@ import sys
 import time
 from pathlib import Path
 
+from workloads import nsmc_task
+
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
 PYTHON = sys.executable
@@ -39,18 +41,6 @@ adapter: qa
 source:
   files: qa.jsonl
 templates: qa
-"""
-NSMC_TASK = """name: bench_nsmc
-adapter: classification
-source:
-  files: {path}
-fields:
-  text: review
-  label: rating
-labels: {{"1": 부정, "2": 부정, "3": 부정, "4": 부정, "9": 긍정, "10": 긍정}}
-options:
-  task_hint: 영화 리뷰의 감성
-templates: classification
 """
 RECIPE = """name: bench-{name}
 seed: 42
@@ -87,7 +77,7 @@ def prepare(workdir: Path, rows: int, nsmc: Path | None) -> dict[str, Path]:
     if nsmc is not None and nsmc.exists():
         d = workdir / "nsmc"
         d.mkdir(exist_ok=True)
-        (d / "task.yaml").write_text(NSMC_TASK.format(path=nsmc.resolve()), encoding="utf-8")
+        (d / "task.yaml").write_text(nsmc_task(nsmc), encoding="utf-8")
         recipe = RECIPE.format(name="nsmc", task="task.yaml", dedup="dedup:\n  near: true\n")
         (d / "recipe.yaml").write_text(recipe, encoding="utf-8")
         inputs["nsmc"] = nsmc
