@@ -331,18 +331,20 @@ def _runners(recipe: Recipe, seed: int) -> list[TaskRunner]:
     return runners
 
 
-def _read_all(runners: list[TaskRunner], spool_dir: Path, limit: int | None, on_error: str,
-              make_bar: ProgressFactory) -> list[Segment]:
-    segments: list[Segment] = []
-    bar = make_bar(desc="reading", unit=" rows")
-    try:
-        for runner in runners:
-            for unit in units_of(runner.task.source):
-                segments.append(spool_unit(runner, unit, spool_dir, len(segments), limit=limit,
-                                           on_error=on_error, progress=bar))
-    finally:
-        bar.close()
-    return segments
+def _read_local(runners: list[TaskRunner], spool_dir: Path, *, limit: int | None, on_error: str,
+                max_line_bytes: int, workers: int, bar: ProgressBar, budget: ErrorBudget) -> list[Segment]:
+    """Stage 1 on this machine: every unit (large line files in chunks) on ``workers`` processes."""
+    # A row limit and a fraction of bad rows are per file: such builds read files whole.
+    whole = limit is not None or isinstance(budget.max_errors, float)
+    jobs: list[parallel.UnitJob] = []
+    for t, runner in enumerate(runners):
+        for unit in units_of(runner.task.source):
+            encoding = resolve_encoding(unit)
+            for piece in [unit] if whole else split_unit(unit, encoding):
+                jobs.append(parallel.UnitJob(t, piece, encoding, spool_dir, len(jobs), limit=limit,
+                                             on_error=on_error, max_line_bytes=max_line_bytes,
+                                             label=unit_label(unit)))
+    return parallel.run_jobs(runners, jobs, workers, bar, budget)
 
 
 def plan(recipe: str | Path | Recipe | None = None, *, seed: int | None = None, limit: int | None = None,
@@ -355,8 +357,13 @@ def plan(recipe: str | Path | Recipe | None = None, *, seed: int | None = None, 
     recipe = resolve_recipe(recipe)
     seed = recipe.seed if seed is None else seed
     runners = _runners(recipe, seed)
+    bar = (progress or _NoProgress)(desc="reading", unit=" rows")
     with tempfile.TemporaryDirectory(prefix="komt-data-plan-") as tmp:
-        segments = _read_all(runners, Path(tmp), limit, "skip", progress or _NoProgress)
+        try:
+            segments = _read_local(runners, Path(tmp), limit=limit, on_error="skip", max_line_bytes=MAX_LINE_BYTES,
+                                   workers=1, bar=bar, budget=ErrorBudget(None))
+        finally:
+            bar.close()
         return mixing.decide(recipe, seed, segments).plan
 
 
@@ -430,17 +437,8 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
                                                      address=address, progress=bar)
                 budget.check_segments(segments)
             else:
-                # A row limit and a fraction of bad rows are per file: such builds read files whole.
-                whole = limit is not None or isinstance(budget.max_errors, float)
-                jobs: list[parallel.UnitJob] = []
-                for t, runner in enumerate(runners):
-                    for unit in units_of(runner.task.source):
-                        encoding = resolve_encoding(unit)
-                        for piece in [unit] if whole else split_unit(unit, encoding):
-                            jobs.append(parallel.UnitJob(t, piece, encoding, spool_dir, len(jobs), limit=limit,
-                                                         on_error=on_error, max_line_bytes=max_line_bytes,
-                                                         label=unit_label(unit)))
-                segments = parallel.run_jobs(runners, jobs, workers, bar, budget)
+                segments = _read_local(runners, spool_dir, limit=limit, on_error=on_error,
+                                       max_line_bytes=max_line_bytes, workers=workers, bar=bar, budget=budget)
         finally:
             bar.close()
         decontaminator = runners[0].analyzer.decontaminator if runners else None
