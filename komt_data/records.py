@@ -172,7 +172,7 @@ class TaskRunner:
                     if not rank:  # a spare rendering for repeats that fails is simply not offered
                         yield Rejection(*problem, position, row)
                     continue
-            yield Record(orjson.dumps(record) + b"\n", content_hash, id_hash, position, example_no, rank, facts,
+            yield Record(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE), content_hash, id_hash, position, example_no, rank, facts,
                          template.id, len(instruction), len(output))
 
     def choose_templates(self, example: Mapping[str, Any], content_hash: int, *, every: bool = False) -> list[Template]:

@@ -143,3 +143,28 @@ def test_clean_text_is_idempotent_nfc_and_free_of_invisibles(value):
     assert unicodedata.is_normalized("NFC", cleaned)
     assert not any(ch in cleaned for ch in "\r\u200b\ufeff\x00\u2028")
     assert cleaned == cleaned.strip()
+
+
+@FUZZ
+@given(data=CONTENT, draw=st.data(), block=st.integers(1, 64))
+def test_block_line_splitter_gives_the_lines_readline_gives(data: bytes, draw: st.DataObject, block: int) -> None:
+    """binary_lines (blocks split in C) yields the lines, lengths and over-long verdicts of
+    bounded_lines (one readline per line), whatever the block size cuts through; the
+    limit is often a line's exact length, or one off it, where the verdict flips."""
+    import io
+
+    from komt_data.sources import base
+
+    edges = [len(line) + d for line in data.split(b"\n") for d in (-1, 0, 1) if len(line) + d >= 1]
+    max_length = draw.draw(st.sampled_from(edges) if edges else st.integers(1, 400))
+
+    expected = list(base.bounded_lines(io.BytesIO(data), max_length))
+    original = base._CHUNK
+    base._CHUNK = block
+    try:
+        got = list(base.binary_lines(io.BufferedReader(io.BytesIO(data), buffer_size=block), max_length))
+    finally:
+        base._CHUNK = original
+    as_readline = [(None if line is None else line + b"\n" if length == len(line) + 1 else line, length)
+                   for line, length in got]
+    assert as_readline == expected

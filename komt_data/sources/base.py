@@ -140,6 +140,44 @@ def bounded_lines(f: IO[AnyStr], max_length: int) -> Iterator[tuple[AnyStr | Non
         yield None, length
 
 
+def binary_lines(f: IO[bytes], max_length: int) -> Iterator[tuple[bytes | None, int]]:
+    """The lines of a binary file as ``(line, length)``, like :func:`bounded_lines`, faster.
+
+    The file is read in 1 MB blocks split at ``\n`` in C, instead of one ``readline`` call
+    per line (a third of the reading time on short lines). A line comes without its
+    ``\n``; ``length`` counts it, as :func:`bounded_lines` does. A line longer than
+    ``max_length`` comes out as ``(None, length)``, read past without being kept whole.
+    """
+    read = f.read
+    tail = b""
+    skipped = -1  # bytes of an over-long line read past so far (-1: not in one)
+    while True:
+        block = read(_CHUNK)
+        if not block:
+            break
+        if skipped >= 0:  # inside an over-long line: look for its end only
+            end = block.find(b"\n")
+            if end < 0:
+                skipped += len(block)
+                continue
+            yield None, skipped + end + 1
+            skipped = -1
+            block = block[end + 1:]
+        lines = (tail + block).split(b"\n") if tail else block.split(b"\n")
+        tail = lines.pop()
+        for line in lines:
+            if len(line) > max_length:
+                yield None, len(line) + 1
+            else:
+                yield line, len(line) + 1
+        if len(tail) > max_length:
+            skipped, tail = len(tail), b""
+    if skipped >= 0:
+        yield None, skipped
+    elif tail:
+        yield (tail, len(tail)) if len(tail) <= max_length else (None, len(tail))
+
+
 def open_text(path: Path, encoding: str) -> IO[str]:
     """Open a text file in ``encoding`` (already resolved from ``auto``), newline-preserving.
 

@@ -15,6 +15,7 @@ from .base import (
     MAX_LINE_BYTES,
     BadRow,
     Rows,
+    binary_lines,
     bounded_lines,
     has_undecodable,
     line_too_long,
@@ -41,16 +42,22 @@ def read_jsonl(path: Path, encoding: str, max_line_bytes: int = MAX_LINE_BYTES,
     first = span[2] if span else 1
     byte_range = span[:2] if span else None
     if encoding in ("utf-8", "utf-8-sig"):
+        loads, decode_error = orjson.loads, orjson.JSONDecodeError
         with open_binary_span(path, byte_range) as f:
-            for number, (line, length) in enumerate(bounded_lines(f, max_line_bytes), first):
+            for number, (line, length) in enumerate(binary_lines(f, max_line_bytes), first):
                 if line is None:
                     yield number, line_too_long(length, max_line_bytes)
                     continue
                 if number == 1 and line.startswith(b"\xef\xbb\xbf"):
                     line = line[3:]
-                if not line.strip():
+                # Parsed first: the rare blank line is told apart only when parsing fails.
+                try:
+                    row = loads(line)
+                except decode_error:
+                    if line.strip():
+                        yield number, _parse_json_line(line, encoding)
                     continue
-                yield number, _parse_json_line(line, encoding)
+                yield number, row if type(row) is dict else _parse_json_line(line, encoding)
     else:
         with open_text_span(path, encoding, byte_range) as f:
             for number, (line, length) in enumerate(bounded_lines(f, max_line_bytes), first):
