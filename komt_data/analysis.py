@@ -68,6 +68,12 @@ class Analyzer:
                                   f"(have: {', '.join(sorted(known))})", file=str(recipe.path or ""),
                                   key="split.group_by" if name == self.group_by else "dedup.exact.fields")
 
+    @property
+    def trivial(self) -> bool:
+        """Whether every example's facts follow from its content hash alone (default exact
+        key, no split groups, near dedup or decontamination): the runner then makes none."""
+        return self.default_key and not self.group_by and self.near is None and self.decontaminator is None
+
     def __call__(self, example: dict[str, Any], content_hash: int | None = None) -> Facts:
         """The facts of one cleaned example (``content_hash``: the runner's, reused when the
         exact-dedup key is the default one)."""

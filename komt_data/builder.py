@@ -182,19 +182,19 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
         write = spool.write
         for event in runner.run(unit, encoding, limit, max_line_bytes):
             if type(event) is Record:
-                if event.rank == 0:  # spare renderings for repeats are not events of a row
+                line, content_hash, id_hash, position, example, rank, facts, template, ichars, ochars = event
+                if rank == 0:  # spare renderings for repeats are not events of a row
                     events += 1
-                write(event.line)
-                lengths.append(len(event.line))
-                content.append(event.content_hash)
-                ids.append(event.id_hash)
-                positions.append(event.position)
-                examples.append(event.example)
-                ranks.append(event.rank)
-                instruction_chars.append(event.instruction_chars)
-                output_chars.append(event.output_chars)
-                templates.append(template_number.setdefault(event.template, len(template_number)))
-                facts = event.facts
+                write(line)
+                lengths.append(len(line))
+                content.append(content_hash)
+                ids.append(id_hash)
+                positions.append(position)
+                examples.append(example)
+                ranks.append(rank)
+                instruction_chars.append(ichars)
+                output_chars.append(ochars)
+                templates.append(template_number.setdefault(template, len(template_number)))
                 if facts is not None:
                     keys.append(facts.key_hash)
                     groups.append(facts.group_hash)
@@ -211,8 +211,8 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
                         if len(near_texts) >= 2048 or batched[0] >= 262144:
                             flush_near()
                 else:
-                    keys.append(event.content_hash)
-                    groups.append(event.content_hash)
+                    keys.append(content_hash)
+                    groups.append(content_hash)
                     contaminated.append(-1)
                     overlaps.append(0.0)
             else:

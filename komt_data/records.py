@@ -12,15 +12,15 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-import orjson
-import xxhash
+from orjson import OPT_APPEND_NEWLINE, dumps
+from xxhash import xxh3_64_intdigest
 
 from .adapters import Adapter, Skip, get_adapter
 from .config import TaskConfig
 from .errors import AdapterError, ConfigError
 from .sources import MAX_LINE_BYTES, BadRow, Unit, dig, read_unit
 from .templates import Template, TemplateSet, check_variables, load_template_set
-from .text import clean_text, nfc, squeeze
+from .text import clean_text, dedup_key, nfc
 
 
 def komt_text(instruction: str, output: str) -> str:
@@ -65,6 +65,8 @@ class TaskRunner:
         self.task = task
         self.seed = seed
         self.analyzer = analyzer
+        # Without facts beyond the content hash, records carry none (the spool takes the hash).
+        self._analyze = analyzer is not None and not getattr(analyzer, "trivial", False)
         self.repeat = repeat
         adapter_cls = get_adapter(task.adapter)
         self.adapter: Adapter = adapter_cls(task.options, task.labels or None)
@@ -79,6 +81,8 @@ class TaskRunner:
         if adapter_cls.example_fields:
             check_variables(self.template_set, adapter_cls.example_fields)
         self._family_prefix = f"{self.family}\x1e".encode()
+        self._text_fields = tuple(adapter_cls.text_fields)
+        self._dedup_fields = tuple(adapter_cls.dedup_fields)
         self._task_prefix = f"{task.name}-"
         # Which templates apply depends only on the fields their ``requires`` name, so the
         # eligible list is looked up by those fields' values instead of tested per template.
@@ -98,18 +102,19 @@ class TaskRunner:
         beyond it are the rows' expansion into several examples or templates.
         """
         fields = self.task.fields
+        adapt = self.adapter.adapt
+        records = self._records
         example_no = 0
         self.rows_read = 0
         for position, row in read_unit(unit, encoding, max_line_bytes):
             if limit is not None and self.rows_read >= limit:
                 return
             self.rows_read += 1
-            if isinstance(row, BadRow):
+            if type(row) is BadRow:
                 yield Rejection(row.reason, row.detail, position, row.raw)
                 continue
             try:
-                mapped = _rename(row, fields) if fields else row
-                examples = list(self.adapter.adapt(mapped))
+                examples = list(adapt(_rename(row, fields) if fields else row))
             except Skip as skip:
                 yield Rejection(skip.reason, skip.detail, position, row)
                 continue
@@ -122,58 +127,55 @@ class TaskRunner:
                 continue
             for example in examples:
                 example_no += 1
-                yield from self._records(example, position, example_no, row)
+                yield from records(example, position, example_no, row)
 
     def _records(self, example: dict[str, Any], position: int, example_no: int,
-                 row: Any) -> Iterator[Record | Rejection]:
+                 row: Any) -> list[Record | Rejection]:
+        # The hot path of a build (once per example): locals, no generator, one list.
         for name, value in example.items():
-            if isinstance(value, str):
+            kind = type(value)
+            if kind is str:
                 example[name] = clean_text(value)
-            elif isinstance(value, list):
+            elif kind is list:
                 example[name] = [clean_text(v) if isinstance(v, str) else v for v in value]
-        for name in self.adapter.text_fields:
+            elif isinstance(value, str):  # a str subclass
+                example[name] = clean_text(value)
+        for name in self._text_fields:
             if not example.get(name):
-                yield Rejection("empty_text", f"field '{name}' is empty after cleaning", position, row)
-                return
-        # The fields are clean already: their dedup form only lacks the whitespace.
-        key = "\x1f".join([squeeze(example[name]) for name in self.adapter.dedup_fields]).encode()
-        content_hash = xxhash.xxh3_64_intdigest(self._family_prefix + key)
+                return [Rejection("empty_text", f"field '{name}' is empty after cleaning", position, row)]
+        key = dedup_key(example, self._dedup_fields)
+        content_hash = xxh3_64_intdigest(self._family_prefix + key)
         templates = self.choose_templates(example, content_hash, every=self.repeat)
         if not templates:
-            yield Rejection("no_template", f"no template of {self.template_set.path.name} applies to this example",
-                            position, row)
-            return
-        facts = self.analyzer(example, content_hash) if self.analyzer is not None else None
+            return [Rejection("no_template", f"no template of {self.template_set.path.name} applies to this "
+                              "example", position, row)]
+        facts = self.analyzer(example, content_hash) if self._analyze else None
         chosen = min(self.task.templates_per_example, len(templates))
+        events: list[Record | Rejection] = []
         for rank_index, template in enumerate(templates):
-            rank = max(0, rank_index - chosen + 1)
+            rank = rank_index - chosen + 1 if rank_index >= chosen else 0
             instruction, output = template.render(example)
             # Example fields are NFC already; the template's own words may not be (a file
             # saved on macOS), and joining NFC pieces is not always NFC.
             instruction, output = nfc(instruction), nfc(output)
-            if rank and (not instruction or not output):
-                continue  # a spare rendering for repeats only: nothing was asked of it
             if not instruction or not output:
-                yield Rejection("empty_render", f"template {template.id} rendered an empty "
-                                f"{'instruction' if not instruction else 'output'}", position, row)
+                if not rank:  # a spare rendering for repeats only: nothing was asked of it
+                    events.append(Rejection("empty_render", f"template {template.id} rendered an empty "
+                                            f"{'instruction' if not instruction else 'output'}", position, row))
                 continue
-            id_hash = xxhash.xxh3_64_intdigest(key + b"\x1e" + template.id.encode())
-            record = {
-                "id": f"{self._task_prefix}{id_hash:016x}",
-                "task": self.task.name,
-                "template": template.id,
-                "instruction": instruction,
-                "output": output,
-                "text": self.prompt(instruction, output),
-            }
+            id_hash = xxh3_64_intdigest(key + b"\x1e" + template.id_bytes)
+            text = self.prompt(instruction, output)
             if self.record_check is not None:
-                problem = self.record_check(record["text"])
+                problem = self.record_check(text)
                 if problem is not None:
                     if not rank:  # a spare rendering for repeats that fails is simply not offered
-                        yield Rejection(*problem, position, row)
+                        events.append(Rejection(*problem, position, row))
                     continue
-            yield Record(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE), content_hash, id_hash, position, example_no, rank, facts,
-                         template.id, len(instruction), len(output))
+            line = dumps({"id": f"{self._task_prefix}{id_hash:016x}", "task": self.task.name, "template": template.id,
+                          "instruction": instruction, "output": output, "text": text}, option=OPT_APPEND_NEWLINE)
+            events.append(Record(line, content_hash, id_hash, position, example_no, rank, facts,
+                                 template.id, len(instruction), len(output)))
+        return events
 
     def choose_templates(self, example: Mapping[str, Any], content_hash: int, *, every: bool = False) -> list[Template]:
         """The templates an example is rendered with: ``templates_per_example`` distinct ones,
@@ -182,9 +184,12 @@ class TaskRunner:
         eligible = self._eligible_for(example)
         if not eligible:
             return []
-        start = xxhash.xxh3_64_intdigest(content_hash.to_bytes(8, "little"), seed=self.seed) % len(eligible)
-        k = len(eligible) if every else min(self.task.templates_per_example, len(eligible))
-        return [eligible[(start + j) % len(eligible)] for j in range(k)]
+        n = len(eligible)
+        start = xxh3_64_intdigest(content_hash.to_bytes(8, "little"), seed=self.seed) % n
+        k = n if every else min(self.task.templates_per_example, n)
+        if k == 1:
+            return [eligible[start]]
+        return [eligible[(start + j) % n] for j in range(k)]
 
 
     def _eligible_for(self, example: Mapping[str, Any]) -> list[Template]:

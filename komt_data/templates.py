@@ -82,6 +82,15 @@ class Template:
     file: str = ""
 
     @property
+    def id_bytes(self) -> bytes:
+        """The id as UTF-8, as it goes into a record's id hash (encoded once, not per record)."""
+        cached = self.__dict__.get("_id_bytes")
+        if cached is None:
+            cached = self.id.encode()
+            object.__setattr__(self, "_id_bytes", cached)
+        return cached
+
+    @property
     def variables(self) -> set[str]:
         """The names the template reads from an example."""
         env = environment()
