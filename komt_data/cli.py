@@ -139,9 +139,9 @@ def build(
                                                 "(default: start a local Ray).", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the mixing plan (per task: available, "
                                           "planned, share) and write nothing.")] = False,
-    workers: Annotated[int, typer.Option("--workers", "-j", min=0,
-                                         help="Processes that read and render the inputs (0: one per CPU). "
-                                         "The output is the same for any number.")] = 1,
+    workers: Annotated[int, typer.Option("--workers", "-j", min=0, envvar="KOMT_DATA_WORKERS",
+                                         help="Processes that read, render and write (0: one per CPU). "
+                                         "The output is the same for any number.")] = 0,
 ) -> None:
     """Build a recipe (or one task config) into shards, manifest.json, rejected.jsonl, README.md and report.html.
 

@@ -13,6 +13,9 @@ from komt_data.resources import sample_recipe_path
 
 # Installed plugin adapters must not change what the suite sees (the plugin test opts back in).
 os.environ["KOMT_DATA_DISABLE_PLUGINS"] = "1"
+# The CLI's default is one worker per CPU; in-process CLI builds must not fork this process
+# (Ray may be running in it). Several workers are tested explicitly (tests/test_workers.py).
+os.environ["KOMT_DATA_WORKERS"] = "1"
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -99,3 +99,19 @@ def test_cli_build_takes_workers(cli, inputs: Path, tmp_path: Path) -> None:
 def test_workers_must_be_a_count(tmp_path: Path) -> None:
     with pytest.raises(komt_data.KomtDataError, match="workers must be"):
         komt_data.build(FIXTURE / "qa.yaml", tmp_path / "out", workers=-1)
+
+
+def test_the_command_uses_every_cpu_by_default_and_writes_the_same_bytes(inputs: Path, tmp_path: Path) -> None:
+    """A real ``komt-data build`` without --workers (one process per CPU; conftest pins the
+    in-process CLI to one) and with KOMT_DATA_WORKERS=3 writes what one process writes."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "KOMT_DATA_WORKERS"}
+    komt_data.build(inputs / "recipe.yaml", tmp_path / "one", workers=1)
+    for name, extra in (("default", {}), ("three", {"KOMT_DATA_WORKERS": "3"})):
+        done = subprocess.run([sys.executable, "-m", "komt_data", "build", str(inputs / "recipe.yaml"), "-o",
+                               str(tmp_path / name), "-q"], env={**env, **extra}, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert _files(tmp_path / name) == _files(tmp_path / "one"), name
