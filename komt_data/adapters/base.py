@@ -74,7 +74,10 @@ class Adapter:
 
     def label_options(self) -> list[str]:
         """The distinct Korean label words, in map order: the answer options of the task."""
-        return list(dict.fromkeys(self.labels.values()))
+        options = self.__dict__.get("_label_options")
+        if options is None:  # once per adapter, not per row (the labels map does not change)
+            options = self._label_options = tuple(dict.fromkeys(self.labels.values()))
+        return list(options)
 
 
 def text(row: Mapping[str, Any], name: str) -> str:
