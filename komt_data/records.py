@@ -18,14 +18,10 @@ from xxhash import xxh3_64_intdigest
 from .adapters import Adapter, Skip, get_adapter
 from .config import TaskConfig
 from .errors import AdapterError, ConfigError
+from .exports.prompts import komt as komt_text
 from .sources import MAX_LINE_BYTES, BadRow, Unit, dig, read_unit
 from .templates import Template, TemplateSet, check_variables, load_template_set
 from .text import clean_text, dedup_key, nfc
-
-
-def komt_text(instruction: str, output: str) -> str:
-    """The whole training string in komt's prompt format."""
-    return f"### instruction: {instruction}\n\n### Response: {output}"
 
 
 class Record(NamedTuple):
@@ -91,8 +87,25 @@ class TaskRunner:
         self._all_templates = list(self.template_set.templates)
         self.rows_read = 0
         # Set by the builder from the recipe's ``output:`` (komt_data.publish.configure_runner).
-        self.prompt: Callable[[str, str], str] = komt_text
+        self.prompt = komt_text
         self.record_check: Callable[[str], tuple[str, str] | None] | None = None
+        # The JSON of a record up to its id's hash, and between the hash and the template.
+        self._head = b'{"id":' + dumps(self._task_prefix)[:-1]
+        self._after_id = b'","task":' + dumps(task.name) + b',"template":'
+
+    @property
+    def prompt(self) -> Callable[[str, str], str]:
+        """The prompt format that makes a record's ``text`` from its instruction and output."""
+        return self._prompt
+
+    @prompt.setter
+    def prompt(self, fn: Callable[[str, str], str]) -> None:
+        self._prompt = fn
+        # A format that only puts literal text around the two (komt's, alpaca, mistral: its
+        # ``parts``) lets ``text`` be joined from their JSON, instead of encoding them twice.
+        parts = getattr(fn, "parts", None)
+        self._text_json = None if parts is None else (
+            b'"' + dumps(parts[0])[1:-1], dumps(parts[1])[1:-1], dumps(parts[2])[1:-1] + b'"')
 
     def run(self, unit: Unit, encoding: str, limit: int | None = None,
             max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[Record | Rejection]:
@@ -164,18 +177,34 @@ class TaskRunner:
                                             f"{'instruction' if not instruction else 'output'}", position, row))
                 continue
             id_hash = xxh3_64_intdigest(key + b"\x1e" + template.id_bytes)
-            text = self.prompt(instruction, output)
-            if self.record_check is not None:
-                problem = self.record_check(text)
-                if problem is not None:
-                    if not rank:  # a spare rendering for repeats that fails is simply not offered
-                        events.append(Rejection(*problem, position, row))
-                    continue
-            line = dumps({"id": f"{self._task_prefix}{id_hash:016x}", "task": self.task.name, "template": template.id,
-                          "instruction": instruction, "output": output, "text": text}, option=OPT_APPEND_NEWLINE)
+            if self._text_json is not None and self.record_check is None:
+                line = self._line(id_hash, template, instruction, output)
+            else:
+                text = self._prompt(instruction, output)
+                if self.record_check is not None:
+                    problem = self.record_check(text)
+                    if problem is not None:
+                        if not rank:  # a spare rendering for repeats that fails is simply not offered
+                            events.append(Rejection(*problem, position, row))
+                        continue
+                line = dumps({"id": f"{self._task_prefix}{id_hash:016x}", "task": self.task.name,
+                              "template": template.id, "instruction": instruction, "output": output,
+                              "text": text}, option=OPT_APPEND_NEWLINE)
             events.append(Record(line, content_hash, id_hash, position, example_no, rank, facts,
                                  template.id, len(instruction), len(output)))
         return events
+
+    def _line(self, id_hash: int, template: Template, instruction: str, output: str) -> bytes:
+        """The record's JSON line, byte for byte what ``orjson.dumps`` of the record dict gives.
+
+        JSON escapes a string character by character, so the escaped ``text`` is the escaped
+        prompt parts joined with the escaped instruction and output, which are encoded once.
+        """
+        before, between, after = self._text_json
+        instruction_json, output_json = dumps(instruction), dumps(output)
+        return b"".join((self._head, b"%016x" % id_hash, self._after_id, template.id_json,
+                         b',"instruction":', instruction_json, b',"output":', output_json,
+                         b',"text":', before, instruction_json[1:-1], between, output_json[1:-1], after, b"}\n"))
 
     def choose_templates(self, example: Mapping[str, Any], content_hash: int, *, every: bool = False) -> list[Template]:
         """The templates an example is rendered with: ``templates_per_example`` distinct ones,

@@ -20,6 +20,7 @@ import jinja2
 import jinja2.meta
 import jinja2.nodes
 import jinja2.sandbox
+import orjson
 
 from .config import check_keys, read_yaml
 from .errors import ConfigError, TemplateError
@@ -80,6 +81,15 @@ class Template:
     requires: Mapping[str, Any] = field(default_factory=dict)
     response_style: str = "answer"
     file: str = ""
+
+    @property
+    def id_json(self) -> bytes:
+        """The id as a JSON string, as it is written in each record."""
+        cached = self.__dict__.get("_id_json")
+        if cached is None:
+            cached = orjson.dumps(self.id)
+            object.__setattr__(self, "_id_json", cached)
+        return cached
 
     @property
     def id_bytes(self) -> bytes:

@@ -48,13 +48,24 @@ def komt(instruction: str, output: str) -> str:
     return f"### instruction: {instruction}\n\n### Response: {output}"
 
 
+# The literal text each built-in format puts before, between and after instruction and
+# output (stage 1 joins ``text`` from these; a test checks them against the functions).
+komt.parts = ("### instruction: ", "\n\n### Response: ", "")  # type: ignore[attr-defined]
+
+
 @register_prompt("alpaca")
 def alpaca(instruction: str, output: str) -> str:
     """``### Instruction:\\n…\\n\\n### Response:\\n…`` (the Alpaca layout, no preamble)."""
     return f"### Instruction:\n{instruction}\n\n### Response:\n{output}"
 
 
+alpaca.parts = ("### Instruction:\n", "\n\n### Response:\n", "")  # type: ignore[attr-defined]
+
+
 @register_prompt("mistral")
 def mistral(instruction: str, output: str) -> str:
     """``<s>[INST] … [/INST] …</s>``, the form komt-mistral was fine-tuned with."""
     return f"<s>[INST] {instruction} [/INST] {output}</s>"
+
+
+mistral.parts = ("<s>[INST] ", " [/INST] ", "</s>")  # type: ignore[attr-defined]
