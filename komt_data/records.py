@@ -78,6 +78,8 @@ class TaskRunner:
             check_variables(self.template_set, adapter_cls.example_fields)
         self._family_prefix = f"{self.family}\x1e".encode()
         self._text_fields = tuple(adapter_cls.text_fields)
+        self._last_raw: str | None = None  # the last long text cleaned, and its clean form
+        self._last_clean = ""
         self._dedup_fields = tuple(adapter_cls.dedup_fields)
         self._task_prefix = f"{task.name}-"
         # Which templates apply depends only on the fields their ``requires`` name, so the
@@ -148,7 +150,13 @@ class TaskRunner:
         for name, value in example.items():
             kind = type(value)
             if kind is str:
-                example[name] = clean_text(value)
+                if value is self._last_raw:  # the passage of the previous question (SQuAD layouts)
+                    example[name] = self._last_clean
+                elif len(value) > 256:
+                    example[name] = self._last_clean = clean_text(value)
+                    self._last_raw = value
+                else:
+                    example[name] = clean_text(value)
             elif kind is list:
                 example[name] = [clean_text(v) if isinstance(v, str) else v for v in value]
             elif isinstance(value, str):  # a str subclass
