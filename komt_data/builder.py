@@ -221,7 +221,7 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
                     raise DataError(f"{event.reason}: {event.detail}", file=label, line=event.position)
                 segment.dropped[event.reason] += 1
                 if budget is not None:
-                    budget.rejected(event.reason, f"{label}:{event.position}")
+                    budget.rejected(event.reason, label, event.position)
                 entry = {"task": segment.task, "reason": event.reason, "detail": event.detail,
                          **segment.provenance(event.position), "input": event.row}
                 rejected.write(orjson.dumps(entry, default=str) + b"\n")

@@ -51,11 +51,13 @@ class ErrorBudget:
         self.max_errors = max_errors
         self.total: Counter = Counter()
 
-    def rejected(self, reason: str, where: str) -> None:
-        """Count one rejected row; ``where`` (file:line) names it if this one is one too many."""
+    def rejected(self, reason: str, label: str, position: int | None) -> None:
+        """Count one rejected row; its file ``label`` and line ``position`` name it if this
+        one is one too many."""
         self.total[reason] += 1
         limit = self.max_errors
         if isinstance(limit, int) and sum(self.total.values()) > limit:
+            where = f"{label}:{position}"
             raise DataError(f"more than {limit} bad rows, the build stopped at {where} (--max-errors {limit}); "
                             f"most common: {_top(self.total)}. Rerun with --on-error fail to see the first one")
 

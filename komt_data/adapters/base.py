@@ -69,8 +69,15 @@ class Adapter:
         """Map a source label to its Korean word through ``labels``; unknown labels skip the row."""
         key = str(value).lower() if isinstance(value, bool) else str(value)
         if key not in self.labels:
-            raise Skip("unknown_label", f"label {value!r} is not in the labels map ({', '.join(self.labels)})")
+            raise Skip("unknown_label", f"label {value!r} is not in the labels map ({self._label_list})")
         return self.labels[key]
+
+    @property
+    def _label_list(self) -> str:
+        listed = self.__dict__.get("_labels_listed")
+        if listed is None:  # once: a third of raw NSMC's rows name it (neutral ratings)
+            listed = self._labels_listed = ", ".join(self.labels)
+        return listed
 
     def label_options(self) -> list[str]:
         """The distinct Korean label words, in map order: the answer options of the task."""
