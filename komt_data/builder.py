@@ -222,9 +222,13 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
                 segment.dropped[event.reason] += 1
                 if budget is not None:
                     budget.rejected(event.reason, label, event.position)
-                entry = {"task": segment.task, "reason": event.reason, "detail": event.detail,
-                         **segment.provenance(event.position), "input": event.row}
-                rejected.write(orjson.dumps(entry, default=str) + b"\n")
+                reason, detail, position, row = event
+                if position is None:
+                    entry = {"task": segment.task, "reason": reason, "detail": detail, "file": label, "input": row}
+                else:  # what segment.provenance gives, without a dict to merge
+                    entry = {"task": segment.task, "reason": reason, "detail": detail, "file": label,
+                             segment.position_kind: int(position), "input": row}
+                rejected.write(orjson.dumps(entry, default=str, option=orjson.OPT_APPEND_NEWLINE))
             if progress is not None and runner.rows_read - last_reported >= 2048:
                 progress.update(runner.rows_read - last_reported)
                 last_reported = runner.rows_read
