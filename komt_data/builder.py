@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import numpy as np
 import orjson
 
-from . import __version__, figures, freshness, mixer, mixing, parallel, publish
+from . import __version__, columns, figures, freshness, mixing, parallel, passes, publish
 from .analysis import Analyzer
 from .config import Recipe, TaskConfig, load
 from .decontam import Decontaminator
@@ -77,25 +77,14 @@ class Segment:
     read: int = 0
     expanded: int = 0
     dropped: Counter = field(default_factory=Counter)
-    lengths: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint32))
-    content: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
-    ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
-    positions: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint32))
-    examples: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint32))
-    # Mixer facts (komt_data.analysis): exact key, split group, template rank, evaluation item
-    # copied (-1: none) and its overlap; LSH band hashes in memory, MinHash signatures on disk.
-    keys: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
-    groups: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
-    ranks: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint16))
-    contaminated: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
-    overlaps: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    # The per-record numbers (komt_data.columns.COLUMNS: spool line lengths, hashes, positions,
+    # mixer facts, figures) are on disk in ``numbers``: ``records`` of each. LSH band hashes
+    # (near dedup only) stay in memory, MinHash signatures are on disk.
+    records: int = 0
+    numbers: Path | None = None
     bands: np.ndarray | None = None
     signatures: Path | None = None
-    # For report.html's figures (komt_data.figures): lengths in characters and template number
-    # (into template_names) of every record, so the written shards need not be parsed again.
-    instruction_chars: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint32))
-    output_chars: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint32))
-    templates: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint16))
+    # Names of the template numbers in the ``templates`` column.
     template_names: list[str] = field(default_factory=list)
 
     def provenance(self, position: int | None) -> dict[str, Any]:
@@ -240,25 +229,18 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
         sig_file.close()
     if progress is not None:
         progress.update(runner.rows_read - last_reported)
-    segment.keys = np.frombuffer(keys, dtype=np.uint64)
-    segment.groups = np.frombuffer(groups, dtype=np.uint64)
-    segment.ranks = np.frombuffer(ranks, dtype=np.uint16)
-    segment.contaminated = np.frombuffer(contaminated, dtype=np.int32)
-    segment.overlaps = np.frombuffer(overlaps, dtype=np.float32)
     if runner.analyzer is not None and runner.analyzer.near is not None:
         segment.bands = np.frombuffer(bands, dtype=np.uint32).reshape(-1, runner.analyzer.bands)
     segment.read = runner.rows_read
     segment.expanded = events - runner.rows_read
     if budget is not None:
         budget.unit_done(label, events, segment.dropped)
-    segment.lengths = np.frombuffer(lengths, dtype=np.uint32)
-    segment.content = np.frombuffer(content, dtype=np.uint64)
-    segment.ids = np.frombuffer(ids, dtype=np.uint64)
-    segment.positions = np.frombuffer(positions, dtype=np.uint32)
-    segment.examples = np.frombuffer(examples, dtype=np.uint32)
-    segment.instruction_chars = np.frombuffer(instruction_chars, dtype=np.uint32)
-    segment.output_chars = np.frombuffer(output_chars, dtype=np.uint32)
-    segment.templates = np.frombuffer(templates, dtype=np.uint16)
+    # The numbers go to disk, not back to the caller: stage 2 reads them in bounded passes.
+    segment.numbers = spool_dir / f"{index:05d}.numbers"
+    segment.records = columns.write_numbers(segment.numbers, {
+        "lengths": lengths, "content": content, "ids": ids, "positions": positions, "examples": examples,
+        "keys": keys, "groups": groups, "ranks": ranks, "contaminated": contaminated, "overlaps": overlaps,
+        "instruction_chars": instruction_chars, "output_chars": output_chars, "templates": templates})
     segment.template_names = list(template_number)
     return segment
 
@@ -293,33 +275,6 @@ def _fingerprint(recipe: Recipe, seed: int) -> str:
     for path in files:
         digest.update(path.read_bytes())
     return digest.hexdigest()
-
-
-class _Mix:
-    """Stage 2 over the concatenated per-record numbers of all segments."""
-
-    def __init__(self, segments: list[Segment]):
-        self.segments = segments
-        sizes = [len(s.lengths) for s in segments]
-        self.segment_of = np.repeat(np.arange(len(segments), dtype=np.uint32), sizes)
-        # One copy of lengths and ids, shared with the segments and mixing.gather.
-        self.lengths = mixing.shared(segments, "lengths", np.uint32)
-        self.offsets = np.empty(len(self.lengths), np.uint64)
-        start = 0
-        for s in segments:
-            part = self.offsets[start:start + len(s.lengths)]
-            np.cumsum(s.lengths, dtype=np.uint64, out=part)
-            part -= s.lengths
-            start += len(s.lengths)
-        self.ids = mixing.shared(segments, "ids", np.uint64)
-
-    def line(self, i: int, maps: list[SpoolFile]) -> bytes:
-        start = int(self.offsets[i])
-        return maps[int(self.segment_of[i])][start:start + int(self.lengths[i])]
-
-
-def _open_maps(segments: list[Segment]) -> list[SpoolFile]:
-    return [SpoolFile(s.spool) for s in segments]
 
 
 def resolve_recipe(recipe: str | Path | Recipe | None) -> Recipe:
@@ -468,68 +423,40 @@ def _engine_session(engine: str, address: str | None) -> AbstractContextManager[
 def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Path,
                    make_bar: ProgressFactory, decontaminator: Decontaminator | None = None,
                    workers: int = 1, ray: Any = None) -> dict[str, Any]:
-    mix = _Mix(segments)
-    arrays = mixing.gather(recipe, segments)
+    names = [ref.config.name for ref in recipe.tasks]
+    table = columns.Table(segments, names)
     orders: dict[int, np.ndarray] | None = None
     if ray is None:
-        decisions = mixing.decide(recipe, seed, segments, arrays)
+        decisions = mixing.decide(recipe, seed, segments)
     else:  # the same decisions, made by Ray Data workers (komt_data.engines.ray_stage2)
         from .engines import ray_stage2
 
-        decisions, orders = ray_stage2.decide(ray, recipe, seed, segments, arrays)
+        decisions, orders = ray_stage2.decide(ray, recipe, seed, segments, mixing.gather(recipe, segments))
     split = decisions.split
-    selected = split != mixing.UNSELECTED
-    task_index = arrays.task
-    # Not needed past the decisions: released before the shard order's sort, stage 2's peak.
-    # (The segments' keys and groups are views of the same arrays: released with them.)
-    for name in ("key", "group", "family", "example"):
-        setattr(arrays, name, np.zeros(0, getattr(arrays, name).dtype))
-    for s in segments:
-        s.keys, s.groups = s.keys[:0].copy(), s.groups[:0].copy()
-    maps = _open_maps(segments)
-    shards: list[dict[str, Any]] = []
-    split_counts: dict[str, int] = {}
-    bar = make_bar(desc="writing", unit=" records", total=int(np.count_nonzero(selected)))
+    bar = make_bar(desc="writing", unit=" records", total=int(np.count_nonzero(split != mixing.UNSELECTED)))
     try:
-        for code, name in mixing.SPLIT_NAMES.items():
-            members = np.flatnonzero(split == code)
-            if name != "train" and len(members) == 0:
-                continue
-            if orders is None:
-                # Order keys of this split only. They are a bijection of the ids (splitmix64),
-                # so equal keys mean equal ids and a stable argsort on the keys alone gives
-                # the (key, id) order a lexsort over both would.
-                keys = mixer.seeded_keys(mix.ids[members], seed, mixer.ORDER)
-                order = members[np.argsort(keys, kind="stable")]
-                del keys
-            else:
-                order = orders[code]
-            split_counts[name] = len(order)
-
-            shards += _write_split(stage, name, order, mix, recipe.shard_size, workers, bar)
+        shards, split_counts = _write_splits(stage, recipe, seed, table, split, orders, workers, bar)
+        if orders is not None:
+            del orders
         evaluation = _Evaluation(decontaminator)
-        rejected_count = _write_rejected(stage / REJECTED, segments, mix, decisions, arrays, maps, evaluation)
+        rejected_count = _write_rejected(stage / REJECTED, table, decisions, evaluation)
     finally:
         bar.close()
-        for m in maps:
-            m.close()
+    counts = _counts(table, decisions, len(names))
 
     plans = {t.name: t for t in decisions.plan.tasks}
-    counted = arrays.rank == 0  # spare renderings count only when written (as repeats)
     tasks: dict[str, Any] = {}
     for t, ref in enumerate(recipe.tasks):
         task: TaskConfig = ref.config
         own = [s for s in segments if s.task == task.name]
-        in_task = task_index == t
         dropped: Counter = Counter()
         for s in own:
             dropped.update(s.dropped)
         for code, reason in mixing.REASONS.items():
-            count = int(np.count_nonzero(in_task & counted & (decisions.reason == code)))
-            if count:
-                dropped[reason] += count
-        written = int(np.count_nonzero(in_task & selected))
-        repeated = int(np.count_nonzero(in_task & selected & ~counted))
+            if counts.dropped[t, code]:
+                dropped[reason] += int(counts.dropped[t, code])
+        written = int(counts.splits[t, :len(mixing.SPLIT_NAMES)].sum())
+        repeated = int(counts.repeated[t])
         entry = {
             "adapter": task.adapter,
             "family": own[0].family if own else None,
@@ -543,9 +470,8 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
             "available": plans[task.name].available,
             "planned": plans[task.name].planned,
             "written": written,
-            "splits": {name: int(np.count_nonzero(in_task & (split == code)))
-                       for code, name in mixing.SPLIT_NAMES.items()
-                       if name != "test" or np.any(split == mixing.TEST)},
+            "splits": {name: int(counts.splits[t, code]) for code, name in mixing.SPLIT_NAMES.items()
+                       if name != "test" or counts.splits[:, mixing.TEST].any()},
             "dropped": dict(sorted(dropped.items())),
         }
         if repeated:
@@ -575,9 +501,9 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
         manifest["decontamination"] = {
             "ngram": cfg.ngram, "threshold": cfg.threshold, "min_chars": cfg.min_chars,
             "sets": evaluation.sizes(),
-            "dropped": int(np.count_nonzero(counted & (decisions.reason == mixing.CONTAMINATED))),
+            "dropped": int(counts.dropped[:, mixing.CONTAMINATED].sum()),
         }
-    manifest["stats"] = figures.stats(list(tasks), segments, task_index, split)
+    manifest["stats"] = figures.stats(list(tasks), table, split)
     write_json(stage / MANIFEST, manifest)
     return manifest
 
@@ -592,18 +518,57 @@ class _Evaluation:
         return dict(Counter(item.set for item in self.items))
 
 
-def _write_split(stage: Path, split: str, order: np.ndarray, mix: _Mix, shard_size: int, workers: int,
-                 progress: ProgressBar) -> list[dict[str, Any]]:
-    """The shards of one split, written by ``workers`` processes (the same bytes for any number)."""
-    names = shard_names(split, max(1, -(-len(order) // shard_size)))
-    spools = tuple(s.spool for s in mix.segments)
-    jobs = []
-    for k, name in enumerate(names):
-        part = order[k * shard_size:(k + 1) * shard_size]
-        jobs.append(parallel.ShardJob(stage / name, spools, mix.segment_of[part], mix.offsets[part], mix.lengths[part]))
-    digests = parallel.write_shards(jobs, workers, progress)
-    return [{"path": name, "split": split, "records": len(job.segment_of), "sha256": digest}
-            for name, job, digest in zip(names, jobs, digests, strict=True)]
+def _write_splits(stage: Path, recipe: Recipe, seed: int, table: columns.Table, split: np.ndarray,
+                  orders: dict[int, np.ndarray] | None, workers: int,
+                  progress: ProgressBar) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The shards of every split, written by ``workers`` processes (the same bytes for any
+    number), and the records of each split. ``orders``: each split's records in output order
+    when stage 2 ran elsewhere (the Ray engine); else they are ordered here, on disk."""
+    jobs: list[parallel.ShardJob] = []
+    entries: list[dict[str, Any]] = []
+    split_counts: dict[str, int] = {}
+    for code, name in mixing.SPLIT_NAMES.items():
+        count = int(np.count_nonzero(split == code))
+        if name != "train" and count == 0:
+            continue
+        rows = stage / "_spool" / f"{name}.order"
+        if orders is None:
+            sizes = passes.order_split(table, split, code, seed, rows, recipe.shard_size)
+        else:
+            sizes = passes.rows_of(table, orders.get(code, np.zeros(0, np.int64)), rows, recipe.shard_size)
+        split_counts[name] = count
+        for k, shard in enumerate(shard_names(name, len(sizes))):
+            start, stop = k * recipe.shard_size, min((k + 1) * recipe.shard_size, count)
+            jobs.append(parallel.ShardJob(stage / shard, rows, start, stop, sizes[k]))
+            entries.append({"path": shard, "split": name, "records": stop - start})
+    spools = tuple(s.spool for s in table.segments)
+    digests = parallel.write_shards(jobs, spools, workers, progress)
+    for entry, digest in zip(entries, digests, strict=True):
+        entry["sha256"] = digest
+    return entries, split_counts
+
+
+@dataclass
+class _Counts:
+    """Per task: records dropped by stage 2 per reason code (spare renderings not counted),
+    records per split code (UNSELECTED included), spare renderings written."""
+
+    dropped: np.ndarray
+    splits: np.ndarray
+    repeated: np.ndarray
+
+
+def _counts(table: columns.Table, decisions: mixing.Decisions, tasks: int) -> _Counts:
+    counts = _Counts(np.zeros((tasks, 256), np.int64), np.zeros((tasks, 256), np.int64), np.zeros(tasks, np.int64))
+    for block in table.blocks("ranks"):
+        t = table.task[block.segment]
+        reason = decisions.reason[block.start:block.stop]
+        split = decisions.split[block.start:block.stop]
+        counted = block["ranks"] == 0  # spare renderings count only when written (as repeats)
+        counts.dropped[t] += np.bincount(reason[counted], minlength=256)
+        counts.splits[t] += np.bincount(split, minlength=256)
+        counts.repeated[t] += int(np.count_nonzero(~counted & (split != mixing.UNSELECTED)))
+    return counts
 
 
 def _sources(segments: list[Segment]) -> list[dict[str, Any]]:
@@ -615,9 +580,9 @@ def _sources(segments: list[Segment]) -> list[dict[str, Any]]:
     return list(files.values())
 
 
-def _write_rejected(path: Path, segments: list[Segment], mix: _Mix, decisions: mixing.Decisions,
-                    arrays: mixing.Arrays, maps: list[SpoolFile], evaluation: _Evaluation) -> int:
+def _write_rejected(path: Path, table: columns.Table, decisions: mixing.Decisions, evaluation: _Evaluation) -> int:
     """rejected.jsonl: stage-1 rejections per unit, then the mixer's drops in record order."""
+    segments = table.segments
     count = 0
     with open(path, "wb") as out:
         for s in segments:
@@ -625,32 +590,48 @@ def _write_rejected(path: Path, segments: list[Segment], mix: _Mix, decisions: m
                 for line in f:
                     out.write(line)
                     count += 1
-        positions = mixing.shared(segments, "positions", np.uint32)
-        dropped = np.flatnonzero((decisions.reason != mixing.KEEP) & (arrays.rank == 0))
-        for i in dropped:
-            code = int(decisions.reason[i])
-            s = segments[int(mix.segment_of[i])]
-            extra: dict[str, Any] = {}
-            if code == mixing.DUPLICATE:
-                first = int(decisions.first_of[i])
-                fs = segments[int(mix.segment_of[first])]
-                detail = f"same content as {fs.label}:{int(positions[first])}"
-            elif code == mixing.CONTAMINATED:
-                item = evaluation.items[int(arrays.contaminated[i])]
-                detail = (f"copies evaluation item {item.set} {item.where} "
-                          f"({float(arrays.overlap[i]):.0%} of character n-grams shared)")
-                extra["eval_item"] = {"set": item.set, "where": item.where, "text": item.text}
-            elif code == mixing.NEAR_DUPLICATE:
-                first = int(decisions.near_of[i])
-                fs = segments[int(mix.segment_of[first])]
-                detail = (f"near duplicate (estimated Jaccard {float(decisions.similarity[i]):.2f}) "
-                          f"of {fs.label}:{int(positions[first])}")
-            else:
-                detail = "not sampled: the task's cap or its share of the mix was reached"
-            entry = {"task": s.task, "reason": mixing.REASONS[code], "detail": detail,
-                     **s.provenance(int(positions[i])), **extra}
-            out.write(orjson.dumps(entry)[:-1] + b',"record":' + mix.line(int(i), maps)[:-1] + b"}\n")
-            count += 1
+        for block in table.blocks("ranks", "positions", "lengths", "offsets", "contaminated", "overlaps"):
+            reason = decisions.reason[block.start:block.stop]
+            dropped = np.flatnonzero((reason != mixing.KEEP) & (block["ranks"] == 0))
+            if not len(dropped):
+                continue
+            s = segments[block.segment]
+            # The records that duplicates repeat (anywhere in the recipe): where they are.
+            others: dict[int, tuple[int, int]] = {}
+            for code, pointers in ((mixing.DUPLICATE, decisions.first_of), (mixing.NEAR_DUPLICATE, decisions.near_of)):
+                mine = block.start + dropped[reason[dropped] == code]
+                if len(mine):
+                    firsts = pointers[mine]
+                    found = zip(mine.tolist(), (np.searchsorted(table.starts, firsts, side="right") - 1).tolist(),
+                                table.take("positions", firsts).tolist(), strict=True)
+                    others.update((i, (seg, position)) for i, seg, position in found)
+            spool = SpoolFile(s.spool)
+            try:
+                for i in dropped.tolist():
+                    code = int(reason[i])
+                    extra: dict[str, Any] = {}
+                    if code == mixing.DUPLICATE:
+                        seg, position = others[block.start + i]
+                        detail = f"same content as {segments[seg].label}:{position}"
+                    elif code == mixing.CONTAMINATED:
+                        item = evaluation.items[int(block["contaminated"][i])]
+                        detail = (f"copies evaluation item {item.set} {item.where} "
+                                  f"({float(block['overlaps'][i]):.0%} of character n-grams shared)")
+                        extra["eval_item"] = {"set": item.set, "where": item.where, "text": item.text}
+                    elif code == mixing.NEAR_DUPLICATE:
+                        seg, position = others[block.start + i]
+                        detail = (f"near duplicate (estimated Jaccard "
+                                  f"{float(decisions.similarity[block.start + i]):.2f}) "
+                                  f"of {segments[seg].label}:{position}")
+                    else:
+                        detail = "not sampled: the task's cap or its share of the mix was reached"
+                    entry = {"task": s.task, "reason": mixing.REASONS[code], "detail": detail,
+                             **s.provenance(int(block["positions"][i])), **extra}
+                    line = spool.read_at(int(block["offsets"][i]), int(block["lengths"][i]))
+                    out.write(orjson.dumps(entry)[:-1] + b',"record":' + line[:-1] + b"}\n")
+                    count += 1
+            finally:
+                spool.close()
         out.flush()
         os.fsync(out.fileno())  # on disk before the directory is renamed into place
     return count

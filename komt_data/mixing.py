@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from . import mixer, neardup
+from .columns import Table
 from .config import Part, Recipe, TaskRef
 from .spool import SpoolFile
 
@@ -81,74 +82,71 @@ class Arrays:
 
 
 @dataclass
-class Decisions:
-    """Stage 2's result: why each record is dropped (or kept), its split, and the plan."""
+class Pointers:
+    """A value for a few records (duplicates: the record they repeat): ``value[k]`` belongs
+    to record ``index[k]``, ``index`` ascending. Index with record positions (a number or
+    an array) that have one."""
 
-    reason: np.ndarray
-    split: np.ndarray
-    first_of: np.ndarray          # exact duplicates: the record whose content they repeat
-    near_of: np.ndarray           # near duplicates: their cluster's survivor
-    similarity: np.ndarray        # near duplicates: estimated Jaccard with the survivor
+    index: np.ndarray
+    value: np.ndarray
+
+    @classmethod
+    def where(cls, mask: np.ndarray, values: np.ndarray) -> Pointers:
+        """The ``values`` of the records ``mask`` marks."""
+        index = np.flatnonzero(mask)
+        return cls(index, values[index])
+
+    @classmethod
+    def empty(cls, dtype: Any) -> Pointers:
+        """No record has a value."""
+        return cls(np.zeros(0, np.int64), np.zeros(0, dtype))
+
+    def __getitem__(self, record: Any) -> Any:
+        return self.value[np.searchsorted(self.index, record)]
+
+
+@dataclass
+class Decisions:
+    """Stage 2's result: why each record is dropped (or kept) and its split, a byte each;
+    for dropped duplicates the record they repeat; the plan."""
+
+    reason: np.ndarray            # uint8 per record: KEEP or a code of REASONS
+    split: np.ndarray             # uint8 per record: a code of SPLIT_NAMES or UNSELECTED
+    first_of: Pointers            # exact duplicates: the record whose content they repeat
+    near_of: Pointers             # near duplicates: their cluster's survivor
+    similarity: Pointers          # near duplicates: estimated Jaccard with the survivor
     plan: MixPlan
     cluster_sizes: Counter = field(default_factory=Counter)
 
-
-def _concat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
-    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
-
-
-def shared(segments: list[Any], name: str, dtype: Any) -> np.ndarray:
-    """The segments' array ``name`` concatenated, each segment's own array then replaced by
-    a view of its part (same values and dtype): stage 2 holds one copy, not two. Arrays that
-    are views of one array already (a second call) are returned as that array."""
-    parts = [getattr(s, name) for s in segments]
-    if not parts:
-        return np.zeros(0, dtype)
-    total = sum(len(p) for p in parts)
-    base = parts[0].base
-    if isinstance(base, np.ndarray) and base.ndim == 1 and base.dtype == dtype and len(base) == total:
-        offsets = np.cumsum([0] + [len(p) for p in parts[:-1]]).tolist()
-        if all(p.base is base and p.ctypes.data == base.ctypes.data + o * base.itemsize
-               for p, o in zip(parts, offsets, strict=True)):
-            return base
-    out = np.empty(total, dtype)
-    start = 0
-    for s, part in zip(segments, parts, strict=True):
-        out[start:start + len(part)] = part
-        if part.dtype == out.dtype:
-            setattr(s, name, out[start:start + len(part)])
-        start += len(part)
-    return out
-
-
-def _examples(segments: list[Any]) -> np.ndarray:
-    # Example numbers restart in every segment; make them unique across the recipe. Filled
-    # in place segment by segment: no per-segment int64 copies next to the result.
-    out = np.empty(sum(len(s.examples) for s in segments), np.int64)
-    start = 0
-    for i, s in enumerate(segments):
-        part = out[start:start + len(s.examples)]
-        part[:] = s.examples
-        part += i << 32
-        start += len(s.examples)
-    return out
+    @classmethod
+    def from_arrays(cls, reason: np.ndarray, split: np.ndarray, first_of: np.ndarray, near_of: np.ndarray,
+                    similarity: np.ndarray, plan: MixPlan, cluster_sizes: Counter) -> Decisions:
+        """Decisions from per-record arrays (the in-memory paths), pointers kept where they matter."""
+        near = reason == NEAR_DUPLICATE
+        return cls(reason, split, Pointers.where(reason == DUPLICATE, first_of), Pointers.where(near, near_of),
+                   Pointers.where(near, similarity), plan, cluster_sizes)
 
 
 def gather(recipe: Recipe, segments: list[Any]) -> Arrays:
-    """Concatenate the numbers of every segment (a :class:`komt_data.builder.Segment`)."""
+    """The numbers of every segment (a :class:`komt_data.builder.Segment`) in memory, for the
+    stage 2 paths that need them all at once (near dedup, the Ray engine)."""
     names = [ref.config.name for ref in recipe.tasks]
     families = list(dict.fromkeys(s.family for s in segments))
-    sizes = [len(s.lengths) for s in segments]
+    table = Table(segments, names)
+    sizes = [s.records for s in segments]
+    # Example numbers restart in every segment; make them unique across the recipe.
+    example = table.column("examples", np.int64)
+    example += np.repeat(np.arange(len(segments), dtype=np.int64) << 32, sizes)
     return Arrays(
-        task=np.repeat(np.array([names.index(s.task) for s in segments], np.int64), sizes),
+        task=np.repeat(np.array(table.task, np.int64), sizes),
         family=np.repeat(np.array([families.index(s.family) for s in segments], np.int64), sizes),
-        example=_examples(segments),
-        key=shared(segments, "keys", np.uint64),
-        group=shared(segments, "groups", np.uint64),
-        ids=shared(segments, "ids", np.uint64),
-        rank=shared(segments, "ranks", np.uint16),
-        contaminated=shared(segments, "contaminated", np.int32),
-        overlap=shared(segments, "overlaps", np.float32),
+        example=example,
+        key=table.column("keys"),
+        group=table.column("groups"),
+        ids=table.column("ids"),
+        rank=table.column("ranks"),
+        contaminated=table.column("contaminated"),
+        overlap=table.column("overlaps"),
     )
 
 
@@ -186,12 +184,24 @@ def make_plan(recipe: Recipe, available: dict[str, int], capacity: dict[str, int
     return MixPlan(recipe.name, recipe.mixing.total, recipe.mixing.temperature, tasks)
 
 
-def decide(recipe: Recipe, seed: int, segments: list[Any], arrays: Arrays | None = None) -> Decisions:
-    """Every stage 2 decision for ``segments`` (see the module docstring for the order).
+def decide(recipe: Recipe, seed: int, segments: list[Any]) -> Decisions:
+    """Every stage 2 decision for ``segments`` (see the module docstring for the order):
+    in bounded passes over their numbers on disk, or with near dedup (whose LSH bands are
+    in memory anyway) on all of them in memory. Both give the same decisions."""
+    if recipe.dedup.near is not None:
+        return decide_in_memory(recipe, seed, segments)
+    from .passes import decide_in_passes
+
+    return decide_in_passes(recipe, seed, Table(segments, [ref.config.name for ref in recipe.tasks]))
+
+
+def decide_in_memory(recipe: Recipe, seed: int, segments: list[Any], arrays: Arrays | None = None) -> Decisions:
+    """Every stage 2 decision for ``segments``, on all their numbers in memory.
 
     Each step is a function of its own (:func:`exact_dedup`, :func:`decontaminate`,
     :func:`near_dedup`, :func:`sample_task`, :func:`split_records`), so the Ray engine
-    (:mod:`komt_data.engines.ray_stage2`) runs the very same code on groups of records.
+    (:mod:`komt_data.engines.ray_stage2`) runs the very same code on groups of records,
+    and :func:`komt_data.passes.decide_in_passes` the same rules on blocks of records.
     """
     a = arrays or gather(recipe, segments)
     n = len(a.ids)
@@ -213,7 +223,7 @@ def decide(recipe: Recipe, seed: int, segments: list[Any], arrays: Arrays | None
     if near is not None and n:
         candidates = np.flatnonzero((reason == KEEP) & first_record_of_example(a.example))
         # Gathered unit by unit: never a second full-size copy of every record's band hashes.
-        starts = np.cumsum([0] + [len(s.lengths) for s in segments])
+        starts = np.cumsum([0] + [s.records for s in segments])
         cut = np.searchsorted(candidates, starts)
         bands = np.concatenate([s.bands[candidates[cut[i]:cut[i + 1]] - starts[i]]
                                 for i, s in enumerate(segments)])
@@ -239,7 +249,7 @@ def decide(recipe: Recipe, seed: int, segments: list[Any], arrays: Arrays | None
     reason[ok & ~selected & (a.rank == 0)] = NOT_SAMPLED
 
     split = split_records(recipe, seed, a.task, a.group, a.ids, selected)
-    return Decisions(reason, split, first_of, near_of, similarity, plan, cluster_sizes)
+    return Decisions.from_arrays(reason, split, first_of, near_of, similarity, plan, cluster_sizes)
 
 
 def first_record_of_example(example: np.ndarray) -> np.ndarray:
@@ -337,7 +347,7 @@ class Signatures:
     """
 
     def __init__(self, segments: list[Any], num_perm: int, records: np.ndarray):
-        self._open([s.signatures for s in segments], [len(s.lengths) for s in segments], num_perm, records)
+        self._open([s.signatures for s in segments], [s.records for s in segments], num_perm, records)
 
     @classmethod
     def from_files(cls, paths: list[Any], sizes: list[int], num_perm: int, records: np.ndarray) -> Signatures:
@@ -390,17 +400,8 @@ def held_out_counts(spec_value: float | int, selected: int) -> int:
     return min(int(spec_value), selected)
 
 
-def split_records(recipe: Recipe, seed: int, task: np.ndarray, group: np.ndarray, ids: np.ndarray,
-                  selected: np.ndarray) -> np.ndarray:
-    """The split of every record (UNSELECTED for the ones not selected), in input order.
-
-    Whole groups go to validation, then test, task by task in recipe order; a group an
-    earlier task placed keeps its split. Only the selected records matter, so passing just
-    those (in input order, ``selected`` all true) gives the same splits for them.
-    """
-    split = np.full(len(ids), UNSELECTED, dtype=np.uint8)
-    split[selected] = TRAIN
-    per_task = [np.count_nonzero(selected & (task == t)) for t in range(len(recipe.tasks))]
+def split_targets(recipe: Recipe, per_task: list[int]) -> list[tuple[int, int]]:
+    """Per task, with ``per_task`` records selected: how many go to validation and to test."""
     # A recipe-wide count is shared among the tasks that do not set their own, by size.
     shared: dict[str, list[int]] = {}
     for name in ("validation", "test"):
@@ -412,12 +413,8 @@ def split_records(recipe: Recipe, seed: int, task: np.ndarray, group: np.ndarray
             shared[name] = [0] * len(recipe.tasks)
             for t, c in zip(users, counts, strict=True):
                 shared[name][t] = c
-    assigned_groups = np.zeros(0, np.uint64)
-    assigned_split = np.zeros(0, np.uint8)
+    out = []
     for t, ref in enumerate(recipe.tasks):
-        members = np.flatnonzero(selected & (task == t))
-        if len(members) == 0:
-            continue
         targets = []
         for name in ("validation", "test"):
             own = ref.split is not None and ref.split.sets(name)
@@ -425,7 +422,50 @@ def split_records(recipe: Recipe, seed: int, task: np.ndarray, group: np.ndarray
                 targets.append(shared[name][t])
             else:
                 spec = ref.split if own else recipe.split
-                targets.append(held_out_counts(getattr(spec, name), len(members)))
+                targets.append(held_out_counts(getattr(spec, name), int(per_task[t])))
+        out.append((targets[0], targets[1]))
+    return out
+
+
+def held_out_labels(ordered_groups: np.ndarray, need: list[int]) -> tuple[np.ndarray, int]:
+    """The split of free records ordered by (split key of their group, id), so that a group's
+    records are adjacent: whole groups go to validation while it is short of ``need[0]``
+    records, then to test while it is short of ``need[1]``, the rest to train. Returns the
+    labels (in that order) and the records put in validation."""
+    starts = np.flatnonzero(np.r_[True, ordered_groups[1:] != ordered_groups[:-1]])
+    sizes = np.diff(np.r_[starts, len(ordered_groups)])
+    del starts
+    before = np.cumsum(sizes)
+    before -= sizes
+    to_val = before < need[0]
+    val_total = int(sizes[to_val].sum())
+    to_test = ~to_val & ((before - val_total) < need[1])
+    del before
+    # uint8 labels set by masks: no int64 arrays per group as nested np.where makes.
+    labels = np.full(len(sizes), TRAIN, np.uint8)
+    labels[to_test] = TEST
+    labels[to_val] = VALIDATION
+    return np.repeat(labels, sizes), val_total
+
+
+def split_records(recipe: Recipe, seed: int, task: np.ndarray, group: np.ndarray, ids: np.ndarray,
+                  selected: np.ndarray) -> np.ndarray:
+    """The split of every record (UNSELECTED for the ones not selected), in input order.
+
+    Whole groups go to validation, then test, task by task in recipe order; a group an
+    earlier task placed keeps its split. Only the selected records matter, so passing just
+    those (in input order, ``selected`` all true) gives the same splits for them.
+    """
+    split = np.full(len(ids), UNSELECTED, dtype=np.uint8)
+    split[selected] = TRAIN
+    targets_of = split_targets(recipe, [np.count_nonzero(selected & (task == t)) for t in range(len(recipe.tasks))])
+    assigned_groups = np.zeros(0, np.uint64)
+    assigned_split = np.zeros(0, np.uint8)
+    for t, _ref in enumerate(recipe.tasks):
+        members = np.flatnonzero(selected & (task == t))
+        if len(members) == 0:
+            continue
+        targets = targets_of[t]
         # Groups an earlier task already placed keep their split (a passage shared by two tasks).
         groups = group[members]
         if len(assigned_groups):
@@ -444,25 +484,8 @@ def split_records(recipe: Recipe, seed: int, task: np.ndarray, group: np.ndarray
             # Keys of the free records only (element by element the same as for all records).
             order = free[np.lexsort((ids[free], mixer.seeded_keys(group[free], seed, mixer.SPLIT)))]
             del free
-            ordered_groups = group[order]
-            starts = np.flatnonzero(np.r_[True, ordered_groups[1:] != ordered_groups[:-1]])
-            del ordered_groups
-            sizes = np.diff(np.r_[starts, len(order)])
-            del starts
-            before = np.cumsum(sizes)
-            before -= sizes
-            # Whole groups: a group goes to validation while validation is short, then to test.
-            to_val = before < need[0]
-            val_total = int(sizes[to_val].sum())
-            to_test = ~to_val & ((before - val_total) < need[1])
-            del before
-            # uint8 labels set by masks: no int64 arrays per group as nested np.where makes.
-            labels = np.full(len(sizes), TRAIN, np.uint8)
-            labels[to_test] = TEST
-            labels[to_val] = VALIDATION
-            del to_val, to_test
-            split[order] = np.repeat(labels, sizes)
-            del order, labels, sizes
+            split[order] = held_out_labels(group[order], need)[0]
+            del order
         if t == len(recipe.tasks) - 1:
             break  # no later task to look groups up for: no sort of every group
         assigned_groups, idx = np.unique(np.concatenate([assigned_groups, groups]), return_index=True)

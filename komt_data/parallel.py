@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from .errors import KomtDataError
 from .sources import MAX_LINE_BYTES, Unit
@@ -119,56 +121,116 @@ def default_workers() -> int:
 
 @dataclass(frozen=True)
 class ShardJob:
-    """Stage 3 for one shard: copy these spooled lines, in this order, into ``path``."""
+    """Stage 3 for one shard: rows ``start:stop`` of a split's order file
+    (:data:`komt_data.passes.ROW`: where each line is in the spools, where it goes in the
+    shard) make ``path``, ``size`` bytes."""
 
     path: Path
+    rows: Path
+    start: int
+    stop: int
+    size: int
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """One process's share of stage 3: (shard, order file, first row, end row) ranges."""
+
     spools: tuple[Path, ...]
-    segment_of: Any  # numpy arrays, one entry per record of the shard
-    offsets: Any
-    lengths: Any
+    ranges: tuple[tuple[Path, Path, int, int], ...]
+
+    @property
+    def records(self) -> int:
+        return sum(stop - start for _, _, start, stop in self.ranges)
 
 
-def write_shard(job: ShardJob) -> str:
-    """Write one shard from the spools and return its sha256 (hex)."""
+# Rows read, and lines copied with one write, at a time.
+_BATCH = 8192
+
+
+def _write_piece(piece: _Piece) -> int:
+    """Copy the lines of ``piece`` into their pre-sized shards; returns the records written."""
+    from .passes import ROW
     from .spool import SpoolFile
-    from .writer import write_blocks
 
     opened: dict[int, SpoolFile] = {}
-
-    def blocks() -> Iterator[bytes]:
-        # Blocks of plain ints: indexing numpy arrays one scalar at a time costs more than the read.
-        for start in range(0, len(job.segment_of), 8192):
-            end = start + 8192
-            batch = []
-            for s, offset, length in zip(job.segment_of[start:end].tolist(), job.offsets[start:end].tolist(),
-                                         job.lengths[start:end].tolist(), strict=True):
-                spool = opened.get(s)
-                if spool is None:
-                    spool = opened[s] = SpoolFile(job.spools[s])
-                batch.append(spool.read_at(offset, length))
-            yield b"".join(batch)
-
     try:
-        return write_blocks(job.path, blocks())
+        for shard, rows_path, start, stop in piece.ranges:
+            fd = os.open(shard, os.O_WRONLY)
+            try:
+                with open(rows_path, "rb") as f:
+                    for first in range(start, stop, _BATCH):
+                        f.seek(first * ROW.itemsize)
+                        rows = np.frombuffer(f.read((min(first + _BATCH, stop) - first) * ROW.itemsize), ROW)
+                        batch = []
+                        # Plain ints: indexing numpy arrays one scalar at a time costs more than the read.
+                        for s, offset, length in zip(rows["segment"].tolist(), rows["offset"].tolist(),
+                                                     rows["length"].tolist(), strict=True):
+                            spool = opened.get(s)
+                            if spool is None:
+                                spool = opened[s] = SpoolFile(piece.spools[s])
+                            batch.append(spool.read_at(offset, length))
+                        # Consecutive rows of one shard are adjacent in it: one positioned write.
+                        data = b"".join(batch)
+                        at = int(rows["at"][0])
+                        while data:
+                            done = os.pwrite(fd, data, at)
+                            data, at = data[done:], at + done
+            finally:
+                os.close(fd)
     finally:
         for spool in opened.values():
             spool.close()
+    return piece.records
 
 
-def write_shards(jobs: Sequence[ShardJob], workers: int, progress: ProgressBar) -> list[str]:
-    """Write shards on ``workers`` processes; their sha256 digests in job order."""
-    if workers <= 1 or len(jobs) <= 1:
-        digests = []
-        for job in jobs:
-            digests.append(write_shard(job))
-            progress.update(len(job.segment_of))
-        return digests
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return write_shards(jobs, 1, progress)
-    context = multiprocessing.get_context("fork")
-    digests = []
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
-        for job, digest in zip(jobs, pool.map(write_shard, jobs), strict=True):
-            digests.append(digest)
-            progress.update(len(job.segment_of))
-    return digests
+def _pieces(jobs: Sequence[ShardJob], spools: tuple[Path, ...], count: int) -> list[_Piece]:
+    """The rows of all ``jobs`` cut into ``count`` runs of (nearly) equal numbers of records."""
+    total = sum(job.stop - job.start for job in jobs)
+    bounds = [total * k // count for k in range(count + 1)]
+    pieces: list[_Piece] = []
+    done = 0  # records of the jobs before this one
+    ranges: list[list[tuple[Path, Path, int, int]]] = [[] for _ in range(count)]
+    for job in jobs:
+        for k in range(count):
+            lo = max(bounds[k], done)
+            hi = min(bounds[k + 1], done + job.stop - job.start)
+            if lo < hi:
+                ranges[k].append((job.path, job.rows, job.start + lo - done, job.start + hi - done))
+        done += job.stop - job.start
+    pieces = [_Piece(spools, tuple(r)) for r in ranges if r]
+    return pieces
+
+
+def _digest(path: Path) -> str:
+    """The sha256 of a written shard, once it is on disk (read back: a shard is written in pieces)."""
+    from .writer import file_sha256
+
+    with open(path, "rb+") as f:
+        os.fsync(f.fileno())
+    return file_sha256(path)
+
+
+def write_shards(jobs: Sequence[ShardJob], spools: tuple[Path, ...], workers: int,
+                 progress: ProgressBar) -> list[str]:
+    """Write every shard of ``jobs`` from the ``spools`` on ``workers`` processes, and return
+    their sha256 digests in job order. The records are shared out evenly whatever the shards
+    (a process may write part of a shard, at its byte offsets), so the bytes do not depend on
+    the number of workers."""
+    for job in jobs:  # pre-sized: pieces write their byte ranges in any order
+        with open(job.path, "wb") as f:
+            f.truncate(job.size)
+    parallel = workers > 1 and "fork" in multiprocessing.get_all_start_methods()
+    # A few pieces per process: one slowed by a busy core holds up less.
+    pieces = _pieces(jobs, spools, 2 * workers if parallel else 1)
+    if not parallel or len(pieces) <= 1:
+        for piece in pieces:
+            progress.update(_write_piece(piece))
+    else:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=min(workers, len(pieces)), mp_context=context) as pool:
+            for records in pool.map(_write_piece, pieces):
+                progress.update(records)
+    # sha256 releases the GIL on large blocks: threads hash the shards side by side.
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as threads:
+        return list(threads.map(_digest, [job.path for job in jobs]))

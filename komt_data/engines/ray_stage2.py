@@ -2,7 +2,7 @@
 
 The per-record numbers of stage 1 (a few 64-bit values a record) become a Ray Data
 dataset, one block per unit. Each decision then runs on
-workers, through the very functions :func:`komt_data.mixing.decide` calls, on groups of
+workers, through the very functions :func:`komt_data.mixing.decide_in_memory` calls, on groups of
 records for which that function gives the same answer as on the whole recipe:
 
 1. exact dedup: ``groupby(key % PARTS).map_groups`` (keys are scope-prefixed, so two
@@ -154,7 +154,7 @@ def _tables(recipe: Recipe, segments: list[Any], arrays: mixing.Arrays) -> Itera
     scope = mixing.near_scope(recipe, arrays.family, arrays.task)
     start = 0
     for s in segments:
-        end = start + len(s.lengths)
+        end = start + s.records
         if end > start:
             cut = slice(start, end)
             columns = {
@@ -177,7 +177,7 @@ def decide(ray: Any, recipe: Recipe, seed: int, segments: list[Any],
     """
     n = len(arrays.ids)
     if n == 0:  # nothing to distribute
-        return mixing.decide(recipe, seed, segments, arrays), {}
+        return mixing.decide_in_memory(recipe, seed, segments, arrays), {}
     with _stage2_context(ray):
         return _decide(ray, recipe, seed, segments, arrays)
 
@@ -252,7 +252,7 @@ def _decide(ray: Any, recipe: Recipe, seed: int, segments: list[Any],
         ds = ds.groupby("scope").map_groups(
             _near, batch_format="numpy", **_on_driver_node(ray),
             fn_kwargs={"threshold": near.threshold, "num_perm": near.num_perm, "bands": segments[0].bands.shape[1],
-                       "sig_paths": sig_paths, "band_paths": band_paths, "sizes": [len(s.lengths) for s in segments],
+                       "sig_paths": sig_paths, "band_paths": band_paths, "sizes": [s.records for s in segments],
                        "trace": trace})
     else:
         ds = ds.map_batches(_no_near, fn_kwargs={"trace": trace}, batch_format="numpy")
@@ -298,7 +298,7 @@ def _decide(ray: Any, recipe: Recipe, seed: int, segments: list[Any],
         LAST_RUN.update(pids)
 
     cluster_sizes = mixing.clusters_of(arrays.example, reason, near_of) if near is not None else Counter()
-    return mixing.Decisions(reason, split, first_of, near_of, similarity, plan, cluster_sizes), orders
+    return mixing.Decisions.from_arrays(reason, split, first_of, near_of, similarity, plan, cluster_sizes), orders
 
 
 def _split_and_order(sampled: Any, recipe: Recipe, seed: int, trace: bool, split: np.ndarray,

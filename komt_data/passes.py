@@ -1,0 +1,326 @@
+"""Stage 2 in bounded passes over stage 1's numbers on disk (:mod:`komt_data.columns`).
+
+The same decisions as :func:`komt_data.mixing.decide_in_memory`, record for record, while
+holding only a byte of reason and a byte of split per record plus one block, partition or
+bucket of records at a time:
+
+- exact dedup by partitions of the key (``key % parts``): equal keys share a partition, and
+  :func:`~komt_data.mixing.exact_dedup` is exact on any such partition kept in input order;
+- sampling as a threshold: a histogram of the top 16 bits of the sample keys finds the
+  bucket holding the k-th smallest key, and only that bucket's records are sorted;
+- splits likewise: only the free records whose group's split key falls in the first
+  buckets (enough to fill validation and test) are ordered; groups placed by an earlier
+  task are looked up partition by partition of the group hash;
+- the order of a split (:func:`order_split`): an external bucket sort on the order key,
+  bucket by bucket into a file of (spool, offset, length) rows that stage 3 reads.
+
+Near dedup is not done here (its LSH bands are in memory anyway): with near dedup the
+in-memory path decides.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import mixer
+from .columns import Table
+from .config import Recipe
+from .mixing import (
+    CONTAMINATED,
+    DUPLICATE,
+    KEEP,
+    NOT_SAMPLED,
+    TEST,
+    TRAIN,
+    UNSELECTED,
+    VALIDATION,
+    Decisions,
+    Pointers,
+    _repeat_of,
+    exact_dedup,
+    held_out_labels,
+    make_plan,
+    split_targets,
+)
+
+# Records per exact-dedup partition and per bucket of the order sort (their sorts cost about
+# 60 to 100 bytes a record); a test sets them small to run many passes on small inputs.
+PART = 1 << 18
+BUCKET = 1 << 18
+# Selected records waiting for their split (never left in the result).
+PENDING = 254
+_TOP = 16  # bits of a key that pick its histogram bucket
+
+
+def decide_in_passes(recipe: Recipe, seed: int, table: Table) -> Decisions:
+    """Every stage 2 decision but near dedup, for the records of ``table``."""
+    n = table.n
+    reason = np.zeros(n, np.uint8)
+    if recipe.dedup.exact.scope != "none" and n:
+        first_of = _exact(table, reason)
+    else:
+        first_of = Pointers.empty(np.int64)
+    for block in table.blocks("contaminated"):
+        part = reason[block.start:block.stop]  # a view: marked in place
+        part[(part == KEEP) & (block["contaminated"] >= 0)] = CONTAMINATED
+
+    # Records left per task and template rank: the plan's available and capacity.
+    ranks: list[np.ndarray] = [np.zeros(1, np.int64) for _ in recipe.tasks]
+    for block in table.blocks("ranks"):
+        t = table.task[block.segment]
+        counts = np.bincount(block["ranks"][reason[block.start:block.stop] == KEEP], minlength=1)
+        if len(counts) > len(ranks[t]):
+            ranks[t] = np.r_[ranks[t], np.zeros(len(counts) - len(ranks[t]), np.int64)]
+        ranks[t][:len(counts)] += counts
+    names = [ref.config.name for ref in recipe.tasks]
+    available = {name: int(ranks[t][0]) for t, name in enumerate(names)}
+    capacity = {name: int(ranks[t].sum()) if _repeat_of(recipe, ref) else available[name]
+                for t, (name, ref) in enumerate(zip(names, recipe.tasks, strict=True))}
+    plan = make_plan(recipe, available, capacity)
+
+    split = np.full(n, UNSELECTED, np.uint8)
+    for t, task_plan in enumerate(plan.tasks):
+        # mixing.sample_task: the smallest sample keys among kept examples, or all of them
+        # and then spare renderings, lower ranks first.
+        left = task_plan.planned
+        for rank, count in enumerate(ranks[t].tolist()):
+            if left <= 0:
+                break
+            _mark_smallest(table, t, min(left, count), count, reason, split, rank, seed)
+            left -= count
+    for block in table.blocks("ranks"):
+        part = reason[block.start:block.stop]
+        part[(part == KEEP) & (split[block.start:block.stop] == UNSELECTED) & (block["ranks"] == 0)] = NOT_SAMPLED
+
+    _split(recipe, seed, table, split)
+    return Decisions(reason, split, first_of, Pointers.empty(np.int64), Pointers.empty(np.float32), plan, Counter())
+
+
+def _exact(table: Table, reason: np.ndarray) -> Pointers:
+    """Exact dedup partition by partition of the keys; marks duplicates, returns their firsts."""
+    parts = max(1, -(-table.n // PART))
+    found: list[tuple[np.ndarray, np.ndarray]] = []
+    for p in range(parts):
+        idx, keys, examples = [], [], []
+        for block in table.blocks("keys", "examples"):
+            local = np.flatnonzero(block["keys"] % np.uint64(parts) == p) if parts > 1 else np.arange(len(block))
+            idx.append(local + block.start)
+            keys.append(block["keys"][local])
+            # Example numbers restart in every segment: made unique as mixing.gather does.
+            examples.append(block["examples"][local].astype(np.int64) + (block.segment << 32))
+        where = np.concatenate(idx)
+        duplicate, first = exact_dedup(np.concatenate(keys), np.concatenate(examples))
+        del keys, examples
+        reason[where[duplicate]] = DUPLICATE
+        found.append((where[duplicate], where[first[duplicate]]))
+    index = np.concatenate([f[0] for f in found])
+    order = np.argsort(index, kind="stable")
+    return Pointers(index[order], np.concatenate([f[1] for f in found])[order])
+
+
+def _mark_smallest(table: Table, t: int, k: int, count: int, reason: np.ndarray, split: np.ndarray, rank: int,
+                   seed: int) -> None:
+    """Mark PENDING the ``k`` kept records (of ``count``) of task ``t`` and template rank
+    ``rank`` with the smallest sample keys, ties by position (:func:`komt_data.mixer.smallest`)."""
+    segments = table.of_task(t)
+    if k <= 0:
+        return
+    if k >= count:
+        for block in table.blocks("ranks", segments=segments):
+            part = split[block.start:block.stop]
+            part[(reason[block.start:block.stop] == KEEP) & (block["ranks"] == rank)] = PENDING
+        return
+
+    def eligible(block: Any) -> tuple[np.ndarray, np.ndarray]:
+        local = np.flatnonzero((reason[block.start:block.stop] == KEEP) & (block["ranks"] == rank))
+        return local, mixer.seeded_keys(block["ids"][local], seed, mixer.SAMPLE)
+
+    histogram = np.zeros(1 << _TOP, np.int64)
+    for block in table.blocks("ids", "ranks", segments=segments):
+        _, keys = eligible(block)
+        histogram += np.bincount((keys >> np.uint64(64 - _TOP)).astype(np.intp), minlength=1 << _TOP)
+    cumulative = np.cumsum(histogram)
+    last = int(np.searchsorted(cumulative, k))  # the bucket holding the k-th smallest key
+    below = int(cumulative[last - 1]) if last else 0
+    chosen, keys_of = [], []
+    for block in table.blocks("ids", "ranks", segments=segments):
+        local, keys = eligible(block)
+        top = keys >> np.uint64(64 - _TOP)
+        split[block.start + local[top < last]] = PENDING
+        edge = top == last
+        chosen.append(block.start + local[edge])
+        keys_of.append(keys[edge])
+    edge_keys = np.concatenate(keys_of)
+    split[np.concatenate(chosen)[np.argsort(edge_keys, kind="stable")[:k - below]]] = PENDING
+
+
+def _split(recipe: Recipe, seed: int, table: Table, split: np.ndarray) -> None:
+    """mixing.split_records on the PENDING records of ``split``, task by task, in place."""
+    per_task = [sum(int(np.count_nonzero(split[table.starts[i]:table.starts[i + 1]] == PENDING))
+                    for i in table.of_task(t)) for t in range(len(recipe.tasks))]
+    targets = split_targets(recipe, per_task)
+    for t in range(len(recipe.tasks)):
+        if per_task[t] == 0:
+            continue
+        segments = table.of_task(t)
+        earlier = [i for i in range(len(table.segments)) if table.task[i] < t]
+        if sum(per_task[:t]):
+            _known_groups(table, split, segments, earlier, sum(per_task[:t + 1]))
+        mine = [split[table.starts[i]:table.starts[i + 1]] for i in segments]
+        need = [max(0, targets[t][0] - sum(int(np.count_nonzero(m == VALIDATION)) for m in mine)),
+                max(0, targets[t][1] - sum(int(np.count_nonzero(m == TEST)) for m in mine))]
+        if need[0] or need[1]:
+            _held_out(table, split, segments, need, seed)
+        for m in mine:
+            m[m == PENDING] = TRAIN
+
+
+def _known_groups(table: Table, split: np.ndarray, segments: list[int], earlier: list[int], count: int) -> None:
+    """Records of ``segments`` whose group an earlier task's selected records have take
+    that group's split, partition by partition of the group hashes."""
+    parts = max(1, -(-count // PART))
+    for p in range(parts):
+        groups, labels = [], []
+        for block in table.blocks("groups", segments=earlier):
+            mine = split[block.start:block.stop]
+            local = np.flatnonzero((mine != UNSELECTED) & (block["groups"] % np.uint64(parts) == p))
+            groups.append(block["groups"][local])
+            labels.append(mine[local])
+        assigned, first = np.unique(np.concatenate(groups), return_index=True)
+        if not len(assigned):
+            continue
+        assigned_split = np.concatenate(labels)[first]
+        del groups, labels, first
+        for block in table.blocks("groups", segments=segments):
+            mine = split[block.start:block.stop]
+            local = np.flatnonzero((mine == PENDING) & (block["groups"] % np.uint64(parts) == p))
+            group = block["groups"][local]
+            pos = np.minimum(np.searchsorted(assigned, group), len(assigned) - 1)
+            known = assigned[pos] == group
+            mine[local[known]] = assigned_split[pos[known]]
+
+
+def _held_out(table: Table, split: np.ndarray, segments: list[int], need: list[int], seed: int) -> None:
+    """Validation and test for the PENDING records of ``segments``: the free records ordered
+    by (split key of their group, id) as mixing.split_records orders them, but only those
+    in the first buckets of split keys, enough to hold every group that is held out."""
+    def free(block: Any) -> tuple[np.ndarray, np.ndarray]:
+        local = np.flatnonzero(split[block.start:block.stop] == PENDING)
+        return local, mixer.seeded_keys(block["groups"][local], seed, mixer.SPLIT)
+
+    histogram = np.zeros(1 << _TOP, np.int64)
+    for block in table.blocks("groups", segments=segments):
+        histogram += np.bincount((free(block)[1] >> np.uint64(64 - _TOP)).astype(np.intp), minlength=1 << _TOP)
+    cumulative = np.cumsum(histogram)
+    wanted = need[0] + need[1]
+    while True:
+        # Groups past bucket `last` have at least cumulative[last] free records before them.
+        last = min(int(np.searchsorted(cumulative, wanted)), len(cumulative) - 1)
+        idx, keys, groups, ids = [], [], [], []
+        for block in table.blocks("groups", "ids", segments=segments):
+            local, key = free(block)
+            inside = np.flatnonzero((key >> np.uint64(64 - _TOP)) <= last)
+            idx.append(block.start + local[inside])
+            keys.append(key[inside])
+            groups.append(block["groups"][local[inside]])
+            ids.append(block["ids"][local[inside]])
+        order = np.lexsort((np.concatenate(ids), np.concatenate(keys)))
+        del ids, keys
+        ordered_groups = np.concatenate(groups)[order]
+        labels, val_total = held_out_labels(ordered_groups, need)
+        covered = int(cumulative[last])
+        if last == len(cumulative) - 1 or (covered >= need[0] and covered - val_total >= need[1]):
+            split[np.concatenate(idx)[order]] = labels
+            return
+        wanted = max(need[0], val_total + need[1], covered + 1)
+
+
+# Stage 3's order -----------------------------------------------------------------------------
+
+# One row per record of a split, in output order: where its line is and where it goes.
+ROW = np.dtype([("segment", np.uint32), ("length", np.uint32), ("offset", np.uint64), ("at", np.uint64)])
+_ENTRY = np.dtype([("key", np.uint64), ("segment", np.uint32), ("length", np.uint32), ("offset", np.uint64)])
+
+
+def order_split(table: Table, split: np.ndarray, code: int, seed: int, path: Path, shard_size: int) -> list[int]:
+    """Write the rows (:data:`ROW`) of split ``code``'s records in output order to ``path``:
+    by seeded order key, ties by position (a stable sort on the key; the keys are a
+    bijection of the ids, so this is the order of a lexsort over (key, id)). ``at`` is
+    where the line starts in its shard of ``shard_size`` records. Returns the byte size of
+    every shard (one, empty, for an empty split)."""
+    count = int(np.count_nonzero(split == code))
+    bits = max(0, int(np.ceil(np.log2(max(1, count) / BUCKET))))
+    buckets = [path.with_name(f"{path.name}.{b}") for b in range(1 << bits)]
+    files = [open(b, "wb") for b in buckets]  # noqa: SIM115 - closed below
+    try:
+        for block in table.blocks("ids", "lengths", "offsets"):
+            local = np.flatnonzero(split[block.start:block.stop] == code)
+            if not len(local):
+                continue
+            entries = np.empty(len(local), _ENTRY)
+            entries["key"] = mixer.seeded_keys(block["ids"][local], seed, mixer.ORDER)
+            entries["segment"] = block.segment
+            entries["length"] = block["lengths"][local]
+            entries["offset"] = block["offsets"][local]
+            # To the bucket of the key's top bits, in position order within each bucket.
+            top = (entries["key"] >> np.uint64(64 - bits)).astype(np.intp) if bits else np.zeros(len(local), np.intp)
+            order = np.argsort(top, kind="stable")
+            entries, top = entries[order], top[order]
+            cuts = np.searchsorted(top, np.arange((1 << bits) + 1))
+            for b in np.flatnonzero(np.diff(cuts)).tolist():
+                files[b].write(entries[cuts[b]:cuts[b + 1]].tobytes())
+    finally:
+        for f in files:
+            f.close()
+    sizes = np.zeros(max(1, -(-count // shard_size)), np.int64)
+    written = 0
+    with open(path, "wb") as out:
+        for bucket in buckets:
+            entries = np.fromfile(bucket, _ENTRY)
+            bucket.unlink()
+            entries = entries[np.argsort(entries["key"], kind="stable")]
+            rows = np.empty(len(entries), ROW)
+            for name in ("segment", "length", "offset"):
+                rows[name] = entries[name]
+            del entries
+            _place(rows, written, sizes, shard_size)
+            out.write(rows.tobytes())
+            written += len(rows)
+    return sizes.tolist()
+
+
+def _place(rows: np.ndarray, written: int, sizes: np.ndarray, shard_size: int) -> None:
+    """Fill ``at`` of the next ``rows`` of a split (``written`` rows came before them) and add
+    their bytes to ``sizes``, the bytes of every shard so far."""
+    if not len(rows):
+        return
+    shard = (written + np.arange(len(rows))) // shard_size
+    first = np.flatnonzero(np.r_[True, shard[1:] != shard[:-1]])
+    ends = np.cumsum(rows["length"], dtype=np.int64)
+    starts = ends - rows["length"]
+    # A line starts after what its shard holds already and the lines before it in this batch.
+    rows["at"] = starts - np.repeat(starts[first] - sizes[shard[first]], np.diff(np.r_[first, len(rows)]))
+    sizes[shard[first]] += ends[np.r_[first[1:], len(rows)] - 1] - starts[first]
+
+
+def rows_of(table: Table, order: np.ndarray, path: Path, shard_size: int) -> list[int]:
+    """:func:`order_split`'s file for records already in output order (positions ``order``,
+    as the Ray engine's stage 2 gives them); the same rows, the same shard sizes."""
+    rows = np.empty(len(order), ROW)
+    segment = np.searchsorted(table.starts, order, side="right") - 1
+    rows["segment"] = segment
+    # Bytes of all lines before each record (in memory: the Ray engine's path keeps its arrays).
+    lengths = table.column("lengths")
+    before = np.zeros(table.n + 1, np.uint64)
+    np.cumsum(lengths, dtype=np.uint64, out=before[1:])
+    rows["length"] = lengths[order]
+    del lengths
+    rows["offset"] = before[order] - before[table.starts[segment]]
+    sizes = np.zeros(max(1, -(-len(order) // shard_size)), np.int64)
+    _place(rows, 0, sizes, shard_size)
+    rows.tofile(path)
+    return sizes.tolist()
