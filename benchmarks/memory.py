@@ -6,7 +6,9 @@
 
 The rows are short NSMC-like reviews (so that the time goes to rows, not bytes), all
 distinct, in one JSONL file; each build runs as its own child process and its peak RSS
-comes from os.wait4. What should grow with the rows is only the compact per-record arrays.
+comes from os.wait4. What should grow with the rows is only stage 2's decisions (a byte of
+reason and a byte of split per record): stage 1 writes its per-record numbers to disk
+and stage 2 reads them back in bounded passes.
 """
 
 from __future__ import annotations

@@ -1,15 +1,18 @@
-"""Stage 2: every mixing decision for a whole recipe, on compact per-record arrays.
+"""Stage 2: every mixing decision for a whole recipe, on compact per-record numbers.
 
 Order of decisions: exact dedup → decontamination → near dedup → plan (weights, caps,
 temperature, total, submixtures) → sampling → split. Each comes from hashes and the seed,
 never from which worker produced what, so a build's bytes do not depend on the workers.
 
-Memory: the 66 bytes a record stage 1 hands over (offsets, ids, hashes, positions, figures)
-plus the decision arrays; seeded keys exist for one task or split at a time (tracemalloc
-put the whole stage-2 peak at about 165 bytes a record); with near dedup add 4 bytes per LSH
-band (84 at the default 0.8 threshold); MinHash signatures (4 × num_perm = 512 bytes a record) are spooled to disk and
-read back only for records whose band hashes collide. Nothing else grows with the number
-of records.
+Two paths make the same decisions. Without near dedup (the common case) they are made in
+bounded passes over stage 1's numbers on disk (:mod:`komt_data.passes`): what grows with
+the records is a byte of reason and a byte of split each, plus 16 bytes per exact duplicate
+(the record it repeats) and the records held out for validation and test while they are
+ordered. With near dedup, :func:`decide_in_memory` holds every record's numbers (about
+60 bytes a record, the peak about 165 under tracemalloc) plus 4 bytes per LSH band (84
+at the default 0.8 threshold); MinHash signatures (4 × num_perm = 512 bytes a record) are
+spooled to disk and read back only for records whose band hashes collide. The Ray engine
+(:mod:`komt_data.engines.ray_stage2`) also starts from all the numbers in memory.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Stage 1 on several processes: the units (and chunks of large files) of a build, shared out.
+"""Stages 1 and 3 on several processes: the units (and chunks of large files) of a build,
+and the records of its shards, shared out.
 
 Each job is a plain, picklable description of one unit's work; :func:`run_job` turns it
 into a :class:`~komt_data.builder.Segment` using nothing but the job, so it can run in
@@ -8,10 +9,12 @@ order, so the segments, and therefore the output, do not depend on the number of
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -134,29 +137,32 @@ class ShardJob:
 
 @dataclass(frozen=True)
 class _Piece:
-    """One process's share of stage 3: (shard, order file, first row, end row) ranges."""
+    """One process's share of stage 3: (shard, order file, first row, end row, whole shard?) ranges."""
 
     spools: tuple[Path, ...]
-    ranges: tuple[tuple[Path, Path, int, int], ...]
+    ranges: tuple[tuple[Path, Path, int, int, bool], ...]
 
     @property
     def records(self) -> int:
-        return sum(stop - start for _, _, start, stop in self.ranges)
+        return sum(stop - start for _, _, start, stop, _ in self.ranges)
 
 
 # Rows read, and lines copied with one write, at a time.
 _BATCH = 8192
 
 
-def _write_piece(piece: _Piece) -> int:
-    """Copy the lines of ``piece`` into their pre-sized shards; returns the records written."""
+def _write_piece(piece: _Piece) -> tuple[int, dict[Path, str]]:
+    """Copy the lines of ``piece`` into their pre-sized shards; returns the records written and
+    the sha256 of the shards it wrote whole (synced to disk)."""
     from .passes import ROW
     from .spool import SpoolFile
 
     opened: dict[int, SpoolFile] = {}
+    digests: dict[Path, str] = {}
     try:
-        for shard, rows_path, start, stop in piece.ranges:
+        for shard, rows_path, start, stop, whole in piece.ranges:
             fd = os.open(shard, os.O_WRONLY)
+            digest = hashlib.sha256() if whole else None
             try:
                 with open(rows_path, "rb") as f:
                     for first in range(start, stop, _BATCH):
@@ -172,34 +178,38 @@ def _write_piece(piece: _Piece) -> int:
                             batch.append(spool.read_at(offset, length))
                         # Consecutive rows of one shard are adjacent in it: one positioned write.
                         data = b"".join(batch)
+                        if digest is not None:  # written in order: hashed on the way
+                            digest.update(data)
                         at = int(rows["at"][0])
                         while data:
                             done = os.pwrite(fd, data, at)
                             data, at = data[done:], at + done
+                if digest is not None:
+                    os.fsync(fd)
+                    digests[shard] = digest.hexdigest()
             finally:
                 os.close(fd)
     finally:
         for spool in opened.values():
             spool.close()
-    return piece.records
+    return piece.records, digests
 
 
 def _pieces(jobs: Sequence[ShardJob], spools: tuple[Path, ...], count: int) -> list[_Piece]:
     """The rows of all ``jobs`` cut into ``count`` runs of (nearly) equal numbers of records."""
     total = sum(job.stop - job.start for job in jobs)
     bounds = [total * k // count for k in range(count + 1)]
-    pieces: list[_Piece] = []
     done = 0  # records of the jobs before this one
-    ranges: list[list[tuple[Path, Path, int, int]]] = [[] for _ in range(count)]
+    ranges: list[list[tuple[Path, Path, int, int, bool]]] = [[] for _ in range(count)]
     for job in jobs:
         for k in range(count):
             lo = max(bounds[k], done)
             hi = min(bounds[k + 1], done + job.stop - job.start)
             if lo < hi:
-                ranges[k].append((job.path, job.rows, job.start + lo - done, job.start + hi - done))
+                whole = hi - lo == job.stop - job.start
+                ranges[k].append((job.path, job.rows, job.start + lo - done, job.start + hi - done, whole))
         done += job.stop - job.start
-    pieces = [_Piece(spools, tuple(r)) for r in ranges if r]
-    return pieces
+    return [_Piece(spools, tuple(r)) for r in ranges if r]
 
 
 def _digest(path: Path) -> str:
@@ -223,14 +233,16 @@ def write_shards(jobs: Sequence[ShardJob], spools: tuple[Path, ...], workers: in
     parallel = workers > 1 and "fork" in multiprocessing.get_all_start_methods()
     # A few pieces per process: one slowed by a busy core holds up less.
     pieces = _pieces(jobs, spools, 2 * workers if parallel else 1)
-    if not parallel or len(pieces) <= 1:
-        for piece in pieces:
-            progress.update(_write_piece(piece))
-    else:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=min(workers, len(pieces)), mp_context=context) as pool:
-            for records in pool.map(_write_piece, pieces):
-                progress.update(records)
-    # sha256 releases the GIL on large blocks: threads hash the shards side by side.
+    digests: dict[Path, str] = {}
+    parallel = parallel and len(pieces) > 1
+    context = multiprocessing.get_context("fork") if parallel else None
+    with ProcessPoolExecutor(min(workers, len(pieces)), mp_context=context) if parallel else nullcontext() as pool:
+        for records, whole in (pool.map if parallel else map)(_write_piece, pieces):
+            digests.update(whole)
+            progress.update(records)
+    # Shards written in parts (or empty): read back. sha256 releases the GIL on large blocks,
+    # so threads hash them side by side.
+    rest = [job.path for job in jobs if job.path not in digests]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as threads:
-        return list(threads.map(_digest, [job.path for job in jobs]))
+        digests.update(zip(rest, threads.map(_digest, rest), strict=True))
+    return [digests[job.path] for job in jobs]

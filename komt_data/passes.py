@@ -53,7 +53,12 @@ PART = 1 << 18
 BUCKET = 1 << 18
 # Selected records waiting for their split (never left in the result).
 PENDING = 254
-_TOP = 16  # bits of a key that pick its histogram bucket
+HISTOGRAM_BITS = 16  # top bits of a key that pick its histogram bucket (a test sets fewer)
+
+
+def _bucket(keys: np.ndarray) -> np.ndarray:
+    """The histogram bucket of each key: its top bits (keys are uniform 64-bit hashes)."""
+    return (keys >> np.uint64(64 - HISTOGRAM_BITS)).astype(np.intp)
 
 
 def decide_in_passes(recipe: Recipe, seed: int, table: Table) -> Decisions:
@@ -139,17 +144,17 @@ def _mark_smallest(table: Table, t: int, k: int, count: int, reason: np.ndarray,
         local = np.flatnonzero((reason[block.start:block.stop] == KEEP) & (block["ranks"] == rank))
         return local, mixer.seeded_keys(block["ids"][local], seed, mixer.SAMPLE)
 
-    histogram = np.zeros(1 << _TOP, np.int64)
+    histogram = np.zeros(1 << HISTOGRAM_BITS, np.int64)
     for block in table.blocks("ids", "ranks", segments=segments):
         _, keys = eligible(block)
-        histogram += np.bincount((keys >> np.uint64(64 - _TOP)).astype(np.intp), minlength=1 << _TOP)
+        histogram += np.bincount(_bucket(keys), minlength=1 << HISTOGRAM_BITS)
     cumulative = np.cumsum(histogram)
     last = int(np.searchsorted(cumulative, k))  # the bucket holding the k-th smallest key
     below = int(cumulative[last - 1]) if last else 0
     chosen, keys_of = [], []
     for block in table.blocks("ids", "ranks", segments=segments):
         local, keys = eligible(block)
-        top = keys >> np.uint64(64 - _TOP)
+        top = _bucket(keys)
         split[block.start + local[top < last]] = PENDING
         edge = top == last
         chosen.append(block.start + local[edge])
@@ -212,9 +217,9 @@ def _held_out(table: Table, split: np.ndarray, segments: list[int], need: list[i
         local = np.flatnonzero(split[block.start:block.stop] == PENDING)
         return local, mixer.seeded_keys(block["groups"][local], seed, mixer.SPLIT)
 
-    histogram = np.zeros(1 << _TOP, np.int64)
+    histogram = np.zeros(1 << HISTOGRAM_BITS, np.int64)
     for block in table.blocks("groups", segments=segments):
-        histogram += np.bincount((free(block)[1] >> np.uint64(64 - _TOP)).astype(np.intp), minlength=1 << _TOP)
+        histogram += np.bincount(_bucket(free(block)[1]), minlength=1 << HISTOGRAM_BITS)
     cumulative = np.cumsum(histogram)
     wanted = need[0] + need[1]
     while True:
@@ -223,7 +228,7 @@ def _held_out(table: Table, split: np.ndarray, segments: list[int], need: list[i
         idx, keys, groups, ids = [], [], [], []
         for block in table.blocks("groups", "ids", segments=segments):
             local, key = free(block)
-            inside = np.flatnonzero((key >> np.uint64(64 - _TOP)) <= last)
+            inside = np.flatnonzero(_bucket(key) <= last)
             idx.append(block.start + local[inside])
             keys.append(key[inside])
             groups.append(block["groups"][local[inside]])

@@ -4,8 +4,8 @@ Every input unit becomes one row of a Ray Data dataset (``from_items``), one blo
 so units spread over the cluster's CPUs. A ``flat_map`` runs the very code the local
 engine runs (:func:`komt_data.builder.spool_unit`, with the runners of
 ``builder._runners``) on a worker, into the worker's temp directory, and streams back the
-result as rows: first the unit's :class:`Segment` (its counts and compact per-record
-arrays), then every file it names (spool, rejections, ...) in chunks of at most
+result as rows: first the unit's :class:`Segment` (its counts), then every file it names
+(spool, rejections, per-record numbers, ...) in chunks of at most
 :data:`CHUNK` bytes. The recipe, with its paths made absolute, travels once per build.
 The driver reads the rows in unit order (``preserve_order``) while later units are still
 being read, rebuilds each spool on its own disk, and stage 2 and stage 3 then run exactly
