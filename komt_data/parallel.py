@@ -231,8 +231,8 @@ def write_shards(jobs: Sequence[ShardJob], spools: tuple[Path, ...], workers: in
         with open(job.path, "wb") as f:
             f.truncate(job.size)
     parallel = workers > 1 and "fork" in multiprocessing.get_all_start_methods()
-    # A few pieces per process: one slowed by a busy core holds up less.
-    pieces = _pieces(jobs, spools, 2 * workers if parallel else 1)
+    # One piece per process: fewer shards cut in two (read back to be hashed).
+    pieces = _pieces(jobs, spools, workers if parallel else 1)
     digests: dict[Path, str] = {}
     parallel = parallel and len(pieces) > 1
     context = multiprocessing.get_context("fork") if parallel else None
