@@ -436,8 +436,7 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
     bar = make_bar(desc="writing", unit=" records", total=int(np.count_nonzero(split != mixing.UNSELECTED)))
     try:
         shards, split_counts = _write_splits(stage, recipe, seed, table, split, orders, workers, bar)
-        if orders is not None:
-            del orders
+        orders = None  # the Ray engine's: written out as the splits' order files
         evaluation = _Evaluation(decontaminator)
         rejected_count = _write_rejected(stage / REJECTED, table, decisions, evaluation)
     finally:
