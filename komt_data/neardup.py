@@ -113,7 +113,7 @@ def signature(text: str, k: int, num_perm: int) -> np.ndarray:
 
 _U13, _U16 = np.uint32(13), np.uint32(16)
 _F1, _F2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
-_CHUNK = 1024  # shingles per block: a 1024 × 128 block of uint32 stays in the CPU cache
+_CHUNK = 1024  # shingle rows per block: a 1024 × 128 block of uint32 stays in the CPU cache
 
 
 def signatures(texts: Sequence[str], k: int, num_perm: int) -> np.ndarray:
@@ -123,30 +123,66 @@ def signatures(texts: Sequence[str], k: int, num_perm: int) -> np.ndarray:
     full-avalanche mix, so the minimum is a uniform pick among the shingles. (A linear
     (a·h + b) mod p family needs a and b drawn over all of [0, p); with small a the smallest
     shingle hash wins every permutation and similar texts look unrelated.) The whole batch
-    is hashed as blocks of (shingles × num_perm) and reduced per text with
-    ``np.minimum.reduceat``: per example, Python costs nothing; a row depends on its text only.
+    is hashed as blocks of (shingles × num_perm): per example, Python costs nothing; a row
+    depends on its text only.
+
+    How the blocks are laid out is about speed only (the values are the finalizer's): texts
+    with about the same number of shingles share a block, each padded to one width by
+    repeating its last shingle (a repeat cannot change a minimum), so that a text's minimum
+    is a plain ``min`` over one axis (``np.minimum.reduceat`` over ragged rows costs four
+    times as much). The finalizer's first step, ``x ^= x >> 16``, distributes over the xor
+    with the salt, so it is applied once per shingle and once per salt instead of per pair.
     """
     salts = (_permutations(num_perm) & _MASK32).astype(np.uint32)
+    salts ^= salts >> _U16
     hashes, owner = _batch_shingles(texts, k)
-    out = np.full((len(texts), num_perm), 0xFFFFFFFF, dtype=np.uint32)
-    tmp = np.empty((min(_CHUNK, len(hashes)), num_perm), dtype=np.uint32)
-    for start in range(0, len(hashes), _CHUNK):
-        block = hashes[start:start + _CHUNK]
-        x = np.bitwise_xor(block[:, None], salts[None, :])
-        t = tmp[:len(block)]
-        np.right_shift(x, _U16, out=t)
-        x ^= t
-        x *= _F1
-        np.right_shift(x, _U13, out=t)
-        x ^= t
-        x *= _F2
-        np.right_shift(x, _U16, out=t)
-        x ^= t
-        who = owner[start:start + _CHUNK]
-        starts = np.flatnonzero(np.r_[True, who[1:] != who[:-1]])
-        ids = who[starts]  # a text's shingles are contiguous, so ids are distinct in a block
-        out[ids] = np.minimum(out[ids], np.minimum.reduceat(x, starts, axis=0))
+    hashes ^= hashes >> _U16
+    n = len(texts)
+    out = np.empty((n, num_perm), dtype=np.uint32)
+    if n == 0:
+        return out
+    counts = np.bincount(owner, minlength=n)  # at least 1: a text shorter than k is one shingle
+    starts = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+    # Pad to the count rounded up to an eighth of its power of two: at most 1/8 wasted,
+    # and few distinct widths (each is a few numpy calls).
+    step = np.maximum(1, (1 << np.log2(counts).astype(np.int64)) >> 3)
+    width = -(-counts // step) * step
+    order = np.argsort(width, kind="stable")
+    sorted_width = width[order]
+    bounds = np.flatnonzero(np.r_[True, sorted_width[1:] != sorted_width[:-1], True]).tolist()
+    tmp = np.empty(_CHUNK * num_perm, dtype=np.uint32)
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        w = int(sorted_width[lo])
+        group = order[lo:hi]
+        if w > _CHUNK:  # a long document: its own blocks, one after another
+            for t in group.tolist():
+                own = hashes[starts[t]:starts[t + 1]]
+                out[t] = 0xFFFFFFFF
+                for s in range(0, len(own), _CHUNK):
+                    np.minimum(out[t], _finalize(own[s:s + _CHUNK], salts, tmp).min(axis=0), out=out[t])
+            continue
+        per = _CHUNK // w
+        column = np.arange(w, dtype=np.int64)
+        for g in range(0, len(group), per):
+            members = group[g:g + per]
+            rows = starts[members][:, None] + np.minimum(column[None, :], counts[members][:, None] - 1)
+            x = _finalize(hashes[rows.ravel()], salts, tmp)
+            out[members] = x.reshape(len(members), w, num_perm).min(axis=1)
     return out
+
+
+def _finalize(hashes: np.ndarray, salts: np.ndarray, tmp: np.ndarray) -> np.ndarray:
+    """murmur3's finalizer of every (shingle hash xor salt), both already through ``x ^= x >> 16``."""
+    x = np.bitwise_xor(hashes[:, None], salts[None, :])
+    t = tmp[:x.size].reshape(x.shape)
+    x *= _F1
+    np.right_shift(x, _U13, out=t)
+    x ^= t
+    x *= _F2
+    np.right_shift(x, _U16, out=t)
+    x ^= t
+    return x
 
 
 def lsh_params(threshold: float, num_perm: int, recall: float = 0.995) -> tuple[int, int]:
@@ -197,43 +233,89 @@ def cluster(bands: np.ndarray, signatures: Any, scope: np.ndarray, threshold: fl
     value and whose signatures agree on at least ``threshold`` of their values.
 
     A colliding group is linked as a star to its first member; every link is verified on the
-    signatures, then linked records are merged (union-find). The survivor of a cluster is its
-    first member in input order, so the result does not depend on how stage 1 was split.
+    signatures, then linked records are merged. The survivor of a cluster is its first
+    member in input order, so the result does not depend on how stage 1 was split.
     ``signatures`` is an array, or anything that returns signature rows when indexed with
-    candidate positions (the builder reads them from the spooled files on demand).
+    an increasing array of candidate positions (the builder reads them from the spooled
+    files on demand).
+
+    The clusters are the connected components of the verified links, whatever order links
+    are found in; so each band's links are handled as arrays, and a link between records
+    an earlier band already joined is not verified again.
     """
     n = len(bands)
-    parent = np.arange(n, dtype=np.int64)
-
-    def find(i: int) -> int:
-        root = i
-        while parent[root] != root:
-            root = int(parent[root])
-        while parent[i] != root:
-            parent[i], i = root, int(parent[i])
-        return root
-
+    parent = np.arange(n, dtype=np.int64)  # a forest whose every root is its tree's smallest index
     if n:
-        scope64 = scope.astype(np.uint64)
+        scope64 = scope.astype(np.uint64) << np.uint64(32)
         for band in range(bands.shape[1]):
-            key = (scope64 << np.uint64(32)) | bands[:, band].astype(np.uint64)
-            order = np.argsort(key, kind="stable")
-            sorted_key = key[order]
-            starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
-            ends = np.r_[starts[1:], n]
-            shared = ends - starts >= 2  # most band hashes are unique: skip them without a Python loop
-            for s, e in zip(starts[shared].tolist(), ends[shared].tolist(), strict=True):
-                members = order[s:e]
-                head = int(members[0])
-                others = members[1:]
-                agree = (signatures[others] == signatures[head]).mean(axis=1)
-                for j in others[agree >= threshold]:
-                    a, b = find(head), find(int(j))
-                    if a != b:
-                        parent[max(a, b)] = min(a, b)  # the earlier record stays the root
-    roots = np.array([find(i) for i in range(n)], dtype=np.int64)
+            heads, others = _band_links(scope64 | bands[:, band])
+            if len(heads) == 0:
+                continue
+            _flatten(parent)
+            unjoined = parent[heads] != parent[others]
+            heads, others = heads[unjoined], others[unjoined]
+            agree = _agreement(signatures, heads, others) >= threshold
+            _join(parent, heads[agree], others[agree])
+    _flatten(parent)
+    roots = parent
     similarity = np.ones(n, dtype=np.float64)
     dropped = np.flatnonzero(roots != np.arange(n))
     if len(dropped):
-        similarity[dropped] = (signatures[dropped] == signatures[roots[dropped]]).mean(axis=1)
+        similarity[dropped] = _agreement(signatures, dropped, roots[dropped])
     return Clusters(survivor_of=roots, similarity=similarity)
+
+
+def _band_links(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For every group of rows with equal ``key``: (first row, other row) of each other row."""
+    # An unstable sort is several times faster than a stable one; the few rows that share a
+    # key are put back in input order below.
+    order = np.argsort(key)
+    sorted_key = key[order]
+    same = sorted_key[1:] == sorted_key[:-1]  # most band hashes are unique
+    shared = np.flatnonzero(np.r_[False, same] | np.r_[same, False])
+    if len(shared) == 0:
+        return shared, shared
+    group = np.cumsum(np.r_[True, ~same][shared])
+    rows = order[shared]
+    by_row = np.lexsort((rows, group))
+    rows, group = rows[by_row], group[by_row]
+    first = np.r_[True, group[1:] != group[:-1]]
+    heads = rows[first][np.cumsum(first) - 1]
+    return heads[~first], rows[~first]
+
+
+def _flatten(parent: np.ndarray) -> None:
+    """Point every node of the forest straight at its root (in place)."""
+    while True:
+        grand = parent[parent]
+        if np.array_equal(grand, parent):
+            return
+        parent[:] = grand
+
+
+def _join(parent: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+    """Merge the trees of every pair (``a[i]``, ``b[i]``) of a flattened forest, the smaller
+    root becoming the parent, so a root stays its tree's smallest index."""
+    while len(a):
+        ra, rb = parent[a], parent[b]
+        apart = ra != rb
+        ra, rb = ra[apart], rb[apart]
+        if len(ra) == 0:
+            return
+        np.minimum.at(parent, np.maximum(ra, rb), np.minimum(ra, rb))
+        _flatten(parent)
+        a, b = a[apart], b[apart]
+
+
+_PAIRS = 8192  # candidate pairs compared at once: their signatures cost 1 KB a pair at 128 values
+
+
+def _agreement(signatures: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The share of equal signature values of every pair (``a[i]``, ``b[i]``)."""
+    out = np.empty(len(a), dtype=np.float64)
+    for s in range(0, len(a), _PAIRS):
+        aa, bb = a[s:s + _PAIRS], b[s:s + _PAIRS]
+        rows, inverse = np.unique(np.concatenate([aa, bb]), return_inverse=True)
+        sig = signatures[rows]
+        out[s:s + _PAIRS] = (sig[inverse[:len(aa)]] == sig[inverse[len(aa):]]).mean(axis=1)
+    return out

@@ -140,3 +140,82 @@ def test_a_signature_does_not_depend_on_the_batch_it_was_computed_in():
     assert np.array_equal(batch[0], batch[8]) and not np.array_equal(batch[3], batch[9])
     bands, rows = lsh_params(0.8, 128)
     assert np.array_equal(band_hashes(batch, bands, rows), np.array([band_hashes(s, bands, rows) for s in alone]))
+
+
+def _reference_signature(text: str, k: int, num_perm: int) -> np.ndarray:
+    # The documented definition, one text and one salt at a time: murmur3's 32-bit finalizer
+    # of (shingle hash xor salt), minimum over the text's distinct shingles.
+    from komt_data.neardup import _permutations
+
+    mask = 0xFFFFFFFF
+    out = []
+    for salt in (_permutations(num_perm) & np.uint64(mask)).tolist():
+        best = mask
+        for h in shingle_hashes(text, k).tolist():
+            x = h ^ salt
+            x ^= x >> 16
+            x = (x * 0x85EBCA6B) & mask
+            x ^= x >> 13
+            x = (x * 0xC2B2AE35) & mask
+            x ^= x >> 16
+            best = min(best, x)
+        out.append(best)
+    return np.array(out, dtype=np.uint32)
+
+
+def test_batched_signatures_are_the_documented_minhash():
+    # The batch lays texts of many lengths out in padded blocks (and a long one in several):
+    # every value must still be the plain definition's.
+    from komt_data.neardup import _CHUNK, signatures
+
+    rng = np.random.default_rng(7)
+    syllables = [chr(c) for c in range(0xAC00, 0xAC00 + 300)] + ["ㅋ", "a"]
+    texts = ["", "가", "ㅋㅋㅋㅋㅋㅋㅋㅋ", "재미있어요재미있어요"]
+    texts += ["".join(rng.choice(syllables, int(n))) for n in rng.integers(1, 200, 60)]
+    texts += ["".join(rng.choice(syllables, _CHUNK + 40)), "가나다라마" * 500]
+    for num_perm in (16, 128):
+        batch = signatures(texts, 5, num_perm)
+        for text, row in zip(texts, batch, strict=True):
+            assert np.array_equal(row, _reference_signature(text, 5, num_perm)), text[:20]
+
+
+def _reference_cluster(bands, sigs, scope, threshold):
+    # Band by band, every colliding group linked as a star to its first member, each link
+    # verified and merged at once (union-find keeping the smaller index as the root).
+    n = len(bands)
+    parent = list(range(n))
+
+    def find(i):
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for band in range(bands.shape[1]):
+        groups = {}
+        for i in range(n):
+            groups.setdefault((int(scope[i]), int(bands[i, band])), []).append(i)
+        for members in groups.values():
+            head = members[0]
+            for j in members[1:]:
+                if (sigs[j] == sigs[head]).mean() >= threshold:
+                    a, b = find(head), find(j)
+                    parent[max(a, b)] = min(a, b)
+    roots = np.array([find(i) for i in range(n)], dtype=np.int64)
+    similarity = np.array([(sigs[i] == sigs[r]).mean() for i, r in enumerate(roots)], dtype=np.float64)
+    return roots, similarity
+
+
+def test_clusters_match_a_plain_union_find_over_verified_links():
+    # Few distinct band hashes and signature values: many collisions, many links that fail
+    # verification, chains of links across bands and scopes that must keep clusters apart.
+    rng = np.random.default_rng(11)
+    for _ in range(60):
+        n = int(rng.integers(0, 120))
+        bands = rng.integers(0, int(rng.integers(1, 12)), size=(n, int(rng.integers(1, 5)))).astype(np.uint32)
+        sigs = rng.integers(0, 3, size=(n, 12)).astype(np.uint32)
+        scope = rng.integers(0, 2, size=n)
+        threshold = float(rng.choice([0.25, 0.4, 0.5]))
+        result = cluster(bands, sigs, scope, threshold)
+        roots, similarity = _reference_cluster(bands, sigs, scope, threshold)
+        assert result.survivor_of.tolist() == roots.tolist()
+        assert np.array_equal(result.similarity, similarity)
