@@ -33,7 +33,7 @@ from .guards import ErrorBudget, check_output_location, parse_max_errors
 from .records import Record, TaskRunner
 from .resources import sample_recipe_path
 from .sources import MAX_LINE_BYTES, Unit, resolve_encoding, units_of
-from .sources.chunks import split_unit
+from .sources.chunks import decompressed_copy, split_unit, worth_decompressing
 from .spool import SpoolFile
 from .storage import URL
 from .writer import MANIFEST, REJECTED, clear_leftovers, shard_names, staged_output, write_json
@@ -300,14 +300,28 @@ def _read_local(runners: list[TaskRunner], spool_dir: Path, *, limit: int | None
     # A row limit and a fraction of bad rows are per file: such builds read files whole.
     whole = limit is not None or isinstance(budget.max_errors, float)
     jobs: list[parallel.UnitJob] = []
-    for t, runner in enumerate(runners):
-        for unit in units_of(runner.task.source):
-            encoding = resolve_encoding(unit)
-            for piece in [unit] if whole else split_unit(unit, encoding):
-                jobs.append(parallel.UnitJob(t, piece, encoding, spool_dir, len(jobs), limit=limit,
-                                             on_error=on_error, max_line_bytes=max_line_bytes,
-                                             label=unit_label(unit)))
-    return parallel.run_jobs(runners, jobs, workers, bar, budget)
+    copies: list[Path] = []
+    try:
+        for t, runner in enumerate(runners):
+            for unit in units_of(runner.task.source):
+                label = unit_label(unit)
+                source = unit
+                # A large .gz is decompressed once into the spool directory and split like any
+                # large file, so workers share it. Worth it with one worker too: reading lines
+                # through the gzip module costs more than decompressing in large blocks (raw
+                # NSMC: 0.6 s to decompress, about 4 s less reading). The copy is removed when
+                # stage 1 ends, before stage 3 writes the shards (the build's peak of disk use).
+                if not whole and worth_decompressing(unit):
+                    source = decompressed_copy(unit, spool_dir, f"{len(copies):05d}.gunzip.", label)
+                    copies.append(source.path)
+                encoding = resolve_encoding(source)
+                for piece in [source] if whole else split_unit(source, encoding):
+                    jobs.append(parallel.UnitJob(t, piece, encoding, spool_dir, len(jobs), limit=limit,
+                                                 on_error=on_error, max_line_bytes=max_line_bytes, label=label))
+        return parallel.run_jobs(runners, jobs, workers, bar, budget)
+    finally:
+        for copy in copies:
+            copy.unlink(missing_ok=True)
 
 
 def plan(recipe: str | Path | Recipe | None = None, *, seed: int | None = None, limit: int | None = None,

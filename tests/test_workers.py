@@ -115,3 +115,97 @@ def test_the_command_uses_every_cpu_by_default_and_writes_the_same_bytes(inputs:
                                str(tmp_path / name), "-q"], env={**env, **extra}, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         assert _files(tmp_path / name) == _files(tmp_path / "one"), name
+
+
+@pytest.fixture
+def gzipped(inputs: Path) -> Path:
+    """The fixture with every data file gzipped (and the configs reading the .gz files)."""
+    import gzip
+
+    for path in [*inputs.glob("*.jsonl"), *inputs.glob("*.tsv")]:
+        with gzip.open(path.with_name(path.name + ".gz"), "wb") as f:
+            f.write(path.read_bytes())
+        path.unlink()
+    for config, pattern in (("qa.yaml", "qa*.jsonl"), ("reviews.yaml", "reviews*.tsv")):
+        text = (inputs / config).read_text(encoding="utf-8")
+        (inputs / config).write_text(text.replace(f'"{pattern}"', f'"{pattern}.gz"'), encoding="utf-8")
+    return inputs
+
+
+def test_large_gzipped_files_are_decompressed_split_and_removed(gzipped: Path, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from komt_data import builder, parallel
+
+    copies: list[Path] = []
+    chunk_counts: list[int] = []
+
+    def spy_copy(*args, **kwargs):
+        unit = decompressed_copy(*args, **kwargs)
+        copies.append(unit.path)
+        return unit
+
+    def spy_run(runners, jobs, *args, **kwargs):
+        chunk_counts.append(len(jobs))
+        assert all(path.exists() for path in copies)
+        return run_jobs(runners, jobs, *args, **kwargs)
+
+    decompressed_copy, run_jobs = builder.decompressed_copy, parallel.run_jobs
+    monkeypatch.setattr(builder, "decompressed_copy", spy_copy)
+    monkeypatch.setattr(parallel, "run_jobs", spy_run)
+    _build(gzipped / "recipe.yaml", tmp_path / "out", monkeypatch, chunk=150, workers=2)
+    assert sorted(p.name for p in copies) == ["00000.gunzip.qa.jsonl", "00001.gunzip.qa_more.jsonl",
+                                              "00002.gunzip.reviews.tsv", "00003.gunzip.reviews_crlf.tsv"]
+    assert chunk_counts[0] >= 20  # split like the plain files
+    assert not any(path.exists() for path in copies)  # removed once stage 1 is done
+
+
+def test_gzipped_files_give_the_same_bytes_and_lines_for_any_workers(gzipped: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    recipe = gzipped / "recipe.yaml"
+    whole = _build(recipe, tmp_path / "whole", monkeypatch, chunk=1 << 30, workers=1)  # read through gzip
+    for n in (1, 2, 3):
+        assert _build(recipe, tmp_path / f"w{n}", monkeypatch, chunk=150, workers=n) == whole
+    rejected = [orjson.loads(line) for line in whole["rejected.jsonl"].splitlines()]
+    seen = {(Path(r["file"]).name, r["line"], r["reason"]) for r in rejected}
+    assert {("qa.jsonl.gz", 7, "invalid_json"), ("qa_more.jsonl.gz", 2, "duplicate"),
+            ("reviews.tsv.gz", 23, "duplicate"), ("reviews.tsv.gz", 26, "wrong_column_count")} <= seen
+    assert all(Path(r["file"]).name.endswith(".gz") for r in rejected)
+    details = {(Path(r["file"]).name, r["line"]): r["detail"] for r in rejected if r["reason"] == "duplicate"}
+    assert details[("reviews.tsv.gz", 23)].endswith("reviews.tsv.gz:10")
+    sources = orjson.loads(whole["manifest.json"])["tasks"]["workers_reviews"]["sources"]
+    assert [(Path(s["file"]).name, s["read"]) for s in sources] == [("reviews.tsv.gz", 26), ("reviews_crlf.tsv.gz", 5)]
+
+
+def test_a_bad_row_in_a_decompressed_copy_names_the_gz_file(gzipped: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(chunks, "CHUNK_BYTES", 150)
+    with pytest.raises(DataError, match=r"qa\.jsonl\.gz:4: answer_not_in_context"):
+        komt_data.build(gzipped / "qa.yaml", tmp_path / "out", workers=2, on_error="fail")
+
+
+def test_a_truncated_gz_file_is_a_data_error_naming_it(gzipped: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    path = gzipped / "qa.jsonl.gz"
+    path.write_bytes(path.read_bytes()[:-30])
+    monkeypatch.setattr(chunks, "CHUNK_BYTES", 150)
+    with pytest.raises(DataError, match=r"qa\.jsonl\.gz: not a valid gzip file"):
+        komt_data.build(gzipped / "qa.yaml", tmp_path / "out", workers=2)
+    assert not (tmp_path / "out").exists()
+
+
+def test_only_large_gz_files_of_splittable_formats_are_worth_decompressing(tmp_path: Path) -> None:
+    import gzip
+
+    from komt_data.config import SourceConfig
+    from komt_data.sources import Unit
+
+    data = b'{"a": 1}\n' * 1000
+    for name in ("x.jsonl.gz", "x.tsv.gz", "x.csv.gz"):
+        with gzip.open(tmp_path / name, "wb") as f:
+            f.write(data)
+    (tmp_path / "x.jsonl").write_bytes(data)
+    source = SourceConfig()
+    worth = {name: chunks.worth_decompressing(Unit(source, tmp_path / name), 4096)
+             for name in ("x.jsonl.gz", "x.tsv.gz", "x.csv.gz", "x.jsonl")}
+    assert worth == {"x.jsonl.gz": True, "x.tsv.gz": True, "x.csv.gz": False, "x.jsonl": False}
+    assert not chunks.worth_decompressing(Unit(source, tmp_path / "x.jsonl.gz"), len(data))

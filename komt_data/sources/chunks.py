@@ -6,15 +6,21 @@ never from the number of workers, and are processed and merged in file order, so
 output is the same bytes whatever ``--workers`` is.
 
 Only formats where a line is always a row boundary are split: JSON Lines and TSV
-(quoting off). CSV can hold quoted newlines, and ``.gz`` files cannot be read from the
-middle: they stay whole.
+(quoting off). CSV can hold quoted newlines. A ``.gz`` file cannot be read from the
+middle: a large one is first decompressed into the build's spool directory
+(:func:`decompressed_copy`) and that copy is split, its rows still named after the
+``.gz`` file, with the same line numbers.
 """
 
 from __future__ import annotations
 
+import gzip
+import shutil
+import zlib
 from dataclasses import replace
 from pathlib import Path
 
+from ..errors import DataError
 from . import Unit
 from .base import _CHUNK
 
@@ -43,6 +49,48 @@ def split_unit(unit: Unit, encoding: str, chunk_bytes: int | None = None) -> lis
     if len(spans) == 1:
         return [unit]
     return [replace(unit, span=span) for span in spans]
+
+
+def worth_decompressing(unit: Unit, chunk_bytes: int | None = None) -> bool:
+    """Whether ``unit`` is a local ``.gz`` file of a splittable format that decompresses to
+    more than one chunk (by its compressed size, or the size its gzip trailer records)."""
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
+    path = unit.path
+    if not isinstance(path, Path) or unit.span is not None or not path.name.endswith(".gz"):
+        return False
+    if unit.source.format_of(path) not in SPLITTABLE:
+        return False
+    size = path.stat().st_size
+    if size > chunk_bytes:
+        return True
+    if size < 18:  # not even an empty gzip member: left to the reader to reject
+        return False
+    with open(path, "rb") as f:
+        f.seek(-4, 2)
+        # ISIZE: the last member's uncompressed size modulo 2**32 (exact for one member
+        # under 4 GB, the common case; a larger file is caught by its compressed size).
+        return int.from_bytes(f.read(4), "little") > chunk_bytes
+
+
+def decompressed_copy(unit: Unit, directory: Path, prefix: str, label: str) -> Unit:
+    """``unit`` (a local ``.gz`` file) decompressed into ``directory`` (as ``prefix`` + its name
+    without ``.gz``), as a unit of that copy: the same source, and the same format (from
+    the config or the name's extension), so the same rows at the same line numbers.
+
+    Streamed in blocks, so memory stays flat; the copy takes the file's uncompressed size
+    on disk until the caller removes it. A file that is not valid gzip raises a
+    :class:`~komt_data.errors.DataError` naming it as ``label``.
+    """
+    path = unit.path
+    assert isinstance(path, Path)
+    target = directory / f"{prefix}{path.name[:-3]}"
+    try:
+        with gzip.open(path, "rb") as src, open(target, "wb") as out:
+            shutil.copyfileobj(src, out, _CHUNK)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        target.unlink(missing_ok=True)
+        raise DataError(f"not a valid gzip file: {exc}", file=label) from None
+    return replace(unit, path=target)
 
 
 def line_spans(path, chunk_bytes: int, universal: bool) -> list[tuple[int, int, int]]:
