@@ -129,7 +129,7 @@ def signatures(texts: Sequence[str], k: int, num_perm: int) -> np.ndarray:
     How the blocks are laid out is about speed only (the values are the finalizer's): texts
     with about the same number of shingles share a block, each padded to one width by
     repeating its last shingle (a repeat cannot change a minimum), so that a text's minimum
-    is a plain ``min`` over one axis (``np.minimum.reduceat`` over ragged rows costs four
+    is a plain ``min`` over one axis (``np.minimum.reduceat`` over ragged rows costs several
     times as much). The finalizer's first step, ``x ^= x >> 16``, distributes over the xor
     with the salt, so it is applied once per shingle and once per salt instead of per pair.
     """
@@ -151,7 +151,9 @@ def signatures(texts: Sequence[str], k: int, num_perm: int) -> np.ndarray:
     order = np.argsort(width, kind="stable")
     sorted_width = width[order]
     bounds = np.flatnonzero(np.r_[True, sorted_width[1:] != sorted_width[:-1], True]).tolist()
-    tmp = np.empty(_CHUNK * num_perm, dtype=np.uint32)
+    # Preallocated blocks: a fresh 512 KB array per block would cost page faults every time.
+    x_block, tmp = np.empty(_CHUNK * num_perm, dtype=np.uint32), np.empty(_CHUNK * num_perm, dtype=np.uint32)
+    salt_block = np.tile(salts, _CHUNK)
     for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
         w = int(sorted_width[lo])
         group = order[lo:hi]
@@ -160,22 +162,29 @@ def signatures(texts: Sequence[str], k: int, num_perm: int) -> np.ndarray:
                 own = hashes[starts[t]:starts[t + 1]]
                 out[t] = 0xFFFFFFFF
                 for s in range(0, len(own), _CHUNK):
-                    np.minimum(out[t], _finalize(own[s:s + _CHUNK], salts, tmp).min(axis=0), out=out[t])
+                    np.minimum(out[t], _finalize(own[s:s + _CHUNK], salt_block, x_block, tmp).min(axis=0), out=out[t])
             continue
         per = _CHUNK // w
-        column = np.arange(w, dtype=np.int64)
+        column = np.arange(w, dtype=np.int64)[:, None]
         for g in range(0, len(group), per):
             members = group[g:g + per]
-            rows = starts[members][:, None] + np.minimum(column[None, :], counts[members][:, None] - 1)
-            x = _finalize(hashes[rows.ravel()], salts, tmp)
-            out[members] = x.reshape(len(members), w, num_perm).min(axis=1)
+            # Shingle j of every member, then shingle j + 1, ...: the minimum over j is then
+            # an elementwise minimum of whole (members × salts) slabs.
+            rows = starts[members][None, :] + np.minimum(column, counts[members][None, :] - 1)
+            x = _finalize(hashes[rows.ravel()], salt_block, x_block, tmp)
+            out[members] = x.reshape(w, len(members), num_perm).min(axis=0)
     return out
 
 
-def _finalize(hashes: np.ndarray, salts: np.ndarray, tmp: np.ndarray) -> np.ndarray:
-    """murmur3's finalizer of every (shingle hash xor salt), both already through ``x ^= x >> 16``."""
-    x = np.bitwise_xor(hashes[:, None], salts[None, :])
-    t = tmp[:x.size].reshape(x.shape)
+def _finalize(hashes: np.ndarray, salt_block: np.ndarray, x_block: np.ndarray, tmp: np.ndarray) -> np.ndarray:
+    """murmur3's finalizer of every (shingle hash xor salt), both already through ``x ^= x >> 16``:
+    a (shingles × salts) view of ``x_block``. ``salt_block`` is the salts repeated."""
+    num_perm = len(salt_block) // _CHUNK
+    size = len(hashes) * num_perm
+    x = x_block[:size].reshape(len(hashes), num_perm)
+    np.copyto(x, hashes[:, None])  # then a plain xor: a broadcast one costs twice as much
+    np.bitwise_xor(x, salt_block[:size].reshape(x.shape), out=x)
+    t = tmp[:size].reshape(x.shape)
     x *= _F1
     np.right_shift(x, _U13, out=t)
     x ^= t
@@ -204,8 +213,14 @@ def lsh_params(threshold: float, num_perm: int, recall: float = 0.995) -> tuple[
 def band_hashes(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """One 32-bit hash per band of a signature, or of each row of a 2-D array of signatures
     (the band number is mixed in)."""
-    view = sig[..., :bands * rows].astype(np.uint64).reshape(sig.shape[:-1] + (bands, rows))
-    combined = (view * _row_multipliers(rows)).sum(axis=-1, dtype=np.uint64) ^ _band_salts(bands)
+    view = sig[..., :bands * rows].reshape(sig.shape[:-1] + (bands, rows))
+    multipliers = _row_multipliers(rows)
+    # Row by row over all bands at once (a sum over a short last axis costs three times as
+    # much); uint64 arithmetic wraps, so the order of the terms does not matter.
+    combined = np.multiply(view[..., 0], multipliers[0], dtype=np.uint64)
+    for r in range(1, rows):
+        combined += np.multiply(view[..., r], multipliers[r], dtype=np.uint64)
+    combined ^= _band_salts(bands)
     return (_mix64(combined) & _MASK32).astype(np.uint32)
 
 
