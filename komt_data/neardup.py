@@ -261,9 +261,21 @@ def cluster(bands: np.ndarray, signatures: Any, scope: np.ndarray, threshold: fl
     n = len(bands)
     parent = np.arange(n, dtype=np.int64)  # a forest whose every root is its tree's smallest index
     if n:
-        scope64 = scope.astype(np.uint64) << np.uint64(32)
+        scope = scope.astype(np.int64)
+        low = int(scope.min())
+        scope_bits = int(scope.max() - low).bit_length()
+        row_bits = max(1, (n - 1).bit_length())
+        packed = scope_bits + 32 + row_bits <= 64
+        if packed:  # (scope, band hash, row) in one uint64: a plain sort orders groups and rows
+            prefix = ((scope - low).astype(np.uint64) << np.uint64(32 + row_bits)) | np.arange(n, dtype=np.uint64)
+        else:
+            prefix = scope.astype(np.uint64) << np.uint64(32)
         for band in range(bands.shape[1]):
-            heads, others = _band_links(scope64 | bands[:, band])
+            if packed:
+                heads, others = _packed_links(prefix | (bands[:, band].astype(np.uint64) << np.uint64(row_bits)),
+                                              row_bits)
+            else:
+                heads, others = _band_links(prefix | bands[:, band])
             if len(heads) == 0:
                 continue
             _flatten(parent)
@@ -278,6 +290,21 @@ def cluster(bands: np.ndarray, signatures: Any, scope: np.ndarray, threshold: fl
     if len(dropped):
         similarity[dropped] = _agreement(signatures, dropped, roots[dropped])
     return Clusters(survivor_of=roots, similarity=similarity)
+
+
+def _packed_links(packed: np.ndarray, row_bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_band_links` of keys packed above their row number (``row_bits`` low bits):
+    sorting the values alone (no argsort) puts groups together, rows ascending in each."""
+    ordered = np.sort(packed)
+    key = ordered >> np.uint64(row_bits)
+    same = key[1:] == key[:-1]  # most band hashes are unique
+    shared = np.flatnonzero(np.r_[False, same] | np.r_[same, False])
+    if len(shared) == 0:
+        return shared, shared
+    rows = (ordered[shared] & np.uint64((1 << row_bits) - 1)).astype(np.int64)
+    first = np.r_[True, ~same][shared]
+    heads = rows[first][np.cumsum(first) - 1]
+    return heads[~first], rows[~first]
 
 
 def _band_links(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
