@@ -28,8 +28,11 @@ def main() -> None:
     parser.add_argument("after", help="the new komt-data executable")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--workdir", type=Path, default=WORK)
+    parser.add_argument("--only", help="one workload (a directory name in --workdir: nsmc, qa-300000, ...)")
+    parser.add_argument("--workers", type=int, default=1, help="komt-data build --workers")
     args = parser.parse_args()
-    workloads = {d.name: d for d in sorted(args.workdir.glob("*")) if (d / "recipe.yaml").is_file()}
+    workloads = {d.name: d for d in sorted(args.workdir.glob("*")) if (d / "recipe.yaml").is_file()
+                 and args.only in (None, d.name)}
     if not workloads:
         raise SystemExit(f"no workloads in {args.workdir}: run benchmarks/run.py first")
     results: dict[tuple[str, str], list[tuple[float, float]]] = {}
@@ -40,7 +43,8 @@ def main() -> None:
                     out = Path(tmp) / which
                     shutil.rmtree(out, ignore_errors=True)
                     start = time.perf_counter()
-                    proc = subprocess.Popen([exe, "build", "recipe.yaml", "-o", str(out), "--quiet"], cwd=directory)
+                    proc = subprocess.Popen([exe, "build", "recipe.yaml", "-o", str(out), "--quiet",
+                                             "--workers", str(args.workers)], cwd=directory)
                     _, status, usage = os.wait4(proc.pid, 0)
                     if os.waitstatus_to_exitcode(status) != 0:
                         raise SystemExit(f"{which} build of {name} failed")
@@ -48,7 +52,8 @@ def main() -> None:
                     results.setdefault((name, which), []).append((wall, usage.ru_maxrss / 1024))
                     print(f"  [{name} {r + 1}/{args.repeat}] {which}: {wall:.2f} s, {usage.ru_maxrss / 1024:.0f} MB",
                           flush=True)
-    print("\n| workload | before | after | speed-up | peak RSS before → after |")
+    print(f"\nload average {os.getloadavg()[0]:.1f} at the end; --workers {args.workers}")
+    print("| workload | before | after | speed-up | peak RSS before → after |")
     print("|---|---:|---:|---:|---:|")
     for name in workloads:
         before, after = results[(name, "before")], results[(name, "after")]

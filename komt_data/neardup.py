@@ -96,6 +96,10 @@ def _batch_shingles(texts: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarra
 def content_of(example: dict, fields: Sequence[str], *, cleaned: bool = False) -> str:
     """The normalized text near dedup compares for one example (``cleaned``: its fields
     already went through :func:`komt_data.text.clean_text`, as the task runner's do)."""
+    if cleaned and len(fields) == 1:  # the common case (one text field), without the join
+        value = example.get(fields[0])
+        if type(value) is str:
+            return squeeze(value).lower()
     form = squeeze if cleaned else dedup_form
     parts = []
     for name in fields:
