@@ -209,3 +209,25 @@ def test_only_large_gz_files_of_splittable_formats_are_worth_decompressing(tmp_p
              for name in ("x.jsonl.gz", "x.tsv.gz", "x.csv.gz", "x.jsonl")}
     assert worth == {"x.jsonl.gz": True, "x.tsv.gz": True, "x.csv.gz": False, "x.jsonl": False}
     assert not chunks.worth_decompressing(Unit(source, tmp_path / "x.jsonl.gz"), len(data))
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "cp949"])
+def test_a_decompressed_copy_keeps_the_files_encoding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      encoding: str) -> None:
+    # A BOM (only in the first chunk) and a legacy encoding (chunks read in text mode), with an
+    # undecodable line near the end: detected alike on the copy, rejected at its line.
+    import gzip
+
+    rows = "".join(f"{i}\t영화 리뷰 {i}번 정말 재미있다\t{i % 2}\n" for i in range(300))
+    data = ("id\tdocument\tlabel\n" + rows).encode(encoding) + b"7\t\xff\xfe\t1\n"
+    with gzip.open(tmp_path / "reviews.tsv.gz", "wb") as f:
+        f.write(data)
+    config = (FIXTURE / "reviews.yaml").read_text(encoding="utf-8").replace('"reviews*.tsv"', "reviews.tsv.gz")
+    (tmp_path / "reviews.yaml").write_text(config, encoding="utf-8")
+    whole = _build(tmp_path / "reviews.yaml", tmp_path / "whole", monkeypatch, chunk=1 << 30, workers=1)
+    assert _build(tmp_path / "reviews.yaml", tmp_path / "split", monkeypatch, chunk=2000, workers=2) == whole
+    task = orjson.loads(whole["manifest.json"])["tasks"]["workers_reviews"]
+    assert [(Path(s["file"]).name, s["encoding"], s["read"]) for s in task["sources"]] == \
+        [("reviews.tsv.gz", encoding, 301)]
+    rejected = [orjson.loads(line) for line in whole["rejected.jsonl"].splitlines()]
+    assert [(r["reason"], r["line"]) for r in rejected if r["reason"] == "undecodable"] == [("undecodable", 302)]
