@@ -58,39 +58,53 @@ def shingle_hashes(text: str, k: int) -> np.ndarray:
 def _batch_shingles(texts: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
     """The shingle hashes (uint32) of all ``texts`` at once and, for each, its text's index
     (non-decreasing). A text shorter than ``k`` is one shingle; an empty text hashes to 0."""
-    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    # One UTF-32 array of every code point: Python's len() counts exactly these.
-    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    total = len(codes)
-    if total >= k:
-        count = total - k + 1
-        h = codes[:count].copy()
-        for j in range(1, k):  # a polynomial hash of every window of the batch at once
+    n = len(texts)
+    lengths = np.array(list(map(len, texts)), dtype=np.int64)
+    # One UTF-32 array of every code point (Python's len() counts exactly these), and k - 1
+    # zeros so that a window starts at every position.
+    text = "".join(texts).encode("utf-32-le") + b"\0\0\0\0" * (k - 1)
+    codes = np.frombuffer(text, dtype=np.uint32).astype(np.uint64)
+    total = len(codes) - (k - 1)
+    ends = np.cumsum(lengths)
+    short = lengths < k
+    # A polynomial hash of every window of the batch at once; after step j, h[p] is the hash
+    # of the j + 1 characters from p: a text shorter than k takes it at its own length.
+    h = codes[:total].copy()
+    short_hashes = np.zeros(int(np.count_nonzero(short)), dtype=np.uint64)
+    short_starts, short_lengths = (ends - lengths)[short], lengths[short]
+    for j in range(1, k + 1):
+        done = short_lengths == j
+        short_hashes[done] = h[short_starts[done]]
+        if j < k:
             h *= _FNV
-            h += codes[j:j + count]
-        # Keep the windows that lie inside one text.
-        owner = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)[:count]
-        inside = np.arange(count, dtype=np.int64) - offsets[owner] <= (lengths - k)[owner]
-        owner, long_hashes = owner[inside], (_mix64(h[inside]) & _MASK32).astype(np.uint32)
-    else:
-        owner, long_hashes = np.zeros(0, np.int64), np.zeros(0, np.uint32)
-    short = np.flatnonzero(lengths < k)
-    if len(short) == 0:
-        return long_hashes, owner
-    # Texts shorter than a shingle: rare, so one at a time.
-    extra = np.zeros(len(short), dtype=np.uint64)
-    for n, i in enumerate(short.tolist()):
-        part = codes[offsets[i]:offsets[i + 1]]
-        if len(part):
-            h = 0
-            for c in part.tolist():  # Python ints: numpy scalars warn when they wrap
-                h = (h * int(_FNV) + c) & 0xFFFFFFFFFFFFFFFF
-            extra[n] = _mix64(np.array([h], dtype=np.uint64))[0] & _MASK32
-    owner = np.concatenate([owner, short])
-    order = np.argsort(owner, kind="stable")
-    return np.concatenate([long_hashes, extra.astype(np.uint32)])[order], owner[order]
+            h += codes[j:j + total]
+    # Windows that lie inside one text: all but those starting in a text's last k - 1 positions.
+    inside = np.ones(total, dtype=bool)
+    last = (ends[:, None] - np.arange(1, k, dtype=np.int64)[None, :]).ravel()
+    inside[last[last >= 0]] = False
+    long_hashes = _mix64_in_place(h[inside])
+    nonempty = short_lengths > 0
+    short_hashes[nonempty] = _mix64_in_place(short_hashes[nonempty])
+    counts = np.where(short, 1, lengths - k + 1)
+    owner = np.repeat(np.arange(n, dtype=np.int64), counts)
+    hashes = np.empty(len(owner), dtype=np.uint32)
+    of_short = short[owner]
+    hashes[~of_short] = long_hashes & _MASK32
+    hashes[of_short] = short_hashes & _MASK32
+    return hashes, owner
+
+
+def _mix64_in_place(z: np.ndarray) -> np.ndarray:
+    """:func:`_mix64` of a fresh array, overwriting it (no temporaries: they cost page faults)."""
+    t = z >> _S30
+    z ^= t
+    z *= _M1
+    np.right_shift(z, _S27, out=t)
+    z ^= t
+    z *= _M2
+    np.right_shift(z, _S31, out=t)
+    z ^= t
+    return z
 
 
 def content_of(example: dict, fields: Sequence[str], *, cleaned: bool = False) -> str:

@@ -143,15 +143,33 @@ def test_a_signature_does_not_depend_on_the_batch_it_was_computed_in():
 
 
 def _reference_signature(text: str, k: int, num_perm: int) -> np.ndarray:
-    # The documented definition, one text and one salt at a time: murmur3's 32-bit finalizer
-    # of (shingle hash xor salt), minimum over the text's distinct shingles.
+    # The documented definition in plain Python, one text and one salt at a time: each window of
+    # k characters hashed (polynomial over code points, splitmix64's finalizer, low 32 bits),
+    # then murmur3's 32-bit finalizer of (shingle hash xor salt), minimum over the shingles.
     from komt_data.neardup import _permutations
 
-    mask = 0xFFFFFFFF
+    mask, mask64 = 0xFFFFFFFF, (1 << 64) - 1
+
+    def mix64(z):  # splitmix64's finalizer
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask64
+        return z ^ (z >> 31)
+
+    def polynomial(window):
+        h = 0
+        for c in window:
+            h = (h * 0x100000001B3 + ord(c)) & mask64
+        return h
+
+    if not text:
+        shingles = {0}  # an empty text is one shingle, hashed to 0
+    else:
+        windows = [text[i:i + k] for i in range(len(text) - k + 1)] or [text]  # shorter than k: itself
+        shingles = {mix64(polynomial(w)) & mask for w in windows}
     out = []
     for salt in (_permutations(num_perm) & np.uint64(mask)).tolist():
         best = mask
-        for h in shingle_hashes(text, k).tolist():
+        for h in sorted(shingles):
             x = h ^ salt
             x ^= x >> 16
             x = (x * 0x85EBCA6B) & mask
@@ -170,7 +188,7 @@ def test_batched_signatures_are_the_documented_minhash():
 
     rng = np.random.default_rng(7)
     syllables = [chr(c) for c in range(0xAC00, 0xAC00 + 300)] + ["ㅋ", "a"]
-    texts = ["", "가", "ㅋㅋㅋㅋㅋㅋㅋㅋ", "재미있어요재미있어요"]
+    texts = ["", "가", "ㅋㅋ", "재밌다", "abcd", "ㅋㅋㅋㅋㅋㅋㅋㅋ", "재미있어요재미있어요", "", "굿"]
     texts += ["".join(rng.choice(syllables, int(n))) for n in rng.integers(1, 200, 60)]
     texts += ["".join(rng.choice(syllables, _CHUNK + 40)), "가나다라마" * 500]
     for num_perm in (16, 128):
