@@ -155,9 +155,9 @@ def _write_piece(piece: _Piece) -> tuple[int, dict[Path, str]]:
     """Copy the lines of ``piece`` into their pre-sized shards; returns the records written and
     the sha256 of the shards it wrote whole (synced to disk)."""
     from .passes import ROW
-    from .spool import SpoolFile
+    from .spool import pread
 
-    opened: dict[int, SpoolFile] = {}
+    fds: dict[int, int] = {}  # spool number -> file descriptor, opened when first needed
     digests: dict[Path, str] = {}
     try:
         for shard, rows_path, start, stop, whole in piece.ranges:
@@ -168,18 +168,16 @@ def _write_piece(piece: _Piece) -> tuple[int, dict[Path, str]]:
                     for first in range(start, stop, _BATCH):
                         f.seek(first * ROW.itemsize)
                         rows = np.frombuffer(f.read((min(first + _BATCH, stop) - first) * ROW.itemsize), ROW)
-                        batch = []
-                        # Plain ints: indexing numpy arrays one scalar at a time costs more than the read.
-                        for s, offset, length in zip(rows["segment"].tolist(), rows["offset"].tolist(),
-                                                     rows["length"].tolist(), strict=True):
-                            spool = opened.get(s)
-                            if spool is None:
-                                spool = opened[s] = SpoolFile(piece.spools[s])
-                            batch.append(spool.read_at(offset, length))
-                        # Consecutive rows of one shard are adjacent in it: one positioned write.
-                        data = b"".join(batch)
+                        segments = rows["segment"].tolist()
+                        for s in set(segments).difference(fds):
+                            fds[s] = os.open(piece.spools[s], os.O_RDONLY | getattr(os, "O_BINARY", 0))
+                        # Positioned reads mapped in C over plain ints: a Python loop (or a
+                        # numpy scalar per record) cost more than the reads themselves.
+                        data = b"".join(map(pread, map(fds.__getitem__, segments), rows["length"].tolist(),
+                                            rows["offset"].tolist()))
                         if digest is not None:  # written in order: hashed on the way
                             digest.update(data)
+                        # Consecutive rows of one shard are adjacent in it: one positioned write.
                         at = int(rows["at"][0])
                         while data:
                             done = os.pwrite(fd, data, at)
@@ -190,8 +188,8 @@ def _write_piece(piece: _Piece) -> tuple[int, dict[Path, str]]:
             finally:
                 os.close(fd)
     finally:
-        for spool in opened.values():
-            spool.close()
+        for spool_fd in fds.values():
+            os.close(spool_fd)
     return piece.records, digests
 
 

@@ -80,7 +80,6 @@ class TaskRunner:
         self._text_fields = tuple(adapter_cls.text_fields)
         self._last_raw: str | None = None  # the last long text cleaned, and its clean form
         self._last_clean = ""
-        self._short: dict[str, str] = {}
         self._dedup_fields = tuple(adapter_cls.dedup_fields)
         self._task_prefix = f"{task.name}-"
         # Which templates apply depends only on the fields their ``requires`` name, so the
@@ -157,9 +156,9 @@ class TaskRunner:
                     example[name] = self._last_clean = clean_text(value)
                     self._last_raw = value
                 else:
-                    example[name] = self._clean_short(value)
+                    example[name] = clean_text(value)
             elif kind is list:
-                example[name] = [self._clean_short(v) if isinstance(v, str) else v for v in value]
+                example[name] = [clean_text(v) if isinstance(v, str) else v for v in value]
             elif isinstance(value, str):  # a str subclass
                 example[name] = clean_text(value)
         for name in self._text_fields:
@@ -202,18 +201,6 @@ class TaskRunner:
             events.append(Record(line, content_hash, id_hash, position, example_no, rank, facts,
                                  template.id, len(instruction), len(output)))
         return events
-
-    def _clean_short(self, value: str) -> str:
-        """clean_text, remembered for short texts: label words, options, task hints and
-        titles come back row after row (a bounded dict, emptied when full)."""
-        if len(value) > 64:
-            return clean_text(value)
-        cleaned = self._short.get(value)
-        if cleaned is None:
-            if len(self._short) >= 65536:
-                self._short.clear()
-            cleaned = self._short[value] = clean_text(value)
-        return cleaned
 
     def _line(self, id_hash: int, template: Template, instruction: str, output: str) -> bytes:
         """The record's JSON line, byte for byte what ``orjson.dumps`` of the record dict gives.

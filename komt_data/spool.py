@@ -35,3 +35,12 @@ class SpoolFile:
 
 
 _HAS_PREAD = hasattr(os, "pread")  # not on Windows
+
+
+def _seek_and_read(fd: int, length: int, offset: int) -> bytes:
+    os.lseek(fd, offset, os.SEEK_SET)
+    return os.read(fd, length)
+
+
+#: ``pread(fd, length, offset)``: os.pread, or a seek and a read where there is none.
+pread = os.pread if _HAS_PREAD else _seek_and_read
