@@ -234,17 +234,19 @@ def test_max_errors_after_a_remote_stage_one():
 
 
 def test_auto_encoding_of_a_large_file_samples_windows_spread_over_it(tmp_path, monkeypatch):
-    """Past 32 windows a file is checked in windows, not whole (1 KB windows here, as if
-    megabytes): windows starting inside a Hangul character still read as UTF-8, a cp949
-    file is still found, and a cp949 line a window meets in a UTF-8 file leaves it UTF-8."""
+    """Past its head and 24 windows a file is checked in windows, not whole (1 KB windows
+    and an 8 KB head here, as if 256 KB and 8 MB): windows starting inside a Hangul
+    character still read as UTF-8, a cp949 file is still found, and a cp949 line a window
+    meets in a UTF-8 file leaves it UTF-8."""
     from komt_data.sources import base
 
-    monkeypatch.setattr(base, "_CHUNK", 1024)
+    monkeypatch.setattr(base, "_WINDOW", 1024)
+    monkeypatch.setattr(base, "_HEAD", 8 * 1024)
     rows = "".join(f"{i}\t영화가 정말 재미있었어요 최고의 작품 {i}\t1\n" for i in range(3000))
-    assert len(rows.encode()) > 2 * base._WINDOWS * base._CHUNK  # well over 32 windows
+    assert len(rows.encode()) > 2 * (base._HEAD + base._WINDOWS * base._WINDOW)  # well past head and windows
     path = tmp_path / "large.tsv"
     path.write_bytes(rows.encode())
-    assert base._file_size(path) > base._WINDOWS * base._CHUNK
+    assert base._file_size(path) > base._HEAD + base._WINDOWS * base._WINDOW
     assert base.detect_encoding(path) == "utf-8"
     path.write_bytes(rows.encode("cp949"))
     assert base.detect_encoding(path) == "cp949"
@@ -258,14 +260,15 @@ def test_auto_encoding_windows_are_what_decides_a_large_file(tmp_path, monkeypat
     # read); the same byte inside a window sends the file to weighing. Either way: UTF-8.
     from komt_data.sources import base
 
-    monkeypatch.setattr(base, "_CHUNK", 1024)
+    monkeypatch.setattr(base, "_WINDOW", 1024)
+    monkeypatch.setattr(base, "_HEAD", 8 * 1024)
     path = tmp_path / "large.jsonl"
     path.write_bytes(b"a" * (100 * 1024))
     seen = []
     monkeypatch.setattr(base, "_weigh_encodings", lambda p: seen.append(p) or "utf-8")
     assert base.detect_encoding(path) == "utf-8" and not seen
     data = bytearray(b"a" * (100 * 1024))
-    data[30 * 1024] = 0xB0  # in no window: head windows end at 8 KB, the spread ones are 1 KB every ~3.8 KB
+    data[30 * 1024] = 0xB0  # in no window: the head ends at 8 KB, the windows are 1 KB every ~3.8 KB
     path.write_bytes(bytes(data))
     assert not any(s <= 30 * 1024 < s + 1024 for s in
                    (8 * 1024 + k * (100 * 1024 - 9 * 1024) // 24 for k in range(1, 25)))
