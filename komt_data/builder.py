@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +33,7 @@ from .guards import ErrorBudget, check_output_location, parse_max_errors
 from .records import Record, TaskRunner
 from .resources import sample_recipe_path
 from .sources import MAX_LINE_BYTES, Unit, resolve_encoding, units_of
-from .sources.chunks import decompressed_copy, split_unit, worth_decompressing
+from .sources.chunks import decompressed_chunks, iter_chunks, worth_decompressing
 from .spool import SpoolFile
 from .storage import URL
 from .writer import MANIFEST, REJECTED, clear_leftovers, shard_names, staged_output, write_json
@@ -299,27 +299,38 @@ def _read_local(runners: list[TaskRunner], spool_dir: Path, *, limit: int | None
     """Stage 1 on this machine: every unit (large line files in chunks) on ``workers`` processes."""
     # A row limit and a fraction of bad rows are per file: such builds read files whole.
     whole = limit is not None or isinstance(budget.max_errors, float)
-    jobs: list[parallel.UnitJob] = []
     copies: list[Path] = []
-    try:
+
+    def jobs() -> Iterator[parallel.UnitJob]:
+        # Made while the first ones run: workers start on a file's first chunks while the
+        # rest of it is still being cut (or decompressed).
+        index = 0
         for t, runner in enumerate(runners):
             for unit in units_of(runner.task.source):
                 label = unit_label(unit)
-                source = unit
-                # A large .gz is one unit. With several workers it is decompressed once into the
-                # spool directory and split like any large file (raw NSMC: 0.6 s, 146 MB). One
-                # worker reads it through gzip: as fast (the same CPU time), and no copy on disk.
-                # The copy is removed when stage 1 ends, before stage 3 writes the shards (the
-                # build's peak of disk use). Its encoding is detected on the copy: the same
-                # answer (the first 8 MB, which both checks read whole, decide any doubt).
-                if workers > 1 and not whole and worth_decompressing(unit):
-                    source = decompressed_copy(unit, spool_dir, f"{len(copies):05d}.gunzip.", label)
-                    copies.append(source.path)
-                encoding = resolve_encoding(source)
-                for piece in [source] if whole else split_unit(source, encoding):
-                    jobs.append(parallel.UnitJob(t, piece, encoding, spool_dir, len(jobs), limit=limit,
-                                                 on_error=on_error, max_line_bytes=max_line_bytes, label=label))
-        return parallel.run_jobs(runners, jobs, workers, bar, budget)
+                encoding = resolve_encoding(unit)
+                pieces: Iterable[Unit]
+                if whole:
+                    pieces = [unit]
+                elif workers > 1 and worth_decompressing(unit):
+                    # A large .gz is one unit. With several workers it is decompressed once into
+                    # the spool directory and split like any large file (raw NSMC: 146 MB). One
+                    # worker reads it through gzip: as fast (the same CPU time), and no copy on
+                    # disk. The copy is removed when stage 1 ends, before stage 3 writes the
+                    # shards (the build's peak of disk use). Its encoding is the .gz file's:
+                    # the same answer (the first 8 MB, which both checks read whole, decide).
+                    prefix = f"{len(copies):05d}.gunzip."
+                    copies.append(spool_dir / f"{prefix}{unit.path.name[:-3]}")
+                    pieces = decompressed_chunks(unit, spool_dir, prefix, label, encoding)
+                else:
+                    pieces = iter_chunks(unit, encoding)
+                for piece in pieces:
+                    yield parallel.UnitJob(t, piece, encoding, spool_dir, index, limit=limit, on_error=on_error,
+                                           max_line_bytes=max_line_bytes, label=label)
+                    index += 1
+
+    try:
+        return parallel.run_jobs(runners, jobs(), workers, bar, budget)
     finally:
         for copy in copies:
             copy.unlink(missing_ok=True)

@@ -10,9 +10,10 @@ order, so the segments, and therefore the output, do not depend on the number of
 from __future__ import annotations
 
 import hashlib
+import itertools
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -83,23 +84,30 @@ def _run_in_worker(job: UnitJob) -> Segment | _Failure:
         return _Failure(type(exc), str(exc), dict(exc.__dict__))
 
 
-def run_jobs(runners: Sequence[TaskRunner], jobs: Sequence[UnitJob], workers: int, progress: ProgressBar,
+def run_jobs(runners: Sequence[TaskRunner], jobs: Iterable[UnitJob], workers: int, progress: ProgressBar,
              budget: ErrorBudget | None = None) -> list[Segment]:
     """Run all jobs on ``workers`` processes (1: in this process); segments in job order.
 
-    ``budget`` (``--max-errors``) counts as rows are read in this process; with several
-    workers it is checked once all segments are back. Workers are forked, so that they
-    start with the build's runners; where there is no fork, stage 1 runs in this process.
+    ``jobs`` may be a generator: with several workers, each job is handed out as soon as it
+    is made, so the processes start while later ones are still being prepared (a large
+    file being cut or decompressed). ``budget`` (``--max-errors``) counts as rows are read
+    in this process; with several workers it is checked once all segments are back.
+    Workers are forked, so that they start with the build's runners; where there is no
+    fork, stage 1 runs in this process.
     """
-    if workers <= 1 or len(jobs) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [run_job(runners[job.task], job, progress, budget) for job in jobs]
+    jobs = iter(jobs)
+    head = list(itertools.islice(jobs, 2))
+    if workers <= 1 or len(head) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [run_job(runners[job.task], job, progress, budget) for job in itertools.chain(head, jobs)]
     context = multiprocessing.get_context("fork")
     _RUNNERS[:] = runners
     segments: list[Segment] = []
     try:
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             try:
-                for result in pool.map(_run_in_worker, jobs):
+                futures = [pool.submit(_run_in_worker, job) for job in itertools.chain(head, jobs)]
+                for future in futures:
+                    result = future.result()
                     if isinstance(result, _Failure):
                         raise result.error()
                     segments.append(result)

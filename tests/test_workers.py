@@ -139,20 +139,23 @@ def test_large_gzipped_files_are_decompressed_split_and_removed(gzipped: Path, t
     copies: list[Path] = []
     chunk_counts: list[int] = []
 
-    def spy_copy(*args, **kwargs):
-        unit = decompressed_copy(*args, **kwargs)
-        copies.append(unit.path)
-        return unit
+    def spy_chunks(*args, **kwargs):
+        for unit in decompressed_chunks(*args, **kwargs):
+            copies.append(unit.path)
+            assert unit.path.exists()  # on disk before a worker gets its chunk
+            yield unit
 
     def spy_run(runners, jobs, *args, **kwargs):
+        jobs = list(jobs)
         chunk_counts.append(len(jobs))
         assert all(path.exists() for path in copies)
         return run_jobs(runners, jobs, *args, **kwargs)
 
-    decompressed_copy, run_jobs = builder.decompressed_copy, parallel.run_jobs
-    monkeypatch.setattr(builder, "decompressed_copy", spy_copy)
+    decompressed_chunks, run_jobs = builder.decompressed_chunks, parallel.run_jobs
+    monkeypatch.setattr(builder, "decompressed_chunks", spy_chunks)
     monkeypatch.setattr(parallel, "run_jobs", spy_run)
     _build(gzipped / "recipe.yaml", tmp_path / "out", monkeypatch, chunk=150, workers=2)
+    copies = list(dict.fromkeys(copies))
     assert sorted(p.name for p in copies) == ["00000.gunzip.qa.jsonl", "00001.gunzip.qa_more.jsonl",
                                               "00002.gunzip.reviews.tsv", "00003.gunzip.reviews_crlf.tsv"]
     assert chunk_counts[0] >= 20  # split like the plain files
@@ -183,13 +186,14 @@ def test_a_bad_row_in_a_decompressed_copy_names_the_gz_file(gzipped: Path, tmp_p
         komt_data.build(gzipped / "qa.yaml", tmp_path / "out", workers=2, on_error="fail")
 
 
+@pytest.mark.parametrize("workers", [1, 2])  # read through gzip, or decompressed into chunks
 def test_a_truncated_gz_file_is_a_data_error_naming_it(gzipped: Path, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+                                                       monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
     path = gzipped / "qa.jsonl.gz"
     path.write_bytes(path.read_bytes()[:-30])
     monkeypatch.setattr(chunks, "CHUNK_BYTES", 150)
     with pytest.raises(DataError, match=r"qa\.jsonl\.gz: not a valid gzip file"):
-        komt_data.build(gzipped / "qa.yaml", tmp_path / "out", workers=2)
+        komt_data.build(gzipped / "qa.yaml", tmp_path / "out", workers=workers)
     assert not (tmp_path / "out").exists()
 
 

@@ -12,11 +12,13 @@ import codecs
 import gzip
 import io
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, AnyStr
 
+from ..errors import DataError
 from ..storage import URL, open_url
 
 Rows = Iterator[tuple[int, "dict[str, Any] | BadRow"]]
@@ -49,8 +51,30 @@ def open_binary(path: Path | URL) -> IO[bytes]:
     if isinstance(path, URL):
         return open_url(path)
     if path.suffix == ".gz":
-        return gzip.open(path, "rb")
+        return io.BufferedReader(_Gunzip(path), buffer_size=_CHUNK)
     return open(path, "rb")
+
+
+class _Gunzip(io.RawIOBase):
+    """A ``.gz`` file's bytes, where a truncated or corrupt file is a DataError naming it
+    (gzip raises a bare EOFError or BadGzipFile at whatever read meets the damage)."""
+
+    def __init__(self, path: Path):
+        self._path = path
+        self._file = gzip.open(path, "rb")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            return self._file.readinto(buffer)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise DataError(f"not a valid gzip file: {exc}", file=str(self._path)) from None
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
 
 
 def detect_encoding(path: Path) -> str:

@@ -15,8 +15,8 @@ middle: a large one is first decompressed into the build's spool directory
 from __future__ import annotations
 
 import gzip
-import shutil
 import zlib
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -38,17 +38,30 @@ def universal_newlines(fmt: str, encoding: str) -> bool:
 
 def split_unit(unit: Unit, encoding: str, chunk_bytes: int | None = None) -> list[Unit]:
     """``unit`` as a list of chunk units in file order (itself alone when it is not split)."""
+    return list(iter_chunks(unit, encoding, chunk_bytes))
+
+
+def iter_chunks(unit: Unit, encoding: str, chunk_bytes: int | None = None) -> Iterator[Unit]:
+    """:func:`split_unit`, each chunk given as soon as it is known."""
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     path = unit.path
     if not isinstance(path, Path) or unit.span is not None or path.name.endswith(".gz"):  # URLs stay whole
-        return [unit]
+        yield unit
+        return
     fmt = unit.source.format_of(path)
     if fmt not in SPLITTABLE or path.stat().st_size <= chunk_bytes:
-        return [unit]
-    spans = line_spans(path, chunk_bytes, universal_newlines(fmt, encoding))
-    if len(spans) == 1:
-        return [unit]
-    return [replace(unit, span=span) for span in spans]
+        yield unit
+        return
+    spans = iter_line_spans(path, chunk_bytes, universal_newlines(fmt, encoding))
+    first = next(spans)
+    following = next(spans, None)
+    if following is None:
+        yield unit
+        return
+    yield replace(unit, span=first)
+    yield replace(unit, span=following)
+    for span in spans:
+        yield replace(unit, span=span)
 
 
 def worth_decompressing(unit: Unit, chunk_bytes: int | None = None) -> bool:
@@ -81,16 +94,37 @@ def decompressed_copy(unit: Unit, directory: Path, prefix: str, label: str) -> U
     on disk until the caller removes it. A file that is not valid gzip raises a
     :class:`~komt_data.errors.DataError` naming it as ``label``.
     """
+    chunks = decompressed_chunks(unit, directory, prefix, label, "utf-8", 1 << 62)
+    copy = next(chunks)
+    for _ in chunks:
+        pass
+    return replace(copy, span=None)
+
+
+def decompressed_chunks(unit: Unit, directory: Path, prefix: str, label: str, encoding: str,
+                        chunk_bytes: int | None = None) -> Iterator[Unit]:
+    """``unit`` (a local ``.gz`` file) decompressed into ``directory`` as by
+    :func:`decompressed_copy`, given as chunk units of the copy (as :func:`split_unit` cuts
+    them, for ``encoding``) as soon as each is written: workers start on the first chunks
+    while the rest is still being decompressed."""
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
     path = unit.path
     assert isinstance(path, Path)
     target = directory / f"{prefix}{path.name[:-3]}"
+    copy = replace(unit, path=target)
+    cutter = _SpanCutter(chunk_bytes, universal_newlines(unit.source.format_of(path), encoding))
     try:
         with gzip.open(path, "rb") as src, open(target, "wb") as out:
-            shutil.copyfileobj(src, out, _CHUNK)
+            while block := src.read(_CHUNK):
+                out.write(block)
+                spans = cutter.feed(block)
+                if spans:
+                    out.flush()  # on the file before a worker reads it
+                    yield from (replace(copy, span=span) for span in spans)
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         target.unlink(missing_ok=True)
         raise DataError(f"not a valid gzip file: {exc}", file=label) from None
-    return replace(unit, path=target)
+    yield from (replace(copy, span=span) for span in cutter.finish())
 
 
 def line_spans(path, chunk_bytes: int, universal: bool) -> list[tuple[int, int, int]]:
@@ -99,35 +133,57 @@ def line_spans(path, chunk_bytes: int, universal: bool) -> list[tuple[int, int, 
     Lines are counted as the readers count them: at ``\\n``, and in text mode also at a
     lone ``\\r``. Cuts are made only just after a ``\\n``, where both agree a line starts.
     """
-    cuts: list[tuple[int, int]] = [(0, 1)]   # (byte offset, number of the line starting there)
-    target = chunk_bytes
-    offset = 0
-    lines = 1
-    prev_cr = False
+    return list(iter_line_spans(path, chunk_bytes, universal))
+
+
+def iter_line_spans(path, chunk_bytes: int, universal: bool) -> Iterator[tuple[int, int, int]]:
+    """:func:`line_spans`, each span given as soon as the file has been read past its end
+    (so that workers start on the first chunks while the rest is still being counted)."""
+    cutter = _SpanCutter(chunk_bytes, universal)
     with open(path, "rb") as f:
-        while True:
-            block = f.read(_CHUNK)
-            if not block:
+        while block := f.read(_CHUNK):
+            yield from cutter.feed(block)
+    yield from cutter.finish()
+
+
+class _SpanCutter:
+    """Cuts a stream of bytes, fed in blocks, into line-aligned spans with their first line."""
+
+    def __init__(self, chunk_bytes: int, universal: bool):
+        self.chunk_bytes = chunk_bytes
+        self.universal = universal
+        self.target = chunk_bytes
+        self.offset = 0  # bytes fed so far
+        self.lines = 1   # number of the line the next byte belongs to
+        self.prev_cr = False
+        self.start, self.first = 0, 1  # the span being cut
+
+    def feed(self, block: bytes) -> list[tuple[int, int, int]]:
+        """The spans this block completes."""
+        done = []
+        begin = 0
+        while self.offset + len(block) > self.target:
+            cut = block.find(b"\n", max(self.target - self.offset, begin))
+            if cut < 0:
                 break
-            begin = 0
-            while offset + len(block) > target:
-                cut = block.find(b"\n", max(target - offset, begin))
-                if cut < 0:
-                    break
-                piece = block[begin:cut + 1]
-                lines += _line_ends(piece, prev_cr, universal)
-                prev_cr = False
-                begin = cut + 1
-                cuts.append((offset + begin, lines))
-                target = offset + begin + chunk_bytes
-            rest = block[begin:]
-            lines += _line_ends(rest, prev_cr, universal)
-            prev_cr = rest.endswith(b"\r")
-            offset += len(block)
-    size = offset
-    cuts = [(o, n) for o, n in cuts if o < size] or [(0, 1)]
-    ends = [o for o, _ in cuts[1:]] + [size]
-    return [(start, end, first) for (start, first), end in zip(cuts, ends, strict=True)]
+            self.lines += _line_ends(block[begin:cut + 1], self.prev_cr, self.universal)
+            self.prev_cr = False
+            begin = cut + 1
+            end = self.offset + begin
+            done.append((self.start, end, self.first))
+            self.start, self.first = end, self.lines
+            self.target = end + self.chunk_bytes
+        rest = block[begin:]
+        self.lines += _line_ends(rest, self.prev_cr, self.universal)
+        self.prev_cr = rest.endswith(b"\r")
+        self.offset += len(block)
+        return done
+
+    def finish(self) -> list[tuple[int, int, int]]:
+        """The last span (the whole stream when it was never cut, even when empty)."""
+        if self.start < self.offset or self.start == 0:
+            return [(self.start, self.offset, self.first)]
+        return []
 
 
 def _line_ends(data: bytes, prev_cr: bool, universal: bool) -> int:
