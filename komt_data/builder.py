@@ -185,18 +185,19 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
                 output_chars.append(ochars)
                 templates.append(template_number.setdefault(template, len(template_number)))
                 if facts is not None:
-                    keys.append(facts.key_hash)
-                    groups.append(facts.group_hash)
-                    contaminated.append(facts.contaminated)
-                    overlaps.append(facts.overlap)
-                    if facts.eval_texts is not None:
+                    key_hash, group_hash, near_text, copied, overlap, eval_texts = facts
+                    keys.append(key_hash)
+                    groups.append(group_hash)
+                    contaminated.append(copied)
+                    overlaps.append(overlap)
+                    if eval_texts is not None:
                         pending.append((len(contaminated) - 1, facts))
-                        batched[1] += sum(map(len, facts.eval_texts))
+                        batched[1] += sum(map(len, eval_texts))
                         if len(pending) >= 2048 or batched[1] >= 262144:
                             flush_contamination()
-                    if facts.near_text is not None:
-                        near_texts.append(facts.near_text)
-                        batched[0] += len(facts.near_text)
+                    if near_text is not None:
+                        near_texts.append(near_text)
+                        batched[0] += len(near_text)
                         if len(near_texts) >= 2048 or batched[0] >= 262144:
                             flush_near()
                 else:
