@@ -12,9 +12,11 @@ import hashlib
 import os
 import shutil
 import tempfile
+import threading
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -461,11 +463,21 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
         decisions, orders = ray_stage2.decide(ray, recipe, seed, segments, mixing.gather(recipe, segments))
     split = decisions.split
     bar = make_bar(desc="writing", unit=" records", total=int(np.count_nonzero(split != mixing.UNSELECTED)))
+    evaluation = _Evaluation(decontaminator)
+    # rejected.jsonl is written by a thread of this process while the shards are written:
+    # it needs none of them, and this process otherwise only waits for the shard writers
+    # and hashes the shards they cut in two (sha256 and the reads release the GIL).
+    stop = threading.Event()
     try:
-        shards, split_counts = _write_splits(stage, recipe, seed, table, split, orders, workers, bar)
+        with ThreadPoolExecutor(max_workers=1) as side:
+            rejected = side.submit(_write_rejected, stage / REJECTED, table, decisions, evaluation, stop)
+            try:
+                shards, split_counts = _write_splits(stage, recipe, seed, table, split, orders, workers, bar)
+            except BaseException:  # Ctrl-C included: the thread stops at its next block
+                stop.set()
+                raise
+            rejected_count = rejected.result()
         orders = None  # the Ray engine's: written out as the splits' order files
-        evaluation = _Evaluation(decontaminator)
-        rejected_count = _write_rejected(stage / REJECTED, table, decisions, evaluation)
     finally:
         bar.close()
     counts = _counts(table, decisions, len(names))
@@ -606,8 +618,10 @@ def _sources(segments: list[Segment]) -> list[dict[str, Any]]:
     return list(files.values())
 
 
-def _write_rejected(path: Path, table: columns.Table, decisions: mixing.Decisions, evaluation: _Evaluation) -> int:
-    """rejected.jsonl: stage-1 rejections per unit, then the mixer's drops in record order."""
+def _write_rejected(path: Path, table: columns.Table, decisions: mixing.Decisions, evaluation: _Evaluation,
+                    stop: threading.Event | None = None) -> int:
+    """rejected.jsonl: stage-1 rejections per unit, then the mixer's drops in record order.
+    ``stop`` (set when the build fails meanwhile) ends it early, leaving the file unfinished."""
     segments = table.segments
     count = 0
     with open(path, "wb") as out:
@@ -617,6 +631,8 @@ def _write_rejected(path: Path, table: columns.Table, decisions: mixing.Decision
                     out.write(line)
                     count += 1
         for block in table.blocks("ranks", "positions", "lengths", "offsets", "contaminated", "overlaps"):
+            if stop is not None and stop.is_set():
+                return count
             reason = decisions.reason[block.start:block.stop]
             dropped = np.flatnonzero((reason != mixing.KEEP) & (block["ranks"] == 0))
             if not len(dropped):
