@@ -104,6 +104,12 @@ def count_rows(path: Path) -> int:
         return sum(1 for line in f if line.strip())
 
 
+def _komt(workers: int) -> str:
+    """The table's name of a komt-data build with ``--workers``; the CLI's default is one per CPU."""
+    default = ", the default here" if workers == len(os.sched_getaffinity(0)) else ""
+    return f"komt-data build (--workers {workers}{default})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=300_000, help="rows of the synthetic QA corpus")
@@ -127,8 +133,8 @@ def main() -> None:
         scratch = d / "_out"
         pipelines: dict[str, list[str]] = {}
         for w in args.workers:
-            pipelines[f"komt-data build (--workers {w})"] = [KOMT, "build", "recipe.yaml", "-o", str(scratch / "komt"),
-                                                             "--overwrite", "-q", "--workers", str(w)]
+            pipelines[_komt(w)] = [KOMT, "build", "recipe.yaml", "-o", str(scratch / "komt"), "--overwrite", "-q",
+                                   "--workers", str(w)]
         pipelines["plain Python floor"] = [PYTHON, str(HERE / "baselines.py"), "floor", name, str(src),
                                            str(scratch / "floor.jsonl")]
         if not args.no_hf:
@@ -152,7 +158,7 @@ def main() -> None:
                       flush=True)
         shutil.rmtree(scratch, ignore_errors=True)
         floor = statistics.median(times["plain Python floor"])
-        one = statistics.median(times[f"komt-data build (--workers {args.workers[0]})"])
+        one = statistics.median(times[_komt(args.workers[0])])
         print(f"\n{name}: {rows:,} input rows, medians of {args.repeat} runs")
         print("| pipeline | records/s | × floor | peak RSS |")
         print("|---|---:|---:|---:|")
@@ -160,7 +166,7 @@ def main() -> None:
             t = statistics.median(times[label])
             print(f"| {label} | {rows / t:,.0f} | {floor / t:.2f} | {peaks[label] / 2**20:,.0f} MB |")
         for w in args.workers[1:]:
-            t = statistics.median(times[f"komt-data build (--workers {w})"])
+            t = statistics.median(times[_komt(w)])
             print(f"--workers {w} vs --workers {args.workers[0]}: {one / t:.2f}x")
         print(flush=True)
 
