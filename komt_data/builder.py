@@ -34,7 +34,7 @@ from .errors import ConfigError, DataError, KomtDataError
 from .guards import ErrorBudget, check_output_location, parse_max_errors
 from .records import Record, TaskRunner
 from .resources import sample_recipe_path
-from .sources import MAX_LINE_BYTES, Unit, resolve_encoding, units_of
+from .sources import MAX_LINE_BYTES, Unit, chunks, resolve_encoding, units_of
 from .sources.chunks import decompressed_chunks, iter_chunks, worth_decompressing
 from .spool import SpoolFile
 from .storage import URL
@@ -332,8 +332,18 @@ def _read_local(runners: list[TaskRunner], spool_dir: Path, *, limit: int | None
                                            max_line_bytes=max_line_bytes, label=label)
                     index += 1
 
+    # About how many jobs there will be: a pool starts all its processes at once.
+    expected = 0
+    for runner in runners:
+        for unit in units_of(runner.task.source):
+            if whole or not isinstance(unit.path, Path):
+                expected += 1
+            elif workers > 1 and worth_decompressing(unit):
+                expected += workers  # some chunks at least
+            else:
+                expected += -(-unit.path.stat().st_size // chunks.CHUNK_BYTES) or 1
     try:
-        return parallel.run_jobs(runners, jobs(), workers, bar, budget)
+        return parallel.run_jobs(runners, jobs(), workers, bar, budget, expected=expected)
     finally:
         for copy in copies:
             copy.unlink(missing_ok=True)

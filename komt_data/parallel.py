@@ -85,7 +85,7 @@ def _run_in_worker(job: UnitJob) -> Segment | _Failure:
 
 
 def run_jobs(runners: Sequence[TaskRunner], jobs: Iterable[UnitJob], workers: int, progress: ProgressBar,
-             budget: ErrorBudget | None = None) -> list[Segment]:
+             budget: ErrorBudget | None = None, *, expected: int | None = None) -> list[Segment]:
     """Run all jobs on ``workers`` processes (1: in this process); segments in job order.
 
     ``jobs`` may be a generator: with several workers, each job is handed out as soon as it
@@ -93,7 +93,8 @@ def run_jobs(runners: Sequence[TaskRunner], jobs: Iterable[UnitJob], workers: in
     file being cut or decompressed). ``budget`` (``--max-errors``) counts as rows are read
     in this process; with several workers it is checked once all segments are back.
     Workers are forked, so that they start with the build's runners; where there is no
-    fork, stage 1 runs in this process.
+    fork, stage 1 runs in this process. ``expected`` (about how many jobs there will be)
+    keeps a small build from forking a process per CPU of a large machine.
     """
     jobs = iter(jobs)
     head = list(itertools.islice(jobs, 2))
@@ -103,7 +104,9 @@ def run_jobs(runners: Sequence[TaskRunner], jobs: Iterable[UnitJob], workers: in
     _RUNNERS[:] = runners
     segments: list[Segment] = []
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        # A forking pool starts all its processes at once: no more than there will be jobs.
+        processes = min(workers, max(2, expected)) if expected is not None else workers
+        with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
             try:
                 futures = [pool.submit(_run_in_worker, job) for job in itertools.chain(head, jobs)]
                 for future in futures:
@@ -157,6 +160,8 @@ class _Piece:
 
 # Rows read, and lines copied with one write, at a time.
 _BATCH = 8192
+# The fewest records worth a process of their own in stage 3.
+_PIECE_RECORDS = 8192
 
 
 def _write_piece(piece: _Piece) -> tuple[int, dict[Path, str]]:
@@ -236,9 +241,12 @@ def write_shards(jobs: Sequence[ShardJob], spools: tuple[Path, ...], workers: in
     for job in jobs:  # pre-sized: pieces write their byte ranges in any order
         with open(job.path, "wb") as f:
             f.truncate(job.size)
-    parallel = workers > 1 and "fork" in multiprocessing.get_all_start_methods()
-    # One piece per process: fewer shards cut in two (read back to be hashed).
-    pieces = _pieces(jobs, spools, workers if parallel else 1)
+    # One piece per process (fewer shards cut in two, read back to be hashed), and no process
+    # for fewer than _PIECE_RECORDS records: forking costs more than copying a small build.
+    total = sum(job.stop - job.start for job in jobs)
+    count = min(workers, max(1, total // _PIECE_RECORDS))
+    parallel = count > 1 and "fork" in multiprocessing.get_all_start_methods()
+    pieces = _pieces(jobs, spools, count if parallel else 1)
     digests: dict[Path, str] = {}
     parallel = parallel and len(pieces) > 1
     context = multiprocessing.get_context("fork") if parallel else None

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 import komt_data
-from komt_data import columns, figures, mixer, mixing, passes
+from komt_data import columns, figures, mixer, mixing, parallel, passes
 from komt_data.builder import _read_local, _runners
 from komt_data.config import load
 from komt_data.guards import ErrorBudget
@@ -27,6 +27,7 @@ def _tiny(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(passes, "BUCKET", 50)
     monkeypatch.setattr(columns, "BLOCK", 64)
     monkeypatch.setattr(passes, "HISTOGRAM_BITS", 2)  # many records per histogram bucket
+    monkeypatch.setattr(parallel, "_PIECE_RECORDS", 1)  # shards written by several processes
 
 
 @pytest.fixture(scope="module")
