@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from komt_data.sources.chunks import line_spans
+from komt_data.sources.chunks import iter_line_spans
 
 
 def _line_starts(data: bytes, universal: bool) -> dict[int, int]:
@@ -33,7 +33,7 @@ def test_spans_start_lines_and_carry_their_numbers(tmp_path_factory, parts, chun
     data = b"".join(parts)
     path = Path(tmp_path_factory.mktemp("chunks")) / "f.txt"
     path.write_bytes(data)
-    spans = line_spans(path, chunk, universal)
+    spans = list(iter_line_spans(path, chunk, universal))
     assert spans[0][0] == 0 and spans[0][2] == 1
     assert spans[-1][1] == len(data)
     starts = _line_starts(data, universal)
@@ -50,7 +50,7 @@ def test_large_blocks_cut_near_the_requested_size(tmp_path: Path) -> None:
     line = ('{"text": "' + "가나다라" * 20 + '"}\n').encode()
     path = tmp_path / "big.jsonl"
     path.write_bytes(line * 30000)  # a few MB: cuts fall inside and across read blocks
-    spans = line_spans(path, 1 << 20, universal=False)
+    spans = list(iter_line_spans(path, 1 << 20, universal=False))
     assert len(spans) > 3
     for start, end, first in spans:
         assert start % len(line) == 0 and first == start // len(line) + 1

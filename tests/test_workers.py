@@ -12,7 +12,7 @@ import komt_data
 from komt_data import parallel
 from komt_data.errors import DataError
 from komt_data.sources import chunks, units_of
-from komt_data.sources.chunks import split_unit
+from komt_data.sources.chunks import iter_chunks
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "workers"
 
@@ -39,7 +39,7 @@ def _build(recipe: Path, out: Path, monkeypatch: pytest.MonkeyPatch, *, chunk: i
 def test_fixture_files_are_really_split_into_chunks(inputs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     recipe = komt_data.load(inputs / "recipe.yaml")
     monkeypatch.setattr(chunks, "CHUNK_BYTES", 150)
-    pieces = {unit.path.name: len(split_unit(unit, "utf-8")) for ref in recipe.tasks
+    pieces = {unit.path.name: len(list(iter_chunks(unit, "utf-8"))) for ref in recipe.tasks
               for unit in units_of(ref.config.source)}
     assert pieces["qa.jsonl"] >= 10
     assert pieces["reviews.tsv"] >= 8

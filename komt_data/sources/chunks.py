@@ -8,7 +8,7 @@ output is the same bytes whatever ``--workers`` is.
 Only formats where a line is always a row boundary are split: JSON Lines and TSV
 (quoting off). CSV can hold quoted newlines. A ``.gz`` file cannot be read from the
 middle: a large one is first decompressed into the build's spool directory
-(:func:`decompressed_copy`) and that copy is split, its rows still named after the
+(:func:`decompressed_chunks`) and that copy is split, its rows still named after the
 ``.gz`` file, with the same line numbers.
 """
 
@@ -36,13 +36,9 @@ def universal_newlines(fmt: str, encoding: str) -> bool:
     return fmt != "jsonl" or encoding not in ("utf-8", "utf-8-sig")
 
 
-def split_unit(unit: Unit, encoding: str, chunk_bytes: int | None = None) -> list[Unit]:
-    """``unit`` as a list of chunk units in file order (itself alone when it is not split)."""
-    return list(iter_chunks(unit, encoding, chunk_bytes))
-
-
 def iter_chunks(unit: Unit, encoding: str, chunk_bytes: int | None = None) -> Iterator[Unit]:
-    """:func:`split_unit`, each chunk given as soon as it is known."""
+    """``unit`` as chunk units in file order (itself alone when it is not split), each given
+    as soon as it is known, so that workers start on the first while the rest is counted."""
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     path = unit.path
     if not isinstance(path, Path) or unit.span is not None or path.name.endswith(".gz"):  # URLs stay whole
@@ -85,28 +81,18 @@ def worth_decompressing(unit: Unit, chunk_bytes: int | None = None) -> bool:
         return int.from_bytes(f.read(4), "little") > chunk_bytes
 
 
-def decompressed_copy(unit: Unit, directory: Path, prefix: str, label: str) -> Unit:
-    """``unit`` (a local ``.gz`` file) decompressed into ``directory`` (as ``prefix`` + its name
-    without ``.gz``), as a unit of that copy: the same source, and the same format (from
-    the config or the name's extension), so the same rows at the same line numbers.
+def decompressed_chunks(unit: Unit, directory: Path, prefix: str, label: str, encoding: str,
+                        chunk_bytes: int | None = None) -> Iterator[Unit]:
+    """``unit`` (a local ``.gz`` file) decompressed into ``directory`` (as ``prefix`` + its
+    name without ``.gz``), given as chunk units of that copy (as :func:`iter_chunks` cuts
+    them, for ``encoding``) as soon as each is written: workers start on the first chunks
+    while the rest is still being decompressed. The copy keeps the source and format of the
+    ``.gz`` file, so the same rows come at the same line numbers.
 
     Streamed in blocks, so memory stays flat; the copy takes the file's uncompressed size
     on disk until the caller removes it. A file that is not valid gzip raises a
     :class:`~komt_data.errors.DataError` naming it as ``label``.
     """
-    chunks = decompressed_chunks(unit, directory, prefix, label, "utf-8", 1 << 62)
-    copy = next(chunks)
-    for _ in chunks:
-        pass
-    return replace(copy, span=None)
-
-
-def decompressed_chunks(unit: Unit, directory: Path, prefix: str, label: str, encoding: str,
-                        chunk_bytes: int | None = None) -> Iterator[Unit]:
-    """``unit`` (a local ``.gz`` file) decompressed into ``directory`` as by
-    :func:`decompressed_copy`, given as chunk units of the copy (as :func:`split_unit` cuts
-    them, for ``encoding``) as soon as each is written: workers start on the first chunks
-    while the rest is still being decompressed."""
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     path = unit.path
     assert isinstance(path, Path)
@@ -127,18 +113,13 @@ def decompressed_chunks(unit: Unit, directory: Path, prefix: str, label: str, en
     yield from (replace(copy, span=span) for span in cutter.finish())
 
 
-def line_spans(path, chunk_bytes: int, universal: bool) -> list[tuple[int, int, int]]:
-    """``(start, end, first_line)`` of chunks of about ``chunk_bytes``, each starting a line.
+def iter_line_spans(path, chunk_bytes: int, universal: bool) -> Iterator[tuple[int, int, int]]:
+    """``(start, end, first_line)`` of chunks of about ``chunk_bytes``, each starting a line,
+    each given as soon as the file has been read past its end.
 
     Lines are counted as the readers count them: at ``\\n``, and in text mode also at a
     lone ``\\r``. Cuts are made only just after a ``\\n``, where both agree a line starts.
     """
-    return list(iter_line_spans(path, chunk_bytes, universal))
-
-
-def iter_line_spans(path, chunk_bytes: int, universal: bool) -> Iterator[tuple[int, int, int]]:
-    """:func:`line_spans`, each span given as soon as the file has been read past its end
-    (so that workers start on the first chunks while the rest is still being counted)."""
     cutter = _SpanCutter(chunk_bytes, universal)
     with open(path, "rb") as f:
         while block := f.read(_CHUNK):
