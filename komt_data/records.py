@@ -157,7 +157,7 @@ class TaskRunner:
                     self._last_raw = value
                 else:
                     example[name] = clean_text(value)
-            elif kind is list:
+            elif kind is list or isinstance(value, list):
                 example[name] = [clean_text(v) if isinstance(v, str) else v for v in value]
             elif isinstance(value, str):  # a str subclass
                 example[name] = clean_text(value)
