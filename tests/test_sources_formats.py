@@ -154,3 +154,18 @@ def test_html_to_text_keeps_tables_and_lists_readable():
             "<table><tr><th>연도</th><th>인구</th></tr><tr><td>1995년</td><td>1,000만</td></tr></table></body></html>")
     assert html_to_text(page) == "개요\n서울은 <한국>의 수도이다.\n둘째 줄\n- 하나\n- 둘\n연도 | 인구\n1995년 | 1,000만"
     assert html_to_text("<td>871km²</td>") == "871km²"
+
+
+def test_gzipped_parquet_reads_like_the_plain_file(tmp_path):
+    """pyarrow seeks in a Parquet file: a .parquet.gz must stay seekable through gzip."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({"premise": ["비가 온다.", "영화가 재미있다."], "hypothesis": ["날씨가 맑다.", "영화를 봤다."],
+                      "label": ["contradiction", "entailment"]})
+    pq.write_table(table, tmp_path / "nli.parquet")
+    gz(tmp_path / "nli.parquet", tmp_path / "nli.parquet.gz")
+    rows_plain = rows_of(task(tmp_path, "  files: nli.parquet\n"))
+    rows_gz = rows_of(task(tmp_path, "  files: nli.parquet.gz\n"))
+    assert [row["premise"] for _, row in rows_gz] == ["비가 온다.", "영화가 재미있다."]
+    assert rows_gz == rows_plain

@@ -72,6 +72,20 @@ class _Gunzip(io.RawIOBase):
         except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
             raise DataError(f"not a valid gzip file: {exc}", file=str(self._path)) from None
 
+    # Seekable, as gzip.open's file is (slowly: by decompressing), for readers that need it
+    # (a .parquet.gz read through pyarrow).
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        try:
+            return self._file.seek(offset, whence)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise DataError(f"not a valid gzip file: {exc}", file=str(self._path)) from None
+
+    def tell(self) -> int:
+        return self._file.tell()
+
     def close(self) -> None:
         self._file.close()
         super().close()
