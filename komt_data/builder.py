@@ -12,11 +12,9 @@ import hashlib
 import os
 import shutil
 import tempfile
-import threading
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -303,45 +301,45 @@ def _read_local(runners: list[TaskRunner], spool_dir: Path, *, limit: int | None
     # A row limit and a fraction of bad rows are per file: such builds read files whole.
     whole = limit is not None or isinstance(budget.max_errors, float)
     copies: list[Path] = []
+    units: list[tuple[int, Unit, bool]] = []  # (task, unit, decompressed into chunks?)
+    expected = 0  # about how many jobs there will be: a forking pool starts all its processes at once
+    for t, runner in enumerate(runners):
+        for unit in units_of(runner.task.source):
+            gunzip = not whole and workers > 1 and worth_decompressing(unit)
+            units.append((t, unit, gunzip))
+            if whole or not isinstance(unit.path, Path):
+                expected += 1
+            else:  # a .gz by its compressed size, at least four times smaller than its text
+                size = unit.path.stat().st_size * (4 if gunzip else 1)
+                expected += -(-size // chunks.CHUNK_BYTES) or 1
 
     def jobs() -> Iterator[parallel.UnitJob]:
         # Made while the first ones run: workers start on a file's first chunks while the
         # rest of it is still being cut (or decompressed).
         index = 0
-        for t, runner in enumerate(runners):
-            for unit in units_of(runner.task.source):
-                label = unit_label(unit)
-                encoding = resolve_encoding(unit)
-                pieces: Iterable[Unit]
-                if whole:
-                    pieces = [unit]
-                elif workers > 1 and worth_decompressing(unit):
-                    # A large .gz is one unit. With several workers it is decompressed once into
-                    # the spool directory and split like any large file (raw NSMC: 146 MB). One
-                    # worker reads it through gzip: as fast (the same CPU time), and no copy on
-                    # disk. The copy is removed when stage 1 ends, before stage 3 writes the
-                    # shards (the build's peak of disk use). Its encoding is the .gz file's:
-                    # the same answer (the first 8 MB, which both checks read whole, decide).
-                    prefix = f"{len(copies):05d}.gunzip."
-                    copies.append(spool_dir / f"{prefix}{unit.path.name[:-3]}")
-                    pieces = decompressed_chunks(unit, spool_dir, prefix, label, encoding)
-                else:
-                    pieces = iter_chunks(unit, encoding)
-                for piece in pieces:
-                    yield parallel.UnitJob(t, piece, encoding, spool_dir, index, limit=limit, on_error=on_error,
-                                           max_line_bytes=max_line_bytes, label=label)
-                    index += 1
-
-    # About how many jobs there will be: a pool starts all its processes at once.
-    expected = 0
-    for runner in runners:
-        for unit in units_of(runner.task.source):
-            if whole or not isinstance(unit.path, Path):
-                expected += 1
-            elif workers > 1 and worth_decompressing(unit):
-                expected += workers  # some chunks at least
+        for t, unit, gunzip in units:
+            label = unit_label(unit)
+            encoding = resolve_encoding(unit)
+            pieces: Iterable[Unit]
+            if whole:
+                pieces = [unit]
+            elif gunzip:
+                # A large .gz is one unit. With several workers it is decompressed once into
+                # the spool directory and split like any large file (raw NSMC: 146 MB). One
+                # worker reads it through gzip: as fast (the same CPU time), and no copy on
+                # disk. The copy is removed when stage 1 ends, before stage 3 writes the
+                # shards (the build's peak of disk use). Its encoding is the .gz file's:
+                # the same answer (the first 8 MB, which both checks read whole, decide).
+                prefix = f"{len(copies):05d}.gunzip."
+                copies.append(spool_dir / f"{prefix}{unit.path.name[:-3]}")
+                pieces = decompressed_chunks(unit, spool_dir, prefix, label, encoding)
             else:
-                expected += -(-unit.path.stat().st_size // chunks.CHUNK_BYTES) or 1
+                pieces = iter_chunks(unit, encoding)
+            for piece in pieces:
+                yield parallel.UnitJob(t, piece, encoding, spool_dir, index, limit=limit, on_error=on_error,
+                                       max_line_bytes=max_line_bytes, label=label)
+                index += 1
+
     try:
         return parallel.run_jobs(runners, jobs(), workers, bar, budget, expected=expected)
     finally:
@@ -474,19 +472,12 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
     split = decisions.split
     bar = make_bar(desc="writing", unit=" records", total=int(np.count_nonzero(split != mixing.UNSELECTED)))
     evaluation = _Evaluation(decontaminator)
-    # rejected.jsonl is written by a thread of this process while the shards are written:
-    # it needs none of them, and this process otherwise only waits for the shard writers
-    # and hashes the shards they cut in two (sha256 and the reads release the GIL).
-    stop = threading.Event()
+    rejected: list[int] = []  # rejected.jsonl is written while the shard writers run: it needs none of them
     try:
-        with ThreadPoolExecutor(max_workers=1) as side:
-            rejected = side.submit(_write_rejected, stage / REJECTED, table, decisions, evaluation, stop)
-            try:
-                shards, split_counts = _write_splits(stage, recipe, seed, table, split, orders, workers, bar)
-            except BaseException:  # Ctrl-C included: the thread stops at its next block
-                stop.set()
-                raise
-            rejected_count = rejected.result()
+        shards, split_counts = _write_splits(
+            stage, recipe, seed, table, split, orders, workers, bar,
+            meanwhile=lambda: rejected.append(_write_rejected(stage / REJECTED, table, decisions, evaluation)))
+        rejected_count = rejected[0]
         orders = None  # the Ray engine's: written out as the splits' order files
     finally:
         bar.close()
@@ -568,10 +559,12 @@ class _Evaluation:
 
 def _write_splits(stage: Path, recipe: Recipe, seed: int, table: columns.Table, split: np.ndarray,
                   orders: dict[int, np.ndarray] | None, workers: int,
-                  progress: ProgressBar) -> tuple[list[dict[str, Any]], dict[str, int]]:
+                  progress: ProgressBar, meanwhile: Callable[[], Any] | None = None
+                  ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """The shards of every split, written by ``workers`` processes (the same bytes for any
     number), and the records of each split. ``orders``: each split's records in output order
-    when stage 2 ran elsewhere (the Ray engine); else they are ordered here, on disk."""
+    when stage 2 ran elsewhere (the Ray engine); else they are ordered here, on disk.
+    ``meanwhile`` runs in this process while the shards are written (parallel.write_shards)."""
     jobs: list[parallel.ShardJob] = []
     entries: list[dict[str, Any]] = []
     split_counts: dict[str, int] = {}
@@ -590,7 +583,7 @@ def _write_splits(stage: Path, recipe: Recipe, seed: int, table: columns.Table, 
             jobs.append(parallel.ShardJob(stage / shard, rows, start, stop, sizes[k]))
             entries.append({"path": shard, "split": name, "records": stop - start})
     spools = tuple(s.spool for s in table.segments)
-    digests = parallel.write_shards(jobs, spools, workers, progress)
+    digests = parallel.write_shards(jobs, spools, workers, progress, meanwhile)
     for entry, digest in zip(entries, digests, strict=True):
         entry["sha256"] = digest
     return entries, split_counts
@@ -628,10 +621,8 @@ def _sources(segments: list[Segment]) -> list[dict[str, Any]]:
     return list(files.values())
 
 
-def _write_rejected(path: Path, table: columns.Table, decisions: mixing.Decisions, evaluation: _Evaluation,
-                    stop: threading.Event | None = None) -> int:
-    """rejected.jsonl: stage-1 rejections per unit, then the mixer's drops in record order.
-    ``stop`` (set when the build fails meanwhile) ends it early, leaving the file unfinished."""
+def _write_rejected(path: Path, table: columns.Table, decisions: mixing.Decisions, evaluation: _Evaluation) -> int:
+    """rejected.jsonl: stage-1 rejections per unit, then the mixer's drops in record order."""
     segments = table.segments
     count = 0
     with open(path, "wb") as out:
@@ -641,8 +632,6 @@ def _write_rejected(path: Path, table: columns.Table, decisions: mixing.Decision
                     out.write(line)
                     count += 1
         for block in table.blocks("ranks", "positions", "lengths", "offsets", "contaminated", "overlaps"):
-            if stop is not None and stop.is_set():
-                return count
             reason = decisions.reason[block.start:block.stop]
             dropped = np.flatnonzero((reason != mixing.KEEP) & (block["ranks"] == 0))
             if not len(dropped):

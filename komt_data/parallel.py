@@ -13,9 +13,9 @@ import hashlib
 import itertools
 import multiprocessing
 import os
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -108,13 +108,15 @@ def run_jobs(runners: Sequence[TaskRunner], jobs: Iterable[UnitJob], workers: in
         processes = min(workers, max(2, expected)) if expected is not None else workers
         with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
             try:
-                futures = [pool.submit(_run_in_worker, job) for job in itertools.chain(head, jobs)]
-                for future in futures:
-                    result = future.result()
-                    if isinstance(result, _Failure):
-                        raise result.error()
-                    segments.append(result)
-                    progress.update(result.read)
+                # A few jobs per process in flight: results (and a worker's error) are taken
+                # in job order as they come, while later jobs are still being made.
+                pending: deque = deque()
+                for job in itertools.chain(head, jobs):
+                    pending.append(pool.submit(_run_in_worker, job))
+                    if len(pending) > 2 * processes:
+                        segments.append(_segment_of(pending.popleft(), progress))
+                while pending:
+                    segments.append(_segment_of(pending.popleft(), progress))
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
@@ -123,6 +125,14 @@ def run_jobs(runners: Sequence[TaskRunner], jobs: Iterable[UnitJob], workers: in
     if budget is not None:
         budget.check_segments(segments)
     return segments
+
+
+def _segment_of(future: Any, progress: ProgressBar) -> Segment:
+    result = future.result()
+    if isinstance(result, _Failure):
+        raise result.error()
+    progress.update(result.read)
+    return result
 
 
 def default_workers() -> int:
@@ -188,6 +198,8 @@ def _write_piece(piece: _Piece) -> tuple[int, dict[Path, str]]:
                         # numpy scalar per record) cost more than the reads themselves.
                         data = b"".join(map(pread, map(fds.__getitem__, segments), rows["length"].tolist(),
                                             rows["offset"].tolist()))
+                        if len(data) != int(rows["length"].sum()):  # a spool cut short under us
+                            raise KomtDataError(f"a spool file ended early while writing {shard.name}")
                         if digest is not None:  # written in order: hashed on the way
                             digest.update(data)
                         # Consecutive rows of one shard are adjacent in it: one positioned write.
@@ -233,11 +245,12 @@ def _digest(path: Path) -> str:
 
 
 def write_shards(jobs: Sequence[ShardJob], spools: tuple[Path, ...], workers: int,
-                 progress: ProgressBar) -> list[str]:
+                 progress: ProgressBar, meanwhile: Callable[[], Any] | None = None) -> list[str]:
     """Write every shard of ``jobs`` from the ``spools`` on ``workers`` processes, and return
     their sha256 digests in job order. The records are shared out evenly whatever the shards
     (a process may write part of a shard, at its byte offsets), so the bytes do not depend on
-    the number of workers."""
+    the number of workers. ``meanwhile`` runs in this process while the others write (after
+    they are forked: no thread is running when they are), or before the shards without them."""
     for job in jobs:  # pre-sized: pieces write their byte ranges in any order
         with open(job.path, "wb") as f:
             f.truncate(job.size)
@@ -250,10 +263,21 @@ def write_shards(jobs: Sequence[ShardJob], spools: tuple[Path, ...], workers: in
     digests: dict[Path, str] = {}
     parallel = parallel and len(pieces) > 1
     context = multiprocessing.get_context("fork") if parallel else None
-    with ProcessPoolExecutor(min(workers, len(pieces)), mp_context=context) if parallel else nullcontext() as pool:
-        for records, whole in (pool.map if parallel else map)(_write_piece, pieces):
+    if not parallel:
+        if meanwhile is not None:
+            meanwhile()
+        for records, whole in map(_write_piece, pieces):
             digests.update(whole)
             progress.update(records)
+    else:
+        with ProcessPoolExecutor(min(workers, len(pieces)), mp_context=context) as pool:
+            futures = [pool.submit(_write_piece, piece) for piece in pieces]  # forks every process
+            if meanwhile is not None:
+                meanwhile()
+            for future in futures:
+                records, whole = future.result()
+                digests.update(whole)
+                progress.update(records)
     # Shards written in parts (or empty): read back. sha256 releases the GIL on large blocks,
     # so threads hash them side by side.
     rest = [job.path for job in jobs if job.path not in digests]

@@ -12,7 +12,8 @@ bucket of records at a time:
   buckets (enough to fill validation and test) are ordered; groups placed by an earlier
   task are looked up partition by partition of the group hash;
 - the order of a split (:func:`order_split`): an external bucket sort on the order key,
-  bucket by bucket into a file of (spool, offset, length) rows that stage 3 reads.
+  bucket by bucket into a file of (spool, offset, length, place in shard) rows that
+  stage 3 reads.
 
 Near dedup is not done here (its LSH bands are in memory anyway): with near dedup the
 in-memory path decides.

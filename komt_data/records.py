@@ -77,10 +77,10 @@ class TaskRunner:
         if adapter_cls.example_fields:
             check_variables(self.template_set, adapter_cls.example_fields)
         self._family_prefix = f"{self.family}\x1e".encode()
-        self._text_fields = tuple(adapter_cls.text_fields)
+        self._text_fields = tuple(self.adapter.text_fields)
         self._last_raw: str | None = None  # the last long text cleaned, and its clean form
         self._last_clean = ""
-        self._dedup_fields = tuple(adapter_cls.dedup_fields)
+        self._dedup_fields = tuple(self.adapter.dedup_fields)
         self._task_prefix = f"{task.name}-"
         # Which templates apply depends only on the fields their ``requires`` name, so the
         # eligible list is looked up by those fields' values instead of tested per template.

@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 class SpoolFile:
-    """One spool file open for positioned reads: ``spool[start:stop]`` returns those bytes."""
+    """One spool file open for positioned reads (:meth:`read_at`)."""
 
     def __init__(self, path: Path):
         self._file = open(path, "rb", buffering=0)
@@ -20,14 +20,7 @@ class SpoolFile:
 
     def read_at(self, offset: int, length: int) -> bytes:
         """``length`` bytes from ``offset`` (fewer only at the end of the file)."""
-        if _HAS_PREAD:
-            return os.pread(self._fd, length, offset)
-        self._file.seek(offset)
-        return self._file.read(length)
-
-    def __getitem__(self, span: slice) -> bytes:
-        start = span.start or 0
-        return self.read_at(start, span.stop - start)
+        return pread(self._fd, length, offset)
 
     def close(self) -> None:
         """Close the file."""
