@@ -22,6 +22,7 @@ in-memory path decides.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -108,24 +109,62 @@ def decide_in_passes(recipe: Recipe, seed: int, table: Table) -> Decisions:
 
 def _exact(table: Table, reason: np.ndarray) -> Pointers:
     """Exact dedup partition by partition of the keys; marks duplicates, returns their firsts."""
-    parts = max(1, -(-table.n // PART))
     found: list[tuple[np.ndarray, np.ndarray]] = []
-    for p in range(parts):
-        idx, keys, examples = [], [], []
-        for block in table.blocks("keys", "examples"):
-            local = np.flatnonzero(block["keys"] % np.uint64(parts) == p) if parts > 1 else np.arange(len(block))
-            idx.append(local + block.start)
-            keys.append(block["keys"][local])
-            # Example numbers restart in every segment: made unique as mixing.gather does.
-            examples.append(block["examples"][local].astype(np.int64) + (block.segment << 32))
-        where = np.concatenate(idx)
-        duplicate, first = exact_dedup(np.concatenate(keys), np.concatenate(examples))
-        del keys, examples
+    for keyed in _key_partitions(table, min(_MAX_PARTS, max(1, -(-table.n // PART)))):
+        where = keyed["index"]
+        duplicate, first = exact_dedup(keyed["key"], keyed["example"])
         reason[where[duplicate]] = DUPLICATE
         found.append((where[duplicate], where[first[duplicate]]))
     index = np.concatenate([f[0] for f in found])
     order = np.argsort(index, kind="stable")
     return Pointers(index[order], np.concatenate([f[1] for f in found])[order])
+
+
+# (record index, exact-dedup key, example number made unique across segments)
+_KEYED = np.dtype([("index", np.int64), ("key", np.uint64), ("example", np.int64)])
+# Partition files open at once at most (one per partition): far below the usual limit of 1,024.
+_MAX_PARTS = 512
+
+
+def _keyed(block: Any) -> np.ndarray:
+    keyed = np.empty(len(block), _KEYED)
+    keyed["index"] = np.arange(block.start, block.stop)
+    keyed["key"] = block["keys"]
+    # Example numbers restart in every segment: made unique as mixing.gather does.
+    keyed["example"] = block["examples"].astype(np.int64) + (block.segment << 32)
+    return keyed
+
+
+def _key_partitions(table: Table, parts: int) -> Iterator[np.ndarray]:
+    """Every record's :data:`_KEYED` row, partition by partition of the key (``key % parts``),
+    each partition in record order. With more than one partition, one pass over the table
+    spills them to files in the spool directory, read back one at a time."""
+    if parts == 1:
+        yield np.concatenate([_keyed(block) for block in table.blocks("keys", "examples")])
+        return
+    directory = Path(table.segments[0].spool).parent
+    paths = [directory / f"exact.{p}" for p in range(parts)]
+    try:
+        files = [open(path, "wb") for path in paths]  # noqa: SIM115 - closed below
+        try:
+            for block in table.blocks("keys", "examples"):
+                keyed = _keyed(block)
+                part = (keyed["key"] % np.uint64(parts)).astype(np.intp)
+                order = np.argsort(part, kind="stable")  # record order within each partition
+                keyed, part = keyed[order], part[order]
+                cuts = np.searchsorted(part, np.arange(parts + 1))
+                for p in np.flatnonzero(np.diff(cuts)).tolist():
+                    files[p].write(keyed[cuts[p]:cuts[p + 1]].tobytes())
+        finally:
+            for f in files:
+                f.close()
+        for path in paths:
+            keyed = np.fromfile(path, _KEYED)
+            path.unlink()
+            yield keyed
+    finally:
+        for path in paths:
+            path.unlink(missing_ok=True)
 
 
 def _mark_smallest(table: Table, t: int, k: int, count: int, reason: np.ndarray, split: np.ndarray, rank: int,
