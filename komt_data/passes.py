@@ -1,16 +1,17 @@
 """Stage 2 in bounded passes over stage 1's numbers on disk (:mod:`komt_data.columns`).
 
 The same decisions as :func:`komt_data.mixing.decide_in_memory`, record for record, while
-holding only a byte of reason and a byte of split per record plus one block, partition or
-bucket of records at a time:
+holding only a byte of reason and a byte of split per record, 16 bytes per exact duplicate
+and 9 per selected group, plus one block, partition or bucket of records at a time:
 
-- exact dedup by partitions of the key (``key % parts``): equal keys share a partition, and
-  :func:`~komt_data.mixing.exact_dedup` is exact on any such partition kept in input order;
+- exact dedup by partitions of the key (``key % parts``), spilled to one file each in one
+  pass: equal keys share a partition, and :func:`~komt_data.mixing.exact_dedup` is exact on
+  any such partition kept in input order;
 - sampling as a threshold: a histogram of the top 16 bits of the sample keys finds the
   bucket holding the k-th smallest key, and only that bucket's records are sorted;
 - splits likewise: only the free records whose group's split key falls in the first
   buckets (enough to fill validation and test) are ordered; groups placed by an earlier
-  task are looked up partition by partition of the group hash;
+  task are looked up in a sorted array of them, merged task by task (:class:`_Assigned`);
 - the order of a split (:func:`order_split`): an external bucket sort on the order key,
   bucket by bucket into a file of (spool, offset, length, place in shard) rows that
   stage 3 reads.
@@ -208,13 +209,12 @@ def _split(recipe: Recipe, seed: int, table: Table, split: np.ndarray) -> None:
     per_task = [sum(int(np.count_nonzero(split[table.starts[i]:table.starts[i + 1]] == PENDING))
                     for i in table.of_task(t)) for t in range(len(recipe.tasks))]
     targets = split_targets(recipe, per_task)
+    known = _Assigned()
     for t in range(len(recipe.tasks)):
         if per_task[t] == 0:
             continue
         segments = table.of_task(t)
-        earlier = [i for i in range(len(table.segments)) if table.task[i] < t]
-        if sum(per_task[:t]):
-            _known_groups(table, split, segments, earlier, sum(per_task[:t + 1]))
+        known.label(table, split, segments)
         mine = [split[table.starts[i]:table.starts[i + 1]] for i in segments]
         need = [max(0, targets[t][0] - sum(int(np.count_nonzero(m == VALIDATION)) for m in mine)),
                 max(0, targets[t][1] - sum(int(np.count_nonzero(m == TEST)) for m in mine))]
@@ -222,31 +222,52 @@ def _split(recipe: Recipe, seed: int, table: Table, split: np.ndarray) -> None:
             _held_out(table, split, segments, need, seed)
         for m in mine:
             m[m == PENDING] = TRAIN
+        if t < len(recipe.tasks) - 1:  # no later task looks groups up
+            known.add(table, split, segments)
 
 
-def _known_groups(table: Table, split: np.ndarray, segments: list[int], earlier: list[int], count: int) -> None:
-    """Records of ``segments`` whose group an earlier task's selected records have take
-    that group's split, partition by partition of the group hashes."""
-    parts = max(1, -(-count // PART))
-    for p in range(parts):
-        groups, labels = [], []
-        for block in table.blocks("groups", segments=earlier):
-            mine = split[block.start:block.stop]
-            local = np.flatnonzero((mine != UNSELECTED) & (block["groups"] % np.uint64(parts) == p))
-            groups.append(block["groups"][local])
-            labels.append(mine[local])
-        assigned, first = np.unique(np.concatenate(groups), return_index=True)
-        if not len(assigned):
-            continue
-        assigned_split = np.concatenate(labels)[first]
-        del groups, labels, first
+class _Assigned:
+    """The split of every group that selected records of the tasks so far belong to: sorted
+    unique group hashes and their split (9 bytes a group), merged task by task in linear time,
+    so that a later task's records of such a group take its split."""
+
+    def __init__(self) -> None:
+        self.groups = np.zeros(0, np.uint64)
+        self.splits = np.zeros(0, np.uint8)
+
+    def label(self, table: Table, split: np.ndarray, segments: list[int]) -> None:
+        """PENDING records of ``segments`` in an assigned group take its split."""
+        if not len(self.groups):
+            return
         for block in table.blocks("groups", segments=segments):
             mine = split[block.start:block.stop]
-            local = np.flatnonzero((mine == PENDING) & (block["groups"] % np.uint64(parts) == p))
+            local = np.flatnonzero(mine == PENDING)
             group = block["groups"][local]
-            pos = np.minimum(np.searchsorted(assigned, group), len(assigned) - 1)
-            known = assigned[pos] == group
-            mine[local[known]] = assigned_split[pos[known]]
+            pos = np.minimum(np.searchsorted(self.groups, group), len(self.groups) - 1)
+            found = self.groups[pos] == group
+            mine[local[found]] = self.splits[pos[found]]
+
+    def add(self, table: Table, split: np.ndarray, segments: list[int]) -> None:
+        """The groups of the selected records of ``segments`` not assigned yet, each with the
+        split of its first record (all of a group's records share one)."""
+        groups, splits = [], []
+        for block in table.blocks("groups", segments=segments):
+            mine = split[block.start:block.stop]
+            local = np.flatnonzero(mine != UNSELECTED)
+            groups.append(block["groups"][local])
+            splits.append(mine[local])
+        if not groups:
+            return
+        group, first = np.unique(np.concatenate(groups), return_index=True)
+        label = np.concatenate(splits)[first]
+        del groups, splits, first
+        if len(self.groups):
+            pos = np.minimum(np.searchsorted(self.groups, group), len(self.groups) - 1)
+            new = self.groups[pos] != group
+            group, label = group[new], label[new]
+        at = np.searchsorted(self.groups, group)
+        self.groups = np.insert(self.groups, at, group)
+        self.splits = np.insert(self.splits, at, label)
 
 
 def _held_out(table: Table, split: np.ndarray, segments: list[int], need: list[int], seed: int) -> None:
