@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -82,23 +82,17 @@ class Template:
     response_style: str = "answer"
     file: str = ""
 
-    @property
+    # Computed once per template, not per record (cached_property writes the instance's
+    # __dict__ directly, which a frozen dataclass allows).
+    @cached_property
     def id_json(self) -> bytes:
         """The id as a JSON string, as it is written in each record."""
-        cached = self.__dict__.get("_id_json")
-        if cached is None:
-            cached = orjson.dumps(self.id)
-            object.__setattr__(self, "_id_json", cached)
-        return cached
+        return orjson.dumps(self.id)
 
-    @property
+    @cached_property
     def id_bytes(self) -> bytes:
-        """The id as UTF-8, as it goes into a record's id hash (encoded once, not per record)."""
-        cached = self.__dict__.get("_id_bytes")
-        if cached is None:
-            cached = self.id.encode()
-            object.__setattr__(self, "_id_bytes", cached)
-        return cached
+        """The id as UTF-8, as it goes into a record's id hash."""
+        return self.id.encode()
 
     @property
     def variables(self) -> set[str]:

@@ -10,6 +10,7 @@ the adapter, so an adapter only says what the task means.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import cached_property
 from typing import Any, ClassVar
 
 
@@ -72,19 +73,18 @@ class Adapter:
             raise Skip("unknown_label", f"label {value!r} is not in the labels map ({self._label_list})")
         return self.labels[key]
 
-    @property
+    @cached_property
     def _label_list(self) -> str:
-        listed = self.__dict__.get("_labels_listed")
-        if listed is None:  # once: a third of raw NSMC's rows name it (neutral ratings)
-            listed = self._labels_listed = ", ".join(self.labels)
-        return listed
+        # Once: a third of raw NSMC's rows name it (neutral ratings).
+        return ", ".join(self.labels)
+
+    @cached_property
+    def _label_words(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.labels.values()))
 
     def label_options(self) -> list[str]:
         """The distinct Korean label words, in map order: the answer options of the task."""
-        options = self.__dict__.get("_label_options")
-        if options is None:  # once per adapter, not per row (the labels map does not change)
-            options = self._label_options = tuple(dict.fromkeys(self.labels.values()))
-        return list(options)
+        return list(self._label_words)  # computed once per adapter: the labels map does not change
 
 
 def text(row: Mapping[str, Any], name: str) -> str:
