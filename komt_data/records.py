@@ -20,7 +20,7 @@ from .errors import AdapterError, ConfigError
 from .exports.prompts import komt as komt_text
 from .sources import MAX_LINE_BYTES, BadRow, Unit, dig, read_unit
 from .templates import Template, TemplateSet, check_variables, load_template_set
-from .text import clean_text, dedup_key, nfc
+from .text import clean_text, dedup_keyer, nfc
 
 
 class Record(NamedTuple):
@@ -80,7 +80,7 @@ class TaskRunner:
         self._text_fields = tuple(self.adapter.text_fields)
         self._last_raw: str | None = None  # the last long text cleaned, and its clean form
         self._last_clean = ""
-        self._dedup_fields = tuple(self.adapter.dedup_fields)
+        self._dedup_key = dedup_keyer(tuple(self.adapter.dedup_fields))
         self._task_prefix = f"{task.name}-"
         # Which templates apply depends only on the fields their ``requires`` name, so the
         # eligible list is looked up by those fields' values instead of tested per template.
@@ -129,7 +129,9 @@ class TaskRunner:
                 yield Rejection(row.reason, row.detail, position, row.raw)
                 continue
             try:
-                examples = list(adapt(_rename(row, fields) if fields else row))
+                examples = adapt(_rename(row, fields) if fields else row)
+                if type(examples) is not list:  # a generator, say
+                    examples = list(examples)
             except Skip as skip:
                 yield Rejection(skip.reason, skip.detail, position, row)
                 continue
@@ -164,7 +166,7 @@ class TaskRunner:
         for name in self._text_fields:
             if not example.get(name):
                 return [Rejection("empty_text", f"field '{name}' is empty after cleaning", position, row)]
-        key = dedup_key(example, self._dedup_fields)
+        key = self._dedup_key(example)
         content_hash = xxh3_64_intdigest(self._family_prefix + key)
         templates = self.choose_templates(example, content_hash, every=self.repeat)
         if not templates:
@@ -233,7 +235,8 @@ class TaskRunner:
         if not self._requires:
             return self._all_templates
         try:
-            values = tuple(example.get(k) for k in self._requires)
+            requires = self._requires
+            values = example.get(requires[0]) if len(requires) == 1 else tuple(map(example.get, requires))
             cached = self._eligible.get(values)
         except TypeError:  # an unhashable value: no caching for this example
             return [t for t in self.template_set.templates if t.applies_to(example)]

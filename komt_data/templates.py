@@ -107,6 +107,12 @@ class Template:
         """Whether the template fits this example (e.g. inverted QA needs an answerable question)."""
         return all(example.get(key) == value for key, value in self.requires.items())
 
+    @cached_property
+    def _fast(self) -> tuple[Callable[[Mapping[str, Any]], str | None], ...] | None:
+        # Plain-Python renderers of the two halves, when both are simple enough (nearly all).
+        instruction, response = _fast_renderer(self.instruction_source), _fast_renderer(self.response_source)
+        return None if instruction is None or response is None else (instruction, response)
+
     def render(self, example: Mapping[str, Any]) -> tuple[str, str]:
         """Render ``(instruction, response)`` for one example.
 
@@ -114,12 +120,19 @@ class Template:
         :data:`MAX_RENDER_CHARS`) is a :class:`TemplateError` naming the template.
         """
         try:
-            fast = _fast_pair(self.instruction_source, self.response_source)
-            rendered = fast(example) if fast is not None else None
-            if rendered is None:
-                both = _compiled_pair(self.instruction_source, self.response_source)
-                if both is not None:
-                    rendered = _bounded(both, example, 2 * MAX_RENDER_CHARS + len(_SEPARATOR))
+            fast = self._fast
+            if fast is not None:
+                instruction, response = fast[0](example), fast[1](example)
+                if instruction is not None and response is not None:
+                    if len(instruction) > MAX_RENDER_CHARS or len(response) > MAX_RENDER_CHARS:
+                        raise jinja2.sandbox.SecurityError(f"renders more than {MAX_RENDER_CHARS:,} characters")
+                    return instruction.strip(), response.strip()
+            # Jinja, the reference: for templates outside the fast subset, and for the exact
+            # error when a fast renderer gave up on an example (a name it lacks, say).
+            rendered = None
+            both = _compiled_pair(self.instruction_source, self.response_source)
+            if both is not None:
+                rendered = _bounded(both, example, 2 * MAX_RENDER_CHARS + len(_SEPARATOR))
             if rendered is not None:
                 parts = rendered.split(_SEPARATOR)
                 if len(parts) == 2:
@@ -199,11 +212,9 @@ def _compiled_pair(instruction: str, response: str) -> jinja2.Template | None:
 
 
 @cache
-def _fast_pair(instruction: str, response: str) -> Callable[[Mapping[str, Any]], str | None] | None:
-    """Plain-Python rendering of instruction and response together, for simple templates."""
-    if _compiled_pair(instruction, response) is None:
-        return None
-    return compile_template(environment().parse(instruction + _SEPARATOR + response))
+def _fast_renderer(source: str) -> Callable[[Mapping[str, Any]], str | None] | None:
+    """Plain-Python rendering of one half of a template, when it is simple enough."""
+    return compile_template(environment().parse(source))
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 
 # Zero-width, BOM, soft hyphen, direction marks and embeddings, invisible operators,
 # plus C0/C1 controls other than tab and the line breaks (mapped below).
@@ -75,8 +76,8 @@ def squeeze(value: str) -> str:
     return "".join(value.split())
 
 
-def dedup_key(example: Mapping[str, str], names: Sequence[str]) -> bytes:
-    """The exact-dedup key of a cleaned example: the ``names`` fields without whitespace,
+def dedup_keyer(names: Sequence[str]) -> Callable[[Mapping[str, str]], bytes]:
+    """The exact-dedup key of cleaned examples: their ``names`` fields without whitespace,
     joined by U+001F, as UTF-8. The same bytes as ``squeeze`` on each field, cheaper.
 
     Cleaning leaves no whitespace but the ASCII space and the newline (tabs and Unicode
@@ -84,7 +85,15 @@ def dedup_key(example: Mapping[str, str], names: Sequence[str]) -> bytes:
     tested over every whitespace character), and neither byte occurs inside a multi-byte
     UTF-8 sequence, so deleting both bytes from the encoded join removes all whitespace.
     """
-    return "\x1f".join([example[name] for name in names]).encode().translate(None, b" \n")
+    # A function made once per task: the fields are fetched in C (itemgetter), not by a
+    # comprehension per example.
+    if not names:
+        return lambda example: b""
+    if len(names) == 1:
+        name = names[0]
+        return lambda example: example[name].encode().translate(None, b" \n")
+    fields = itemgetter(*names)
+    return lambda example: "\x1f".join(fields(example)).encode().translate(None, b" \n")
 
 
 def nfc(value: str) -> str:

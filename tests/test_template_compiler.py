@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from komt_data.template_compiler import compile_template
-from komt_data.templates import _SEPARATOR, _compiled_pair, _fast_pair, environment, load_template_set
+from komt_data.templates import _SEPARATOR, _compiled, environment, load_template_set
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = [t for path in sorted((ROOT / "templates").glob("*.yaml")) for t in load_template_set(path).templates]
@@ -21,7 +21,7 @@ values = st.one_of(words, st.lists(words, max_size=3), st.booleans(), st.integer
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda t: t.id)
 def test_bundled_templates_take_the_fast_path(template) -> None:
-    assert _fast_pair(template.instruction_source, template.response_source) is not None
+    assert template._fast is not None
 
 
 @settings(max_examples=25, deadline=None)
@@ -32,18 +32,18 @@ def test_fast_rendering_equals_jinja(data) -> None:
         example = {name: data.draw(values, label=name) for name in names}
         if names and data.draw(st.booleans(), label="drop one"):
             del example[data.draw(st.sampled_from(names), label="dropped")]
-        fast = _fast_pair(template.instruction_source, template.response_source)
-        jinja_template = _compiled_pair(template.instruction_source, template.response_source)
-        try:
-            expected = jinja_template.render(example)
-        except Exception:  # Jinja refuses the example (a missing name, a number where a list goes)
-            assert fast(example) is None
-            continue
-        got = fast(example)
-        if set(example) == set(names):
-            assert got == expected, template.id  # every name present: the fast path must render it
-        else:
-            assert got is None or got == expected, template.id
+        jinja_halves = _compiled(template.instruction_source, template.response_source)
+        for fast, jinja_template in zip(template._fast, jinja_halves, strict=True):
+            try:
+                expected = jinja_template.render(example)
+            except Exception:  # Jinja refuses the example (a missing name, a number where a list goes)
+                assert fast(example) is None
+                continue
+            got = fast(example)
+            if set(example) == set(names):
+                assert got == expected, template.id  # every name present: the fast path must render it
+            else:
+                assert got is None or got == expected, template.id
 
 
 def test_unsupported_constructs_are_left_to_jinja() -> None:

@@ -8,7 +8,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from komt_data.text import _clean_general, clean_text, dedup_form, dedup_key, squeeze
+from komt_data.text import _clean_general, clean_text, dedup_form, dedup_keyer, squeeze
 
 # Hangul syllables, conjoining and compatibility jamo, Latin with accents (composed and not),
 # and every kind of space and invisible character the cleaner treats specially.
@@ -44,7 +44,7 @@ def test_zero_width_space_between_jamo_does_not_leave_them_uncomposed() -> None:
 
 
 def test_cleaned_text_holds_no_whitespace_but_space_and_newline() -> None:
-    """dedup_key relies on this: every character str.split() splits on, alone or between
+    """dedup_keyer relies on this: every character str.split() splits on, alone or between
     Hangul, comes out of clean_text as a space, a newline or nothing."""
     whitespace = [chr(c) for c in range(0x110000) if chr(c).isspace()]
     assert len(whitespace) >= 25  # \t \n \x0b \x0c \r \x1c-\x1f space \x85 \xa0 \u1680 \u2000-… \u3000
@@ -58,4 +58,4 @@ def test_cleaned_text_holds_no_whitespace_but_space_and_newline() -> None:
 def test_dedup_key_is_the_squeezed_fields_joined(values: list[str]) -> None:
     example = {f"f{i}": clean_text(v) for i, v in enumerate(values)}
     names = list(example)
-    assert dedup_key(example, names) == "\x1f".join(squeeze(example[n]) for n in names).encode()
+    assert dedup_keyer(names)(example) == "\x1f".join(squeeze(example[n]) for n in names).encode()

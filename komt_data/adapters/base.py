@@ -1,7 +1,8 @@
 """The adapter contract: one raw row in, zero or more examples of a task family out.
 
 An adapter is a class with a ``family`` (which template sets fit it), the canonical
-``fields`` it reads, and an ``adapt`` generator. To drop a row it raises
+``fields`` it reads, and an ``adapt`` method that yields the examples of a row (or
+returns them as a list, as the built-in adapters do: a little faster). To drop a row it raises
 :class:`Skip` with a short reason (a manifest key) and a detail for rejected.jsonl.
 Field renaming (``fields:``), text cleaning, NFC and empty checks are done around
 the adapter, so an adapter only says what the task means.
@@ -9,7 +10,7 @@ the adapter, so an adapter only says what the task means.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -60,8 +61,9 @@ class Adapter:
 
         check_keys(task.options, set(cls.option_names), file=task.path, prefix="options.")
 
-    def adapt(self, row: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-        """Yield the examples of one row (fields already renamed to canonical names)."""
+    def adapt(self, row: Mapping[str, Any]) -> Iterable[dict[str, Any]]:
+        """Yield (or return a list of) the examples of one row (fields already renamed to
+        canonical names)."""
         raise NotImplementedError
 
     # Helpers for subclasses -------------------------------------------------------------

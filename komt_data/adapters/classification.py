@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from .base import Adapter, text
@@ -34,10 +34,10 @@ class ClassificationAdapter(Adapter):
             raise ConfigError("classification tasks need a labels map (source label: Korean word)",
                               file=str(task.path), key="labels")
 
-    def adapt(self, row: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-        yield {
+    def adapt(self, row: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return [{
             "text": text(row, "text"),
             "label": self.label_word(row.get("label")),
             "options": self.label_options(),
             "task_hint": str(self.options.get("task_hint", "")),
-        }
+        }]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from .base import Adapter, text
@@ -25,10 +25,10 @@ class NLIAdapter(Adapter):
     group_fields = ("premise",)
     default_labels = {"entailment": "함의", "neutral": "중립", "contradiction": "모순"}
 
-    def adapt(self, row: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-        yield {
+    def adapt(self, row: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return [{
             "premise": text(row, "premise"),
             "hypothesis": text(row, "hypothesis"),
             "label": self.label_word(row.get("label")),
             "options": self.label_options(),
-        }
+        }]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ..html import html_to_text
@@ -45,7 +45,7 @@ class QAAdapter(Adapter):
             if key in task.options and not isinstance(task.options[key], bool):
                 raise ConfigError("must be true or false", file=str(task.path), key=f"options.{key}")
 
-    def adapt(self, row: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    def adapt(self, row: Mapping[str, Any]) -> list[dict[str, Any]]:
         context = text(row, "context")
         html = bool(self.options.get("html", False))
         if html:
@@ -58,8 +58,7 @@ class QAAdapter(Adapter):
             if not self.options.get("keep_unanswerable", True):
                 raise Skip("unanswerable", "the question has no answer in the passage")
             answer = self.options.get("unanswerable_text", UNANSWERABLE)
-            yield {"context": context, "question": question, "answer": answer, "title": title, "answerable": False}
-            return
+            return [{"context": context, "question": question, "answer": answer, "title": title, "answerable": False}]
         answer = first_answer(row)
         if html:
             answer = html_to_text(answer)
@@ -68,7 +67,7 @@ class QAAdapter(Adapter):
                            "turned into text")
         elif answer not in context:
             raise Skip("answer_not_in_context", f"answer {answer!r:.40} is not found in the passage")
-        yield {"context": context, "question": question, "answer": answer, "title": title, "answerable": True}
+        return [{"context": context, "question": question, "answer": answer, "title": title, "answerable": True}]
 
 
 def first_answer(row: Mapping[str, Any]) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from .base import Adapter, Skip, text
@@ -25,7 +25,7 @@ class STSAdapter(Adapter):
     group_fields = ("sentence1",)
     option_names = ("paraphrase_threshold",)
 
-    def adapt(self, row: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    def adapt(self, row: Mapping[str, Any]) -> list[dict[str, Any]]:
         raw = row.get("score")
         if isinstance(raw, bool) or raw is None:
             raise Skip("missing_field" if raw is None else "wrong_type", f"score {raw!r} is not a number")
@@ -36,9 +36,9 @@ class STSAdapter(Adapter):
         if not 0.0 <= score <= 5.0:
             raise Skip("out_of_range", f"score {score} is outside 0–5")
         threshold = float(self.options.get("paraphrase_threshold", 3.0))
-        yield {
+        return [{
             "sentence1": text(row, "sentence1"),
             "sentence2": text(row, "sentence2"),
             "score": f"{score:.1f}",
             "similar": "예" if score >= threshold else "아니요",
-        }
+        }]

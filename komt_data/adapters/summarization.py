@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ..errors import ConfigError
@@ -43,7 +43,7 @@ class SummarizationAdapter(Adapter):
         if not isinstance(task.options.get("all_summaries", False), bool):
             raise ConfigError("must be true or false", file=str(task.path), key="options.all_summaries")
 
-    def adapt(self, row: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    def adapt(self, row: Mapping[str, Any]) -> list[dict[str, Any]]:
         from ..sources import dig  # late: sources import config, which imports adapters
 
         document = text(row, "document")
@@ -63,5 +63,6 @@ class SummarizationAdapter(Adapter):
                     raise Skip("wrong_type", f"summary in '{path}' should be text, got {type(candidate).__name__}")
         if not summaries:
             raise Skip("no_summary", f"the document has no summary (looked at {', '.join(paths)})")
-        for summary in summaries if self.options.get("all_summaries", False) else summaries[:1]:
-            yield {"document": document, "summary": summary, "title": title, "has_title": bool(title.strip())}
+        has_title = bool(title.strip())
+        return [{"document": document, "summary": summary, "title": title, "has_title": has_title}
+                for summary in (summaries if self.options.get("all_summaries", False) else summaries[:1])]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ..errors import ConfigError
@@ -48,10 +48,10 @@ class TranslationAdapter(Adapter):
                 raise ConfigError(f"unknown language code {code!r} (known: {', '.join(LANGUAGE_NAMES)})",
                                   file=str(task.path), key=f"options.{key}")
 
-    def adapt(self, row: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-        yield {
+    def adapt(self, row: Mapping[str, Any]) -> list[dict[str, Any]]:
+        return [{
             "source": text(row, "source"),
             "target": text(row, "target"),
             "source_lang": LANGUAGE_NAMES[self.options.get("source_lang", "en")],
             "target_lang": LANGUAGE_NAMES[self.options.get("target_lang", "ko")],
-        }
+        }]

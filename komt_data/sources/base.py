@@ -210,13 +210,14 @@ def bounded_lines(f: IO[AnyStr], max_length: int) -> Iterator[tuple[AnyStr | Non
         yield None, length
 
 
-def binary_lines(f: IO[bytes], max_length: int) -> Iterator[tuple[bytes | None, int]]:
-    """The lines of a binary file as ``(line, length)``, like :func:`bounded_lines`, faster.
+def binary_line_blocks(f: IO[bytes], max_length: int) -> Iterator[list[bytes | int]]:
+    """The lines of a binary file, a list of them at a time: what :func:`bounded_lines`
+    reads, faster.
 
     The file is read in 1 MB blocks split at ``\n`` in C, instead of one ``readline`` call
-    per line (a third of the reading time on short lines). A line comes without its
-    ``\n``; ``length`` counts it, as :func:`bounded_lines` does. A line longer than
-    ``max_length`` comes out as ``(None, length)``, read past without being kept whole.
+    per line, and handed out as lists so that readers loop over each in C. A line comes
+    without its ``\n``. A line longer than ``max_length`` comes as an ``int``, its length
+    (counting its ``\n``), read past without being kept whole.
     """
     read = f.read
     tail = b""
@@ -230,22 +231,21 @@ def binary_lines(f: IO[bytes], max_length: int) -> Iterator[tuple[bytes | None, 
             if end < 0:
                 skipped += len(block)
                 continue
-            yield None, skipped + end + 1
+            yield [skipped + end + 1]
             skipped = -1
             block = block[end + 1:]
         lines = (tail + block).split(b"\n") if tail else block.split(b"\n")
         tail = lines.pop()
-        for line in lines:
-            if len(line) > max_length:
-                yield None, len(line) + 1
-            else:
-                yield line, len(line) + 1
+        if lines and max(map(len, lines)) > max_length:  # rare: only then a loop in Python
+            lines = [line if len(line) <= max_length else len(line) + 1 for line in lines]
+        if lines:
+            yield lines
         if len(tail) > max_length:
             skipped, tail = len(tail), b""
     if skipped >= 0:
-        yield None, skipped
+        yield [skipped]
     elif tail:
-        yield (tail, len(tail)) if len(tail) <= max_length else (None, len(tail))
+        yield [tail if len(tail) <= max_length else len(tail)]
 
 
 def open_text(path: Path, encoding: str) -> IO[str]:

@@ -15,7 +15,7 @@ from .base import (
     MAX_LINE_BYTES,
     BadRow,
     Rows,
-    binary_lines,
+    binary_line_blocks,
     bounded_lines,
     has_undecodable,
     line_too_long,
@@ -44,20 +44,22 @@ def read_jsonl(path: Path, encoding: str, max_line_bytes: int = MAX_LINE_BYTES,
     if encoding in ("utf-8", "utf-8-sig"):
         loads, decode_error = orjson.loads, orjson.JSONDecodeError
         with open_binary_span(path, byte_range) as f:
-            for number, (line, length) in enumerate(binary_lines(f, max_line_bytes), first):
-                if line is None:
-                    yield number, line_too_long(length, max_line_bytes)
-                    continue
-                if number == 1 and line.startswith(b"\xef\xbb\xbf"):
-                    line = line[3:]
-                # Parsed first: the rare blank line is told apart only when parsing fails.
-                try:
-                    row = loads(line)
-                except decode_error:
-                    if line.strip():
-                        yield number, _parse_json_line(line, encoding)
-                    continue
-                yield number, row if type(row) is dict else _parse_json_line(line, encoding)
+            for lines in binary_line_blocks(f, max_line_bytes):
+                if first == 1 and type(lines[0]) is bytes and lines[0].startswith(b"\xef\xbb\xbf"):
+                    lines[0] = lines[0][3:]
+                for number, line in enumerate(lines, first):
+                    if type(line) is int:
+                        yield number, line_too_long(line, max_line_bytes)
+                        continue
+                    # Parsed first: the rare blank line is told apart only when parsing fails.
+                    try:
+                        row = loads(line)
+                    except decode_error:
+                        if line.strip():
+                            yield number, _parse_json_line(line, encoding)
+                        continue
+                    yield number, row if type(row) is dict else _parse_json_line(line, encoding)
+                first += len(lines)
     else:
         with open_text_span(path, encoding, byte_range) as f:
             for number, (line, length) in enumerate(bounded_lines(f, max_line_bytes), first):
