@@ -235,6 +235,16 @@ def _pieces(jobs: Sequence[ShardJob], spools: tuple[Path, ...], count: int) -> l
     return [_Piece(spools, tuple(r)) for r in ranges if r]
 
 
+def _cut_first(pieces: list[_Piece]) -> list[_Piece]:
+    """Each piece as two: its parts of shards cut between pieces, then its whole shards.
+
+    Run in that order, the cut shards are complete early, and are read back and hashed
+    while the whole ones are still being written, not after everything else."""
+    cut = [_Piece(p.spools, tuple(r for r in p.ranges if not r[4])) for p in pieces]
+    whole = [_Piece(p.spools, tuple(r for r in p.ranges if r[4])) for p in pieces]
+    return [p for p in cut + whole if p.ranges]
+
+
 def _digest(path: Path) -> str:
     """The sha256 of a written shard, once it is on disk (read back: a shard is written in pieces)."""
     from .writer import file_sha256
@@ -262,7 +272,6 @@ def write_shards(jobs: Sequence[ShardJob], spools: tuple[Path, ...], workers: in
     pieces = _pieces(jobs, spools, count if parallel else 1)
     digests: dict[Path, str] = {}
     parallel = parallel and len(pieces) > 1
-    context = multiprocessing.get_context("fork") if parallel else None
     if not parallel:
         if meanwhile is not None:
             meanwhile()
@@ -270,17 +279,26 @@ def write_shards(jobs: Sequence[ShardJob], spools: tuple[Path, ...], workers: in
             digests.update(whole)
             progress.update(records)
     else:
-        with ProcessPoolExecutor(min(workers, len(pieces)), mp_context=context) as pool:
+        pieces = _cut_first(pieces)
+        cut = [piece for piece in pieces if not piece.ranges[0][4]]
+        cut_shards = {path for piece in cut for path, *_ in piece.ranges}
+        with ProcessPoolExecutor(min(workers, len(pieces)), mp_context=multiprocessing.get_context("fork")) as pool:
             futures = [pool.submit(_write_piece, piece) for piece in pieces]  # forks every process
             if meanwhile is not None:
                 meanwhile()
-            for future in futures:
+            for i, future in enumerate(futures):
                 records, whole = future.result()
                 digests.update(whole)
                 progress.update(records)
-    # Shards written in parts (or empty): read back. sha256 releases the GIL on large blocks,
-    # so threads hash them side by side.
-    rest = [job.path for job in jobs if job.path not in digests]
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as threads:
-        digests.update(zip(rest, threads.map(_digest, rest), strict=True))
+                if i == len(cut) - 1:  # the shards cut between processes are complete: hashed
+                    _hash(sorted(cut_shards), digests, workers)  # while the others are written
+    # Shards written in parts in one process, and empty ones.
+    _hash([job.path for job in jobs if job.path not in digests], digests, workers)
     return [digests[job.path] for job in jobs]
+
+
+def _hash(paths: list[Path], digests: dict[Path, str], workers: int) -> None:
+    """Add the sha256 of written shards ``paths`` to ``digests``, read back. sha256 releases
+    the GIL on large blocks, so threads hash them side by side."""
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as threads:
+        digests.update(zip(paths, threads.map(_digest, paths), strict=True))

@@ -41,6 +41,11 @@ class Record(NamedTuple):
     output_chars: int = 0
 
 
+# Record(...) goes through a NamedTuple's generated __new__ (a Python frame); with every
+# field given, tuple.__new__ makes the same tuple in C, in half the time.
+_new_record = tuple.__new__
+
+
 class Rejection(NamedTuple):
     """A row or example that did not become a record, and why."""
 
@@ -200,8 +205,8 @@ class TaskRunner:
                 line = dumps({"id": f"{self._task_prefix}{id_hash:016x}", "task": self.task.name,
                               "template": template.id, "instruction": instruction, "output": output,
                               "text": text}, option=OPT_APPEND_NEWLINE)
-            events.append(Record(line, content_hash, id_hash, position, example_no, rank, facts,
-                                 template.id, len(instruction), len(output)))
+            events.append(_new_record(Record, (line, content_hash, id_hash, position, example_no, rank, facts,
+                                               template.id, len(instruction), len(output))))
         return events
 
     def _line(self, id_hash: int, template: Template, instruction: str, output: str) -> bytes:
