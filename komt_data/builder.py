@@ -200,11 +200,8 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
                         batched[0] += len(near_text)
                         if len(near_texts) >= 2048 or batched[0] >= 262144:
                             flush_near()
-                else:
-                    keys.append(content_hash)
-                    groups.append(content_hash)
-                    contaminated.append(-1)
-                    overlaps.append(0.0)
+                # Without facts (a runner makes them for all records or none), the keys and
+                # groups are the content hashes, and nothing is contaminated: filled below.
             else:
                 events += 1
                 if on_error == "fail":
@@ -236,6 +233,9 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
     segment.expanded = events - runner.rows_read
     if budget is not None:
         budget.unit_done(label, events, segment.dropped)
+    if not keys and content:  # records without facts
+        keys = groups = content
+        contaminated, overlaps = array("i", [-1]) * len(content), array("f", [0.0]) * len(content)
     # The numbers go to disk, not back to the caller: stage 2 reads them in bounded passes.
     segment.numbers = spool_dir / f"{index:05d}.numbers"
     segment.records = columns.write_numbers(segment.numbers, {
