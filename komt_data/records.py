@@ -85,6 +85,8 @@ class TaskRunner:
         self._text_fields = tuple(self.adapter.text_fields)
         self._last_raw: str | None = None  # the last long text cleaned, and its clean form
         self._last_clean = ""
+        self._last_list: list | None = None  # the last list cleaned (label options), and its clean form
+        self._last_clean_list: list = []
         self._dedup_key = dedup_keyer(tuple(self.adapter.dedup_fields))
         self._task_prefix = f"{task.name}-"
         # Which templates apply depends only on the fields their ``requires`` name, so the
@@ -165,7 +167,16 @@ class TaskRunner:
                 else:
                     example[name] = clean_text(value)
             elif kind is list or isinstance(value, list):
-                example[name] = [clean_text(v) if isinstance(v, str) else v for v in value]
+                if value == self._last_list:  # the same options as the previous example's
+                    example[name] = self._last_clean_list.copy()  # (a copy: templates may change a list)
+                else:
+                    example[name] = cleaned = [clean_text(v) if isinstance(v, str) else v for v in value]
+                    # Only lists of text are remembered: equal to them means the same text
+                    # (1 == True == 1.0 would not); a copy, as the adapter may reuse its list.
+                    if all(type(v) is str for v in value):
+                        self._last_list, self._last_clean_list = list(value), cleaned.copy()
+            elif kind is bool or value is None:
+                pass
             elif isinstance(value, str):  # a str subclass
                 example[name] = clean_text(value)
         for name in self._text_fields:

@@ -102,3 +102,48 @@ def test_translation_uses_korean_language_names(tmp_path):
     backward = [r for r in records if r["output"] == "Good morning."]
     assert forward and backward
     assert all("영어" in r["instruction"] or "한국어" in r["instruction"] for r in records)
+
+
+class ReusedOptionsAdapter(Adapter):
+    """Hands out one options list, changed in place for every row (and numbers for text)."""
+
+    family = "classification"
+    fields = ("text", "label")
+    text_fields = ("text",)
+    dedup_fields = ("text",)
+    example_fields = ("text", "label", "options", "task_hint")
+
+    def __init__(self, options=None, labels=None):
+        super().__init__(options, labels)
+        self.shared: list = []
+
+    def adapt(self, row):
+        self.shared[:] = row["options"]
+        return [{"text": row["text"], "label": row["label"], "options": self.shared, "task_hint": ""}]
+
+
+def test_each_example_renders_its_own_options_when_the_adapter_reuses_a_list(tmp_path):
+    """The runner remembers the last options list it cleaned (label options repeat row after
+    row); a list changed in place, or numbers equal to the last ones, must not reuse it."""
+    from komt_data.testing import run_adapter
+
+    templates = write(tmp_path / "options.yaml", """
+family: classification
+templates:
+  - id: options/01
+    instruction: "{{ text }} 선택지: {{ options | join(', ') }}"
+    response: "{{ label }}"
+""")
+    rows = [{"text": "가", "label": "예", "options": ["예", "아니오"]},
+            {"text": "나", "label": "예", "options": ["예", "아니오", "모름"]},
+            {"text": "다", "label": "1", "options": [1, 0]},
+            {"text": "라", "label": "True", "options": [True, False]},
+            {"text": "마", "label": "예", "options": ["예", "아니오"]}]
+    run = run_adapter(ReusedOptionsAdapter, rows, templates=templates)
+    rendered = [r["instruction"] for r in run.records]
+    assert len(rendered) == 5
+    for row, instruction in zip(rows, rendered, strict=True):
+        for option in row["options"]:
+            assert str(option) in instruction, (row, instruction)
+    assert "모름" not in rendered[0] and "모름" in rendered[1] and "모름" not in rendered[4]
+    assert "True" not in rendered[2] and "True" in rendered[3]
