@@ -225,11 +225,7 @@ def decide_in_memory(recipe: Recipe, seed: int, segments: list[Any], arrays: Arr
     near = recipe.dedup.near
     if near is not None and n:
         candidates = np.flatnonzero((reason == KEEP) & first_record_of_example(a.example))
-        # Gathered unit by unit: never a second full-size copy of every record's band hashes.
-        starts = np.cumsum([0] + [s.records for s in segments])
-        cut = np.searchsorted(candidates, starts)
-        bands = np.concatenate([s.bands[candidates[cut[i]:cut[i + 1]] - starts[i]]
-                                for i, s in enumerate(segments)])
+        bands = _candidate_bands(segments, candidates)
         signatures = Signatures(segments, near.num_perm, candidates)
         scope = near_scope(recipe, a.family, a.task)
         try:
@@ -255,6 +251,20 @@ def decide_in_memory(recipe: Recipe, seed: int, segments: list[Any], arrays: Arr
     return Decisions.from_arrays(reason, split, first_of, near_of, similarity, plan, cluster_sizes)
 
 
+def _candidate_bands(segments: list[Any], candidates: np.ndarray) -> np.ndarray:
+    """The band hashes of ``candidates`` (positions in the concatenation of ``segments``)."""
+    starts = np.cumsum([0] + [s.records for s in segments])
+    cut = np.searchsorted(candidates, starts)
+    width = next((s.bands.shape[1] for s in segments if s.bands is not None), 0)
+    bands = np.empty((len(candidates), width), np.uint32)
+    # Taken unit by unit straight into place: never a second full-size copy of every
+    # record's band hashes (a fancy index per unit and a concatenation would make two).
+    for i, s in enumerate(segments):
+        if cut[i + 1] > cut[i]:
+            np.take(s.bands, candidates[cut[i]:cut[i + 1]] - starts[i], axis=0, out=bands[cut[i]:cut[i + 1]])
+    return bands
+
+
 def first_record_of_example(example: np.ndarray) -> np.ndarray:
     """Mask of each example's first record (an example's records are adjacent)."""
     first = np.ones(len(example), dtype=bool)
@@ -268,9 +278,19 @@ def exact_dedup(key: np.ndarray, example: np.ndarray) -> tuple[np.ndarray, np.nd
     one per template, all stay). Returns the duplicate mask and, per record, the position of
     the first record with its key. Keys are scope-prefixed, so any partition of the records
     by key (kept in input order) gives the same answer part by part."""
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    return example != example[first][inverse], first[inverse].astype(np.int64)
+    n = len(key)
+    if n == 0:
+        return np.zeros(0, bool), np.zeros(0, np.int64)
+    # An unstable argsort (several times faster than np.unique's stable one) groups equal
+    # keys; the first record of a group is then its smallest position, whatever the sort did.
+    order = np.argsort(key)
+    sorted_key = key[order]
+    starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
+    del sorted_key
+    first = np.minimum.reduceat(order, starts)
+    first_of = np.empty(n, np.int64)
+    first_of[order] = np.repeat(first, np.diff(np.r_[starts, n]))
+    return example != example[first_of], first_of
 
 
 def decontaminate(reason: np.ndarray, contaminated: np.ndarray) -> None:
@@ -451,6 +471,23 @@ def held_out_labels(ordered_groups: np.ndarray, need: list[int]) -> tuple[np.nda
     return np.repeat(labels, sizes), val_total
 
 
+def lexsort_pair(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
+    """``np.lexsort((secondary, primary))``: positions ordered by ``primary``, ties by
+    ``secondary``, then by position; made faster when few ``primary`` values repeat."""
+    # An unstable argsort of the primary keys alone is several times faster than a lexsort;
+    # only the runs of equal primary keys (a group's records share its split key) are then
+    # put in lexsort's order, by a lexsort of just their positions.
+    order = np.argsort(primary)
+    sorted_primary = primary[order]
+    same = sorted_primary[1:] == sorted_primary[:-1]
+    del sorted_primary
+    tied = np.r_[False, same] | np.r_[same, False]
+    if tied.any():
+        runs = order[tied]  # equal keys are adjacent: the runs in key order, as in the result
+        order[tied] = runs[np.lexsort((runs, secondary[runs], primary[runs]))]
+    return order
+
+
 def split_records(recipe: Recipe, seed: int, task: np.ndarray, group: np.ndarray, ids: np.ndarray,
                   selected: np.ndarray) -> np.ndarray:
     """The split of every record (UNSELECTED for the ones not selected), in input order.
@@ -485,7 +522,7 @@ def split_records(recipe: Recipe, seed: int, task: np.ndarray, group: np.ndarray
                 max(0, targets[1] - int(np.count_nonzero(split[members] == TEST)))]
         if len(free) and (need[0] or need[1]):
             # Keys of the free records only (element by element the same as for all records).
-            order = free[np.lexsort((ids[free], mixer.seeded_keys(group[free], seed, mixer.SPLIT)))]
+            order = free[lexsort_pair(mixer.seeded_keys(group[free], seed, mixer.SPLIT), ids[free])]
             del free
             split[order] = held_out_labels(group[order], need)[0]
             del order

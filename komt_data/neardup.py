@@ -277,7 +277,10 @@ def cluster(bands: np.ndarray, signatures: Any, scope: np.ndarray, threshold: fl
     an earlier band already joined is not verified again.
     """
     n = len(bands)
-    parent = np.arange(n, dtype=np.int64)  # a forest whose every root is its tree's smallest index
+    # A forest whose every root is its tree's smallest index (a parent is never larger than
+    # its child). Roots are looked up for the linked rows only (:func:`_find`), and the
+    # forest is flattened once at the end: no pass over every row per band.
+    parent = np.arange(n, dtype=np.int64)
     if n:
         scope = scope.astype(np.int64)
         low = int(scope.min())
@@ -288,16 +291,17 @@ def cluster(bands: np.ndarray, signatures: Any, scope: np.ndarray, threshold: fl
             prefix = ((scope - low).astype(np.uint64) << np.uint64(32 + row_bits)) | np.arange(n, dtype=np.uint64)
         else:
             prefix = scope.astype(np.uint64) << np.uint64(32)
+        keys = np.empty(n, np.uint64)  # one buffer for every band's keys, sorted in place
         for band in range(bands.shape[1]):
             if packed:
-                heads, others = _packed_links(prefix | (bands[:, band].astype(np.uint64) << np.uint64(row_bits)),
-                                              row_bits)
+                np.left_shift(bands[:, band], np.uint64(row_bits), out=keys)
+                keys |= prefix
+                heads, others = _packed_links(keys, row_bits)
             else:
                 heads, others = _band_links(prefix | bands[:, band])
             if len(heads) == 0:
                 continue
-            _flatten(parent)
-            unjoined = parent[heads] != parent[others]
+            unjoined = _find(parent, heads) != _find(parent, others)
             heads, others = heads[unjoined], others[unjoined]
             agree = _agreement(signatures, heads, others) >= threshold
             _join(parent, heads[agree], others[agree])
@@ -312,8 +316,10 @@ def cluster(bands: np.ndarray, signatures: Any, scope: np.ndarray, threshold: fl
 
 def _packed_links(packed: np.ndarray, row_bits: int) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_band_links` of keys packed above their row number (``row_bits`` low bits):
-    sorting the values alone (no argsort) puts groups together, rows ascending in each."""
-    ordered = np.sort(packed)
+    sorting the values alone (no argsort) puts groups together, rows ascending in each.
+    Sorts ``packed`` in place."""
+    packed.sort()
+    ordered = packed
     key = ordered >> np.uint64(row_bits)
     same = key[1:] == key[:-1]  # most band hashes are unique
     shared = np.flatnonzero(np.r_[False, same] | np.r_[same, False])
@@ -353,17 +359,31 @@ def _flatten(parent: np.ndarray) -> None:
         parent[:] = grand
 
 
+def _find(parent: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    """The roots of ``nodes``, following their paths only; the nodes then point straight at
+    their roots (path compression: later look-ups of them take one step)."""
+    roots = parent[nodes]
+    while True:
+        up = parent[roots]
+        if np.array_equal(up, roots):
+            break
+        roots = up
+    parent[nodes] = roots
+    return roots
+
+
 def _join(parent: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
-    """Merge the trees of every pair (``a[i]``, ``b[i]``) of a flattened forest, the smaller
-    root becoming the parent, so a root stays its tree's smallest index."""
+    """Merge the trees of every pair (``a[i]``, ``b[i]``) of the forest, the smaller root
+    becoming the parent, so a root stays its tree's smallest index."""
     while len(a):
-        ra, rb = parent[a], parent[b]
+        ra, rb = _find(parent, a), _find(parent, b)
         apart = ra != rb
         ra, rb = ra[apart], rb[apart]
         if len(ra) == 0:
             return
+        # A root linked to several smaller ones takes the smallest; the others are joined
+        # on the next round, when the pairs' roots are looked up again.
         np.minimum.at(parent, np.maximum(ra, rb), np.minimum(ra, rb))
-        _flatten(parent)
         a, b = a[apart], b[apart]
 
 
