@@ -471,23 +471,6 @@ def held_out_labels(ordered_groups: np.ndarray, need: list[int]) -> tuple[np.nda
     return np.repeat(labels, sizes), val_total
 
 
-def lexsort_pair(primary: np.ndarray, secondary: np.ndarray) -> np.ndarray:
-    """``np.lexsort((secondary, primary))``: positions ordered by ``primary``, ties by
-    ``secondary``, then by position; made faster when few ``primary`` values repeat."""
-    # An unstable argsort of the primary keys alone is several times faster than a lexsort;
-    # only the runs of equal primary keys (a group's records share its split key) are then
-    # put in lexsort's order, by a lexsort of just their positions.
-    order = np.argsort(primary)
-    sorted_primary = primary[order]
-    same = sorted_primary[1:] == sorted_primary[:-1]
-    del sorted_primary
-    tied = np.r_[False, same] | np.r_[same, False]
-    if tied.any():
-        runs = order[tied]  # equal keys are adjacent: the runs in key order, as in the result
-        order[tied] = runs[np.lexsort((runs, secondary[runs], primary[runs]))]
-    return order
-
-
 def split_records(recipe: Recipe, seed: int, task: np.ndarray, group: np.ndarray, ids: np.ndarray,
                   selected: np.ndarray) -> np.ndarray:
     """The split of every record (UNSELECTED for the ones not selected), in input order.
@@ -522,7 +505,7 @@ def split_records(recipe: Recipe, seed: int, task: np.ndarray, group: np.ndarray
                 max(0, targets[1] - int(np.count_nonzero(split[members] == TEST)))]
         if len(free) and (need[0] or need[1]):
             # Keys of the free records only (element by element the same as for all records).
-            order = free[lexsort_pair(mixer.seeded_keys(group[free], seed, mixer.SPLIT), ids[free])]
+            order = free[mixer.sort_order(mixer.seeded_keys(group[free], seed, mixer.SPLIT), ids[free])]
             del free
             split[order] = held_out_labels(group[order], need)[0]
             del order
