@@ -314,15 +314,15 @@ def near_dedup(threshold: float, example: np.ndarray, reason: np.ndarray, near_o
     clusters = neardup.cluster(bands, signatures, scope, threshold)
     dropped = np.flatnonzero(clusters.survivor_of != np.arange(len(candidates)))
     if len(dropped):
-        survivors = candidates[clusters.survivor_of[dropped]]
-        lost = np.isin(example, example[candidates[dropped]]) & (reason == KEEP)
-        survivor_of_example = dict(zip(example[candidates[dropped]].tolist(), survivors.tolist(), strict=True))
-        sim_of_example = dict(zip(example[candidates[dropped]].tolist(),
-                                  clusters.similarity[dropped].tolist(), strict=True))
-        for i in np.flatnonzero(lost):
-            ex = int(example[i])
-            near_of[i] = survivor_of_example[ex]
-            similarity[i] = sim_of_example[ex]
+        # Each record's example looked up among the dropped ones (sorted): a binary search is
+        # cheaper than np.isin over every record; the last of equal values wins, as in a dict.
+        order = np.argsort(example[candidates[dropped]], kind="stable")
+        values = example[candidates[dropped]][order]
+        at = np.searchsorted(values, example, side="right") - 1
+        lost = (at >= 0) & (values[np.maximum(at, 0)] == example) & (reason == KEEP)
+        at = order[at[lost]]
+        near_of[lost] = candidates[clusters.survivor_of[dropped]][at]
+        similarity[lost] = clusters.similarity[dropped][at]
         reason[lost] = NEAR_DUPLICATE
 
 

@@ -273,8 +273,9 @@ def cluster(bands: np.ndarray, signatures: Any, scope: np.ndarray, threshold: fl
     files on demand).
 
     The clusters are the connected components of the verified links, whatever order links
-    are found in; so each band's links are handled as arrays, and a link between records
-    an earlier band already joined is not verified again.
+    are found in; so the links of several bands are handled together as arrays, a pair
+    linked in several of them is verified once, and a link between records an earlier
+    batch of bands already joined is not verified again.
     """
     n = len(bands)
     # A forest whose every root is its tree's smallest index (a parent is never larger than
@@ -292,6 +293,8 @@ def cluster(bands: np.ndarray, signatures: Any, scope: np.ndarray, threshold: fl
         else:
             prefix = scope.astype(np.uint64) << np.uint64(32)
         keys = np.empty(n, np.uint64)  # one buffer for every band's keys, sorted in place
+        pending: list[tuple[np.ndarray, np.ndarray]] = []
+        waiting = 0
         for band in range(bands.shape[1]):
             if packed:
                 np.left_shift(bands[:, band], np.uint64(row_bits), out=keys)
@@ -299,12 +302,14 @@ def cluster(bands: np.ndarray, signatures: Any, scope: np.ndarray, threshold: fl
                 heads, others = _packed_links(keys, row_bits)
             else:
                 heads, others = _band_links(prefix | bands[:, band])
-            if len(heads) == 0:
-                continue
-            unjoined = _find(parent, heads) != _find(parent, others)
-            heads, others = heads[unjoined], others[unjoined]
-            agree = _agreement(signatures, heads, others) >= threshold
-            _join(parent, heads[agree], others[agree])
+            if len(heads):
+                pending.append((heads, others))
+                waiting += len(heads)
+            # Links of several bands verified together: a pair that collides in many bands
+            # is verified once, and a record's signature is read once per batch, not per band.
+            if pending and (waiting >= _LINKS or band == bands.shape[1] - 1):
+                _join_verified(parent, signatures, threshold, pending)
+                pending, waiting = [], 0
     _flatten(parent)
     roots = parent
     similarity = np.ones(n, dtype=np.float64)
@@ -312,6 +317,24 @@ def cluster(bands: np.ndarray, signatures: Any, scope: np.ndarray, threshold: fl
     if len(dropped):
         similarity[dropped] = _agreement(signatures, dropped, roots[dropped])
     return Clusters(survivor_of=roots, similarity=similarity)
+
+
+def _join_verified(parent: np.ndarray, signatures: Any, threshold: float,
+                   links: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    """Join the linked pairs (``links``: arrays of heads and others) whose signatures agree on
+    at least ``threshold`` of their values; each distinct pair not joined yet is verified once."""
+    heads = np.concatenate([h for h, _ in links])
+    others = np.concatenate([o for _, o in links])
+    unjoined = _find(parent, heads) != _find(parent, others)
+    heads, others = heads[unjoined], others[unjoined]
+    if len(heads) == 0:
+        return
+    order = np.lexsort((others, heads))  # repeats adjacent; by head, so a batch's reads are near
+    heads, others = heads[order], others[order]
+    distinct = np.r_[True, (heads[1:] != heads[:-1]) | (others[1:] != others[:-1])]
+    heads, others = heads[distinct], others[distinct]
+    agree = _agreement(signatures, heads, others) >= threshold
+    _join(parent, heads[agree], others[agree])
 
 
 def _packed_links(packed: np.ndarray, row_bits: int) -> tuple[np.ndarray, np.ndarray]:
@@ -387,6 +410,7 @@ def _join(parent: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
         a, b = a[apart], b[apart]
 
 
+_LINKS = 1 << 16  # band links gathered before they are verified (16 bytes a link)
 _PAIRS = 8192  # candidate pairs compared at once: their signatures cost 1 KB a pair at 128 values
 
 
