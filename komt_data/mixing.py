@@ -257,8 +257,8 @@ def _candidate_bands(segments: list[Any], candidates: np.ndarray) -> np.ndarray:
     cut = np.searchsorted(candidates, starts)
     width = next((s.bands.shape[1] for s in segments if s.bands is not None), 0)
     bands = np.empty((len(candidates), width), np.uint32)
-    # Taken unit by unit straight into place: never a second full-size copy of every
-    # record's band hashes (a fancy index per unit and a concatenation would make two).
+    # Taken unit by unit into place (np.take buffers one unit's rows): never a second
+    # full-size copy of every record's band hashes, as a concatenation of units would make.
     for i, s in enumerate(segments):
         if cut[i + 1] > cut[i]:
             np.take(s.bands, candidates[cut[i]:cut[i + 1]] - starts[i], axis=0, out=bands[cut[i]:cut[i + 1]])

@@ -297,7 +297,8 @@ def cluster(bands: np.ndarray, signatures: Any, scope: np.ndarray, threshold: fl
         waiting = 0
         for band in range(bands.shape[1]):
             if packed:
-                np.left_shift(bands[:, band], np.uint64(row_bits), out=keys)
+                keys[:] = bands[:, band]  # widened first: a uint32 shift would drop the high bits
+                keys <<= np.uint64(row_bits)
                 keys |= prefix
                 heads, others = _packed_links(keys, row_bits)
             else:
@@ -386,13 +387,16 @@ def _find(parent: np.ndarray, nodes: np.ndarray) -> np.ndarray:
     """The roots of ``nodes``, following their paths only; the nodes then point straight at
     their roots (path compression: later look-ups of them take one step)."""
     roots = parent[nodes]
-    while True:
+    for _ in range(_STEPS):
         up = parent[roots]
         if np.array_equal(up, roots):
-            break
+            parent[nodes] = roots
+            return roots
         roots = up
-    parent[nodes] = roots
-    return roots
+    # A long path (one round of joins can chain a whole run of records): every node halves
+    # its distance to the root on each pass, instead of these nodes climbing one level a pass.
+    _flatten(parent)
+    return parent[nodes]
 
 
 def _join(parent: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
@@ -411,6 +415,7 @@ def _join(parent: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
 
 
 _LINKS = 1 << 16  # band links gathered before they are verified (16 bytes a link)
+_STEPS = 8  # levels a root look-up climbs before the whole forest is flattened
 _PAIRS = 8192  # candidate pairs compared at once: their signatures cost 1 KB a pair at 128 values
 
 

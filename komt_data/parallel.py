@@ -158,7 +158,7 @@ class ShardJob:
 
 @dataclass(frozen=True)
 class _Piece:
-    """One process's share of stage 3: (shard, order file, first row, end row, whole shard?) ranges."""
+    """A share of stage 3 for one process: (shard, order file, first row, end row, whole shard?) ranges."""
 
     spools: tuple[Path, ...]
     ranges: tuple[tuple[Path, Path, int, int, bool], ...]
@@ -237,14 +237,14 @@ def _pieces(jobs: Sequence[ShardJob], spools: tuple[Path, ...], count: int) -> l
     return [_Piece(spools, tuple(r)) for r in ranges if r]
 
 
-def _cut_first(pieces: list[_Piece]) -> list[_Piece]:
+def _cut_first(pieces: list[_Piece]) -> tuple[list[_Piece], list[_Piece]]:
     """Each piece as two: its parts of shards cut between pieces, then its whole shards.
 
     Run in that order, the cut shards are complete early, and are read back and hashed
     while the whole ones are still being written, not after everything else."""
     cut = [_Piece(p.spools, tuple(r for r in p.ranges if not r[4])) for p in pieces]
     whole = [_Piece(p.spools, tuple(r for r in p.ranges if r[4])) for p in pieces]
-    return [p for p in cut + whole if p.ranges]
+    return [p for p in cut if p.ranges], [p for p in whole if p.ranges]
 
 
 def _digest(path: Path) -> str:
@@ -268,6 +268,7 @@ def write_shards(jobs: Sequence[ShardJob], spools: tuple[Path, ...], workers: in
             f.truncate(job.size)
     # One piece per process (fewer shards cut in two, read back to be hashed), and no process
     # for fewer than _PIECE_RECORDS records: forking costs more than copying a small build.
+    # (Each piece then runs as two jobs, its cut shards first, on as many processes.)
     total = sum(job.stop - job.start for job in jobs)
     count = min(workers, max(1, total // _PIECE_RECORDS))
     parallel = count > 1 and "fork" in multiprocessing.get_all_start_methods()
@@ -281,20 +282,20 @@ def write_shards(jobs: Sequence[ShardJob], spools: tuple[Path, ...], workers: in
             digests.update(whole)
             progress.update(records)
     else:
-        pieces = _cut_first(pieces)
-        cut = [piece for piece in pieces if not piece.ranges[0][4]]
+        processes = len(pieces)
+        cut, whole = _cut_first(pieces)
         cut_shards = {path for piece in cut for path, *_ in piece.ranges}
-        with ProcessPoolExecutor(min(workers, len(pieces)), mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = [pool.submit(_write_piece, piece) for piece in pieces]  # forks every process
+        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [pool.submit(_write_piece, piece) for piece in cut + whole]  # forks every process
             if meanwhile is not None:
                 meanwhile()
             for i, future in enumerate(futures):
-                records, whole = future.result()
-                digests.update(whole)
+                records, hashed = future.result()
+                digests.update(hashed)
                 progress.update(records)
                 if i == len(cut) - 1:  # the shards cut between processes are complete: hashed
                     _hash(sorted(cut_shards), digests, workers)  # while the others are written
-    # Shards written in parts in one process, and empty ones.
+    # Empty shards (no piece writes them).
     _hash([job.path for job in jobs if job.path not in digests], digests, workers)
     return [digests[job.path] for job in jobs]
 

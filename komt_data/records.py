@@ -85,8 +85,7 @@ class TaskRunner:
         self._text_fields = tuple(self.adapter.text_fields)
         self._last_raw: str | None = None  # the last long text cleaned, and its clean form
         self._last_clean = ""
-        self._last_list: list | None = None  # the last list cleaned (label options), and its clean form
-        self._last_clean_list: list = []
+        self._last_lists: dict[str, tuple[list, list]] = {}  # per field: the last list of text cleaned, clean
         self._dedup_key = dedup_keyer(tuple(self.adapter.dedup_fields))
         self._task_prefix = f"{task.name}-"
         # Which templates apply depends only on the fields their ``requires`` name, so the
@@ -138,6 +137,8 @@ class TaskRunner:
             try:
                 examples = adapt(_rename(row, fields) if fields else row)
                 if type(examples) is not list:  # a generator, say
+                    if isinstance(examples, Mapping):
+                        raise TypeError("adapt() returned one example: it must yield examples or return a list")
                     examples = list(examples)
             except Skip as skip:
                 yield Rejection(skip.reason, skip.detail, position, row)
@@ -167,14 +168,15 @@ class TaskRunner:
                 else:
                     example[name] = clean_text(value)
             elif kind is list or isinstance(value, list):
-                if value == self._last_list:  # the same options as the previous example's
-                    example[name] = self._last_clean_list.copy()  # (a copy: templates may change a list)
+                last = self._last_lists.get(name)
+                if last is not None and _same_text(value, last[0]):  # label options, row after row
+                    example[name] = last[1].copy()  # (a copy: templates may change a list)
                 else:
                     example[name] = cleaned = [clean_text(v) if isinstance(v, str) else v for v in value]
-                    # Only lists of text are remembered: equal to them means the same text
-                    # (1 == True == 1.0 would not); a copy, as the adapter may reuse its list.
+                    # Only lists of text are remembered (equal to them then means the same
+                    # text: 1 == True == 1.0 would not); a copy, as an adapter may reuse its list.
                     if all(type(v) is str for v in value):
-                        self._last_list, self._last_clean_list = list(value), cleaned.copy()
+                        self._last_lists[name] = (list(value), cleaned.copy())
             elif kind is bool or value is None:
                 pass
             elif isinstance(value, str):  # a str subclass
@@ -261,6 +263,14 @@ class TaskRunner:
             if len(self._eligible) < 1024:
                 self._eligible[values] = cached
         return cached
+
+
+def _same_text(value: list, texts: list[str]) -> bool:
+    """Whether ``value`` holds exactly ``texts`` (whatever else it holds: numpy arrays, say)."""
+    try:
+        return value == texts
+    except Exception:  # an element that cannot say whether it equals a str
+        return False
 
 
 def _rename(row: Mapping[str, Any], fields: Mapping[str, str]) -> dict[str, Any]:

@@ -107,6 +107,10 @@ class Template:
         """Whether the template fits this example (e.g. inverted QA needs an answerable question)."""
         return all(example.get(key) == value for key, value in self.requires.items())
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The fast renderers are generated code (not picklable): a copy makes its own.
+        return {k: v for k, v in self.__dict__.items() if k != "_fast"}
+
     @cached_property
     def _fast(self) -> tuple[Callable[[Mapping[str, Any]], str | None], ...] | None:
         # Plain-Python renderers of the two halves, when both are simple enough (nearly all).

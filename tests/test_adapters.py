@@ -118,7 +118,9 @@ class ReusedOptionsAdapter(Adapter):
         self.shared: list = []
 
     def adapt(self, row):
-        self.shared[:] = row["options"]
+        import numpy as np
+
+        self.shared[:] = [np.array(o) if isinstance(o, list) else o for o in row["options"]]
         return [{"text": row["text"], "label": row["label"], "options": self.shared, "task_hint": ""}]
 
 
@@ -138,12 +140,28 @@ templates:
             {"text": "나", "label": "예", "options": ["예", "아니오", "모름"]},
             {"text": "다", "label": "1", "options": [1, 0]},
             {"text": "라", "label": "True", "options": [True, False]},
-            {"text": "마", "label": "예", "options": ["예", "아니오"]}]
+            {"text": "마", "label": "예", "options": ["예", "아니오"]},
+            {"text": "바", "label": "예", "options": [[1, 2], [3, 4]]}]  # elements that cannot equal text
     run = run_adapter(ReusedOptionsAdapter, rows, templates=templates)
     rendered = [r["instruction"] for r in run.records]
-    assert len(rendered) == 5
-    for row, instruction in zip(rows, rendered, strict=True):
+    assert len(rendered) == 6
+    for row, instruction in zip(rows[:5], rendered, strict=False):
         for option in row["options"]:
             assert str(option) in instruction, (row, instruction)
+    assert "[1 2], [3 4]" in rendered[5]
     assert "모름" not in rendered[0] and "모름" in rendered[1] and "모름" not in rendered[4]
     assert "True" not in rendered[2] and "True" in rendered[3]
+
+
+class OneDictAdapter(ReusedOptionsAdapter):
+    def adapt(self, row):
+        return {"text": row["text"], "label": row["label"], "options": [], "task_hint": ""}
+
+
+def test_an_adapter_returning_one_example_instead_of_a_list_is_named():
+    from komt_data.errors import AdapterError
+    from komt_data.testing import run_adapter
+
+    with pytest.raises(AdapterError, match="OneDictAdapter.*returned one example"):
+        run_adapter(OneDictAdapter, [{"text": "가", "label": "예", "options": []}], templates="classification")
+

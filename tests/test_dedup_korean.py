@@ -223,13 +223,21 @@ def _reference_cluster(bands, sigs, scope, threshold):
     return roots, similarity
 
 
-def test_clusters_match_a_plain_union_find_over_verified_links():
+@pytest.mark.parametrize("links", [1 << 16, 1, 3, 7])
+def test_clusters_match_a_plain_union_find_over_verified_links(links, monkeypatch):
     # Few distinct band hashes and signature values: many collisions, many links that fail
     # verification, chains of links across bands and scopes that must keep clusters apart.
+    # Band hashes use all 32 bits (a shift done in 32 bits would merge unrelated groups), and
+    # links are verified in batches of every size down to one.
+    from komt_data import neardup
+
+    monkeypatch.setattr(neardup, "_LINKS", links)
     rng = np.random.default_rng(11)
     for _ in range(60):
         n = int(rng.integers(0, 120))
+        high = np.uint32(rng.choice([0, 1 << 31, 0xFFFF0000]))
         bands = rng.integers(0, int(rng.integers(1, 12)), size=(n, int(rng.integers(1, 5)))).astype(np.uint32)
+        bands |= rng.integers(0, 2, size=bands.shape).astype(np.uint32) * high
         sigs = rng.integers(0, 3, size=(n, 12)).astype(np.uint32)
         # Scope values far apart do not fit beside the band hash and row in one sort key.
         scope = rng.integers(0, 2, size=n) * int(rng.choice([1, 1 << 31]))
@@ -238,3 +246,21 @@ def test_clusters_match_a_plain_union_find_over_verified_links():
         roots, similarity = _reference_cluster(bands, sigs, scope, threshold)
         assert result.survivor_of.tolist() == roots.tolist()
         assert np.array_equal(result.similarity, similarity)
+
+
+def test_a_chain_of_links_joined_in_one_round_is_clustered_quickly_and_right(monkeypatch):
+    """Links (0, 1), (1, 2), ... found together chain the forest; root look-ups must not
+    climb it one level at a time (quadratic), and the result is one cluster."""
+    from komt_data import neardup
+
+    n = 3000
+    # Band 0 pairs (2i, 2i+1), band 1 pairs (2i+1, 2i+2): together a path through every row.
+    bands = np.stack([np.arange(n) // 2, (np.arange(n) + 1) // 2 + n], axis=1).astype(np.uint32)
+    sigs = np.zeros((n, 8), dtype=np.uint32)
+    steps = []
+    original = neardup._flatten
+    monkeypatch.setattr(neardup, "_flatten", lambda parent: steps.append(1) or original(parent))
+    result = cluster(bands, sigs, np.zeros(n, dtype=np.int64), 0.5)
+    assert result.survivor_of.tolist() == [0] * n
+    assert len(steps) >= 2  # the long path was flattened during the joins, not only at the end
+

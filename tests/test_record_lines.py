@@ -39,3 +39,20 @@ def test_joined_line_is_orjson_of_the_record(instruction, output, template_id, t
                              "instruction": instruction, "output": output,
                              "text": runner.prompt(instruction, output)}, option=orjson.OPT_APPEND_NEWLINE)
     assert runner._line(id_hash, template, instruction, output) == expected
+
+
+def test_records_made_in_c_have_every_field_of_record() -> None:
+    """Records are made by tuple.__new__ from a tuple of all their fields (no defaults
+    applied): a field added to Record without adding it there would leave records short."""
+    from komt_data.records import Record
+    from komt_data.sources import resolve_encoding, units_of
+
+    task = load(sample_recipe_path()).tasks[0].config
+    runner = TaskRunner(task, seed=1)
+    unit = next(iter(units_of(task.source)))
+    records = [e for e in runner.run(unit, resolve_encoding(unit), limit=5) if type(e) is Record]
+    assert records
+    for record in records:
+        assert len(record) == len(Record._fields)
+        assert record.line.endswith(b"\n") and record.template and record.instruction_chars > 0
+

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from komt_data.template_compiler import compile_template
-from komt_data.templates import _SEPARATOR, _compiled, environment, load_template_set
+from komt_data.templates import _compiled, environment, load_template_set
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = [t for path in sorted((ROOT / "templates").glob("*.yaml")) for t in load_template_set(path).templates]
@@ -51,5 +51,15 @@ def test_unsupported_constructs_are_left_to_jinja() -> None:
     for source in ("{{ x.y }}", "{{ x | upper }}", "{% for a in b %}{{ loop.index }}{% endfor %}",
                    "{% set y = 1 %}{{ y }}", "{{ x ~ y }}", "{% if x == 1 %}a{% endif %}"):
         assert compile_template(env.parse(source)) is None, source
-    fast = compile_template(env.parse("{% if t %}[{{ t }}]\n{% endif %}{{ o | join(' / ') }}" + _SEPARATOR + "{{ l }}"))
-    assert fast({"t": "감성", "o": ["긍정", "부정"], "l": "긍정"}) == "[감성]\n긍정 / 부정" + _SEPARATOR + "긍정"
+    fast = compile_template(env.parse("{% if t %}[{{ t }}]\n{% endif %}{{ o | join(' / ') }}"))
+    assert fast({"t": "감성", "o": ["긍정", "부정"]}) == "[감성]\n긍정 / 부정"
+
+
+def test_a_template_that_has_rendered_still_pickles() -> None:
+    import pickle
+
+    template = TEMPLATES[0]
+    example = {name: "가" for name in template.variables}
+    rendered = template.render(example)
+    copy = pickle.loads(pickle.dumps(template))
+    assert copy == template and copy.render(example) == rendered

@@ -217,7 +217,7 @@ def binary_line_blocks(f: IO[bytes], max_length: int) -> Iterator[list[bytes | i
     The file is read in 1 MB blocks split at ``\n`` in C, instead of one ``readline`` call
     per line, and handed out as lists so that readers loop over each in C. A line comes
     without its ``\n``. A line longer than ``max_length`` comes as an ``int``, its length
-    (counting its ``\n``), read past without being kept whole.
+    (counting its ``\n`` if it has one), read past without being kept whole.
     """
     read = f.read
     tail = b""
