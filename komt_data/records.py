@@ -177,7 +177,7 @@ class TaskRunner:
                     # text: 1 == True == 1.0 would not); a copy, as an adapter may reuse its list.
                     if all(type(v) is str for v in value):
                         self._last_lists[name] = (list(value), cleaned.copy())
-            elif kind is bool or value is None:
+            elif kind is bool or value is None:  # nothing to clean (QA's answerable flag)
                 pass
             elif isinstance(value, str):  # a str subclass
                 example[name] = clean_text(value)

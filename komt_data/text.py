@@ -77,8 +77,9 @@ def squeeze(value: str) -> str:
 
 
 def dedup_keyer(names: Sequence[str]) -> Callable[[Mapping[str, str]], bytes]:
-    """The exact-dedup key of cleaned examples: their ``names`` fields without whitespace,
-    joined by U+001F, as UTF-8. The same bytes as ``squeeze`` on each field, cheaper.
+    """A function giving the exact-dedup key of a cleaned example: its ``names`` fields
+    without whitespace, joined by U+001F, as UTF-8. The same bytes as ``squeeze`` on each
+    field, cheaper.
 
     Cleaning leaves no whitespace but the ASCII space and the newline (tabs and Unicode
     spaces become spaces, other line breaks newlines, and C0 separators are removed:

@@ -215,7 +215,7 @@ def binary_line_blocks(f: IO[bytes], max_length: int) -> Iterator[list[bytes | i
     reads, faster.
 
     The file is read in 1 MB blocks split at ``\n`` in C, instead of one ``readline`` call
-    per line, and handed out as lists so that readers loop over each in C. A line comes
+    per line, and handed out as lists (one generator step per block, not per line). A line comes
     without its ``\n``. A line longer than ``max_length`` comes as an ``int``, its length
     (counting its ``\n`` if it has one), read past without being kept whole.
     """
