@@ -280,7 +280,8 @@ def cluster(bands: np.ndarray, signatures: Any, scope: np.ndarray, threshold: fl
     n = len(bands)
     # A forest whose every root is its tree's smallest index (a parent is never larger than
     # its child). Roots are looked up for the linked rows only (:func:`_find`), and the
-    # forest is flattened once at the end: no pass over every row per band.
+    # forest is flattened at the end (and on the way only when a path grows long): no pass
+    # over every row per band.
     parent = np.arange(n, dtype=np.int64)
     if n:
         scope = scope.astype(np.int64)
