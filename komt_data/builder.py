@@ -38,7 +38,7 @@ from .spool import SpoolFile
 from .storage import URL
 from .writer import MANIFEST, REJECTED, clear_leftovers, shard_names, staged_output, write_json
 
-LINE_FORMATS = ("jsonl", "csv", "tsv", "text-pair")
+LINE_FORMATS = ("jsonl", "csv", "tsv", "text-pair", "klue-ner")
 _SPOOL_BUFFER = 1 << 20
 
 

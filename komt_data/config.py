@@ -32,7 +32,8 @@ from .mixconfig import (
 from .resources import bundled_dir, template_set_path
 from .storage import URL, expand, is_url
 
-FORMATS = ("json", "jsonl", "csv", "tsv", "parquet", "squad", "xlsx", "aihub-summary", "text-pair")
+FORMATS = ("json", "jsonl", "csv", "tsv", "parquet", "squad", "xlsx", "aihub-summary", "text-pair",
+           "klue-ner")
 ENCODINGS = ("utf-8", "utf-8-sig", "cp949", "auto")
 # Kept in step with the registries in komt_data.exports (a test checks they agree).
 OUTPUT_FORMATS = ("komt", "komt-json", "alpaca", "sharegpt", "messages", "parquet", "hf")
