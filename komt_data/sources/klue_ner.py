@@ -100,8 +100,7 @@ def _finish(sentence: _Sentence) -> dict[str, Any] | BadRow:
         return sentence.problem
     guid, marked = "", ""
     if sentence.comment is not None:
-        body = sentence.comment[2:].strip(" ")
-        guid, _, marked = body.partition("\t")
+        guid, _, marked = sentence.comment[2:].partition("\t")  # the marks keep the sentence's own spaces
     text = "".join(sentence.chars)
     entities: list[dict[str, Any]] = []
     offset = 0
