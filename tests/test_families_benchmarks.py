@@ -330,3 +330,13 @@ def test_shipped_kobest_and_ner_configs_train_on_train_only():
         assert data["source"]["files"].endswith("train.tsv"), name
     for name in ("kobest_boolq", "kobest_copa", "kobest_wic", "kobest_hellaswag"):
         assert yaml.safe_load(shipped(f"{name}_hub").read_text(encoding="utf-8"))["source"]["split"] == "train"
+
+
+def test_klue_ner_reader_stray_bytes_in_a_comment_and_over_long_lines(tmp_path):
+    path = tmp_path / "odd.tsv"
+    path.write_bytes("## x_1\t<서울:LC>".encode() + b"\xff\n" + "서\tB-LC\n울\tI-LC\n\n## x_2\n".encode()
+                     + b"a" * 50 + b"\tO\nb\tO\n")
+    (first_line, first), (second_line, second) = read_klue_ner(path, "utf-8", max_line_bytes=20)
+    # The comment is information only: its stray byte is shown, not kept as a lone surrogate.
+    assert first_line == 1 and first["sentence"] == "서울" and first["marked"] == "<서울:LC>\\xff"
+    assert second_line == 5 and second.reason == "line_too_long"

@@ -55,7 +55,7 @@ def _sentences(lines: Iterator[tuple[str | None, int]], max_line_bytes: int) -> 
     for number, (line, length) in enumerate(lines, 1):
         if line is None:
             if current is None:
-                current = _Sentence(number, None)
+                current, comment = _Sentence(*(comment or (number, None))), None
             current.problem = current.problem or line_too_long(length, max_line_bytes, "characters")
             continue
         line = line.rstrip("\r\n")
@@ -63,7 +63,8 @@ def _sentences(lines: Iterator[tuple[str | None, int]], max_line_bytes: int) -> 
             if current is not None:  # a comment right after characters: the sentence ended
                 yield current.start, _finish(current)
                 current = None
-            comment = (number, line)
+            # Comments are kept as information only; a stray byte there must still make valid JSON.
+            comment = (number, show_undecodable(line) if has_undecodable(line) else line)
             continue
         if not line.strip("\t"):  # a blank line ends a sentence (a lone space is a character)
             if current is not None:
@@ -71,9 +72,7 @@ def _sentences(lines: Iterator[tuple[str | None, int]], max_line_bytes: int) -> 
                 current = None
             continue
         if current is None:
-            start, header = comment if comment is not None else (number, None)
-            current = _Sentence(start, header)
-            comment = None
+            current, comment = _Sentence(*(comment or (number, None))), None
         if current.problem is not None:
             continue
         if has_undecodable(line):
