@@ -29,7 +29,6 @@ from .config import Recipe, TaskConfig, load
 from .decontam import Decontaminator
 from .engines import ENGINES
 from .errors import ConfigError, DataError, KomtDataError
-from .exports import get_prompt
 from .guards import ErrorBudget, check_output_location, parse_max_errors
 from .records import Record, TaskRunner
 from .resources import sample_recipe_path
@@ -484,7 +483,7 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
     composed = fewshot.Composed.none()
     if fewshot.enabled(recipe):  # exemplars from the train records just decided
         composed = fewshot.write(table, fewshot.select(table, split, recipe, seed), len(names),
-                                 get_prompt(recipe.prompt_format), stage / "_spool")
+                                 recipe.prompt_format, stage / "_spool", workers)
     bar = make_bar(desc="writing", unit=" records", total=int(np.count_nonzero(split != mixing.UNSELECTED)))
     evaluation = _Evaluation(decontaminator)
     rejected: list[int] = []  # rejected.jsonl is written while the shard writers run: it needs none of them

@@ -30,7 +30,7 @@ record of a task with few-shot on (the exemplar pools), plus a few numbers per c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,8 +54,9 @@ QUESTION = "문제:\n"
 
 # Candidates handled at a time: the (records × shots) working arrays stay a few MB.
 _CHUNK = 1 << 15
-# Rewritten records per output file (a fixed number: the files do not depend on the workers).
-_PER_FILE = 1 << 16
+# Rewritten records per output file, a job of its own (a fixed number: the files do not
+# depend on the workers; about 16 MB of lines to read per job on short reviews).
+_PER_FILE = 1 << 14
 _U53 = float(1 << 53)
 # A task with few-shot on whose records got none.
 NO_COUNTS = {"records": 0, "exemplars": 0, "fewer": 0}
@@ -265,44 +266,117 @@ class Composed:
         length[hit] = self.length[at]
 
 
-def write(table: Table, selection: Selection, tasks: int, prompt: Callable[[str, str], str],
-          directory: Path) -> Composed:
-    """Rewrite the chosen records with their exemplars into files in ``directory`` (``tasks``:
-    how many tasks the recipe has; ``prompt`` makes ``text`` from instruction and output)."""
+def _escaped(text: str) -> bytes:
+    """``text`` as it stands between the quotes of a JSON string (orjson's escaping)."""
+    return orjson.dumps(text)[1:-1]
+
+
+@dataclass(frozen=True)
+class _FileJob:
+    """One file of rewritten records: each record's line and its exemplars' lines, as
+    (spool number, offset, length) triples (``shots`` of them after the record's own)."""
+
+    path: Path
+    spools: tuple[Path, ...]
+    lines: tuple[tuple[int, ...], ...]  # per record: spool, offset, length of itself, then of each exemplar
+    prompt: str
+
+
+# The keys around a record's strings in a spooled line (records.TaskRunner writes them in this
+# order). Inside a JSON string a quote is escaped, so these bytes only ever occur as keys.
+_INSTRUCTION, _OUTPUT, _TEXT, _SHOTS = b',"instruction":"', b'","output":"', b'","text":"', b'","shots":'
+
+
+def _parts(line: bytes) -> tuple[bytes, bytes, bytes]:
+    """A spooled record line's bytes before its instruction, and its escaped instruction and output."""
+    start = line.index(_INSTRUCTION)
+    between = line.index(_OUTPUT, start)
+    end = line.index(_TEXT, between)
+    return line[:start], line[start + len(_INSTRUCTION):between], line[between + len(_OUTPUT):end]
+
+
+def _write_file(job: _FileJob) -> list[int]:
+    """Write one file of rewritten records; returns each line's length in bytes.
+
+    The new instruction is joined from the escaped JSON of the exemplars' and the record's
+    own strings (JSON escapes character by character), so no record is decoded or encoded
+    again: the lines of few-shot records are long (a QA record with four passages is ~20 KB)."""
+    from .exports import get_prompt
+
+    prompt = get_prompt(job.prompt)
+    parts = getattr(prompt, "parts", None)
+    framing = [_escaped(p) for p in parts] if parts is not None else None
+    answer, separator, question = _escaped(ANSWER), _escaped(SEPARATOR), _escaped(QUESTION)
+    spools: dict[int, SpoolFile] = {}
+    lengths: list[int] = []
+    try:
+        with open(job.path, "wb") as out:
+            for locations in job.lines:
+                lines = []
+                for k in range(0, len(locations), 3):
+                    number = locations[k]
+                    spool = spools.get(number)
+                    if spool is None:
+                        spool = spools[number] = SpoolFile(job.spools[number])
+                    lines.append(spool.read_at(locations[k + 1], locations[k + 2]))
+                head, own, output = _parts(lines[0])
+                pieces = []
+                for number, line in enumerate(lines[1:], 1):
+                    _, instruction, answer_text = _parts(line)
+                    pieces += [_escaped(exemplar_header(number)), instruction, answer, answer_text, separator]
+                pieces += [question, own]
+                instruction = b"".join(pieces)
+                if framing is not None:
+                    text = b"".join((framing[0], instruction, framing[1], output, framing[2]))
+                else:  # a prompt format without literal parts: made from the decoded strings
+                    text = _escaped(prompt(orjson.loads(b'"' + instruction + b'"'), orjson.loads(b'"' + output + b'"')))
+                data = b"".join((head, _INSTRUCTION, instruction, _OUTPUT, output, _TEXT, text, _SHOTS,
+                                 b"%d}\n" % (len(lines) - 1)))
+                out.write(data)
+                lengths.append(len(data))
+    finally:
+        for spool in spools.values():
+            spool.close()
+    return lengths
+
+
+def write(table: Table, selection: Selection, tasks: int, prompt: str, directory: Path,
+          workers: int = 1) -> Composed:
+    """Rewrite the chosen records with their exemplars into files in ``directory``, on
+    ``workers`` processes (the same files for any number). ``tasks``: how many tasks the
+    recipe has; ``prompt``: the name of the prompt format that makes ``text``."""
     shots = selection.shots
     records, exemplars = selection.records[shots > 0], selection.exemplars[shots > 0]
     counts = selection.counts(tasks)
     if not len(records):
         return Composed([], *(np.zeros(0, np.int64),) * 4, counts)
-    spools: dict[int, SpoolFile] = {}
+    # Every line's (spool, offset, length), looked up at once.
+    def located(positions: np.ndarray) -> np.ndarray:
+        return selection.lines[np.searchsorted(selection.lines[:, 0], positions), 1:]
 
-    def line(record: int) -> bytes:
-        segment, offset, length = selection.line(record)
-        spool = spools.get(segment)
-        if spool is None:
-            spool = spools[segment] = SpoolFile(table.segments[segment].spool)
-        return spool.read_at(offset, length)
+    own = located(records)
+    taken = exemplars >= 0
+    theirs = np.zeros(exemplars.shape + (3,), np.int64)
+    theirs[taken] = located(exemplars[taken])
+    spools = tuple(s.spool for s in table.segments)
+    jobs = []
+    for first in range(0, len(records), _PER_FILE):
+        stop = min(first + _PER_FILE, len(records))
+        lines = tuple(tuple(own[k].tolist() + theirs[k][taken[k]].ravel().tolist()) for k in range(first, stop))
+        jobs.append(_FileJob(directory / f"fewshot-{len(jobs):05d}.jsonl", spools, lines, prompt))
+    lengths = _run(jobs, workers)
+    file_of = np.repeat(np.arange(len(jobs)), [len(job.lines) for job in jobs])
+    length = np.concatenate([np.array(x, np.int64) for x in lengths])
+    offset = np.concatenate([np.cumsum([0] + x[:-1], dtype=np.int64) for x in lengths])
+    return Composed([job.path for job in jobs], records, file_of, offset, length, counts)
 
-    files: list[Path] = []
-    file_of, offsets, lengths = (np.zeros(len(records), np.int64) for _ in range(3))
-    try:
-        for first in range(0, len(records), _PER_FILE):
-            path = directory / f"fewshot-{len(files):05d}.jsonl"
-            files.append(path)
-            position = 0
-            with open(path, "wb") as out:
-                for k in range(first, min(first + _PER_FILE, len(records))):
-                    record = orjson.loads(line(int(records[k])))
-                    shown = [(e["instruction"], e["output"]) for e in
-                             map(orjson.loads, map(line, exemplars[k][exemplars[k] >= 0].tolist()))]
-                    record["instruction"] = compose(shown, record["instruction"])
-                    record["text"] = prompt(record["instruction"], record["output"])
-                    record["shots"] = len(shown)
-                    data = orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
-                    out.write(data)
-                    file_of[k], offsets[k], lengths[k] = len(files) - 1, position, len(data)
-                    position += len(data)
-    finally:
-        for spool in spools.values():
-            spool.close()
-    return Composed(files, records, file_of, offsets, lengths, counts)
+
+def _run(jobs: list[_FileJob], workers: int) -> list[list[int]]:
+    """Each job's line lengths, the jobs run on up to ``workers`` forked processes."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if workers <= 1 or len(jobs) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [_write_file(job) for job in jobs]
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("fork")) as pool:
+        return list(pool.map(_write_file, jobs))

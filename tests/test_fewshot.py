@@ -131,6 +131,7 @@ def test_zero_shot_builds_are_unchanged_and_share_zero_is_off(tmp_path: Path) ->
 
 def test_same_bytes_for_any_number_of_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parallel, "_PIECE_RECORDS", 1)  # stage 3 on several processes, even this small
+    monkeypatch.setattr(fewshot, "_PER_FILE", 3)  # and the few-shot records in many files, on several too
     recipe = _recipe(tmp_path)
     outputs = []
     for workers in (1, 2, 3):
@@ -138,6 +139,30 @@ def test_same_bytes_for_any_number_of_workers(tmp_path: Path, monkeypatch: pytes
         outputs.append(_files(tmp_path / f"w{workers}"))
     assert outputs[0] == outputs[1] == outputs[2]
     assert any(r["shots"] for r in _records(tmp_path / "w1"))
+    monkeypatch.undo()
+    komt_data.build(recipe, tmp_path / "one-file")  # the files' size does not show either
+    assert _files(tmp_path / "one-file") == outputs[0]
+
+
+def test_a_prompt_format_without_literal_parts_gets_its_text_from_the_function(tmp_path: Path) -> None:
+    from komt_data.exports import prompts
+
+    def shouting(instruction: str, output: str) -> str:
+        return f"Q>> {instruction.upper()}\n<<A {output}"
+
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setitem(prompts._PROMPTS, "shouting", shouting)
+    monkeypatch.setattr("komt_data.config.PROMPT_FORMATS", (*prompts.prompt_names(),))
+    try:
+        recipe = _recipe(tmp_path)
+        recipe.write_text(recipe.read_text(encoding="utf-8").replace("prompt: alpaca", "prompt: shouting"),
+                          encoding="utf-8")
+        komt_data.build(recipe, tmp_path / "out")
+    finally:
+        monkeypatch.undo()
+    records = _records(tmp_path / "out")
+    assert any(r["shots"] for r in records)
+    assert all(r["text"] == shouting(r["instruction"], r["output"]) for r in records)
 
 
 def test_exemplars_are_dropped_from_the_end_until_the_instruction_fits(tmp_path: Path) -> None:
