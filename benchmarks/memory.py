@@ -3,6 +3,7 @@
 
     .venv/bin/python benchmarks/memory.py                 # 1M and 2M rows
     .venv/bin/python benchmarks/memory.py 1000000 3000000
+    .venv/bin/python benchmarks/memory.py --fewshot 0.3 1000000   # with few-shot records
 
 The rows are short NSMC-like reviews (so that the time goes to rows, not bytes), all
 distinct, in one JSONL file; each build runs as its own child process and its peak RSS
@@ -40,17 +41,29 @@ def make(path: Path, n: int) -> None:
             out.write(f'{{"text": "{words} {i}", "label": "{i % 2}"}}\n')
 
 
+RECIPE = """tasks: [task.yaml]
+prompting:
+  fewshot: {{share: {share}, shots: [1, 5]}}
+"""
+
+
 def main() -> None:
-    sizes = [int(a) for a in sys.argv[1:]] or [1_000_000, 2_000_000]
+    args = sys.argv[1:]
+    fewshot = None
+    if args[:1] == ["--fewshot"]:
+        fewshot, args = float(args[1]), args[2:]
+    sizes = [int(a) for a in args] or [1_000_000, 2_000_000]
     work = HERE / "_work" / "memory"
     work.mkdir(parents=True, exist_ok=True)
     (work / "task.yaml").write_text(TASK, encoding="utf-8")
+    (work / "recipe.yaml").write_text(RECIPE.format(share=fewshot), encoding="utf-8")
+    target = "task.yaml" if fewshot is None else "recipe.yaml"
     print("| input rows | peak RSS | wall |")
     print("|---:|---:|---:|")
     for n in sizes:
         make(work / "rows.jsonl", n)
         start = time.perf_counter()
-        proc = subprocess.Popen([KOMT, "build", "task.yaml", "-o", "out", "--overwrite", "-q"], cwd=work)
+        proc = subprocess.Popen([KOMT, "build", target, "-o", "out", "--overwrite", "-q"], cwd=work)
         _, status, usage = os.wait4(proc.pid, 0)
         if os.waitstatus_to_exitcode(status) != 0:
             raise SystemExit(f"build of {n} rows failed")

@@ -24,8 +24,9 @@ and seed give the same choice for any number of workers and either engine.
 The step runs after stage 2's decisions and before stage 3: it reads the chosen records and
 their exemplars back from the spools by position (nothing rendered is held in memory),
 writes the rewritten lines to files of their own next to the spools, and tells stage 3
-where each rewritten record now is (:class:`Composed`). Memory: about 32 bytes per train
-record of a task with few-shot on (the exemplar pools), plus a few numbers per chosen record.
+where each rewritten record now is (:class:`Composed`). Memory: about 24 bytes per train
+record of a task with few-shot on (the exemplar pools, twice while they are sorted), plus
+about 50 bytes per chosen record (where its line and its exemplars' lines are).
 """
 
 from __future__ import annotations
@@ -157,8 +158,7 @@ def select(table: Table, split: np.ndarray, recipe: Recipe, seed: int) -> Select
         train = np.flatnonzero(where == TRAIN)
         if len(train):
             pool.append((group[train], mixer.seeded_keys(ids[train], seed, POOL), block.start + train,
-                         block["instruction_chars"][train].astype(np.int64)
-                         + block["output_chars"][train].astype(np.int64)))
+                         block["instruction_chars"][train] + block["output_chars"][train]))
         # Which records: a seeded draw against the task's share, in every split.
         written = np.flatnonzero(where != UNSELECTED)
         draw = mixer.seeded_keys(ids[written], seed, PICK) >> np.uint64(11)
@@ -173,7 +173,7 @@ def select(table: Table, split: np.ndarray, recipe: Recipe, seed: int) -> Select
     c_task = np.array(table.task, np.int64)[np.searchsorted(table.starts, c_index, side="right") - 1]
     # The pools: each (task, template) group's train records, in a seeded order.
     p_group, p_key, p_index, p_chars = (_concat(pool, k, d) for k, d in
-                                        enumerate((np.int64, np.uint64, np.int64, np.int64)))
+                                        enumerate((np.int32, np.uint64, np.int64, np.uint32)))
     del pool
     order = np.lexsort((p_index, p_key, p_group))
     p_group, p_index, p_chars = p_group[order], p_index[order], p_chars[order]
@@ -210,7 +210,7 @@ def select(table: Table, split: np.ndarray, recipe: Recipe, seed: int) -> Select
         keep = valid & (rank <= want[:, None])
         # ... then drop exemplars from the end until the instruction fits in max_chars.
         positions = np.minimum(positions, max(len(p_index) - 1, 0))
-        chars = p_chars[positions] if len(p_chars) else np.zeros_like(positions)
+        chars = p_chars[positions].astype(np.int64) if len(p_chars) else np.zeros_like(positions)
         cost = np.where(keep, chars + framing[np.maximum(rank - 1, 0)], 0)
         keep &= own[:, None] + len(QUESTION) + np.cumsum(cost, axis=1) <= _per_task(max_chars, task)[:, None]
         rows, cols = np.nonzero(keep)
@@ -273,12 +273,14 @@ def _escaped(text: str) -> bytes:
 
 @dataclass(frozen=True)
 class _FileJob:
-    """One file of rewritten records: each record's line and its exemplars' lines, as
-    (spool number, offset, length) triples (``shots`` of them after the record's own)."""
+    """One file of rewritten records: per record, (spool number, offset, length) of its own
+    line (``own``, one row each) and of its exemplars' (``theirs``, ``shots`` rows used)."""
 
     path: Path
     spools: tuple[Path, ...]
-    lines: tuple[tuple[int, ...], ...]  # per record: spool, offset, length of itself, then of each exemplar
+    own: np.ndarray     # (records, 3)
+    theirs: np.ndarray  # (records, most shots, 3)
+    shots: np.ndarray   # (records,)
     prompt: str
 
 
@@ -311,14 +313,13 @@ def _write_file(job: _FileJob) -> list[int]:
     lengths: list[int] = []
     try:
         with open(job.path, "wb") as out:
-            for locations in job.lines:
+            for own, theirs, shots in zip(job.own.tolist(), job.theirs.tolist(), job.shots.tolist(), strict=True):
                 lines = []
-                for k in range(0, len(locations), 3):
-                    number = locations[k]
+                for number, offset, length in [own, *theirs[:shots]]:
                     spool = spools.get(number)
                     if spool is None:
                         spool = spools[number] = SpoolFile(job.spools[number])
-                    lines.append(spool.read_at(locations[k + 1], locations[k + 2]))
+                    lines.append(spool.read_at(offset, length))
                 head, own, output = _parts(lines[0])
                 pieces = []
                 for number, line in enumerate(lines[1:], 1):
@@ -345,9 +346,9 @@ def write(table: Table, selection: Selection, tasks: int, prompt: str, directory
     """Rewrite the chosen records with their exemplars into files in ``directory``, on
     ``workers`` processes (the same files for any number). ``tasks``: how many tasks the
     recipe has; ``prompt``: the name of the prompt format that makes ``text``."""
-    shots = selection.shots
-    records, exemplars = selection.records[shots > 0], selection.exemplars[shots > 0]
     counts = selection.counts(tasks)
+    shots = selection.shots
+    records, exemplars, shots = selection.records[shots > 0], selection.exemplars[shots > 0], shots[shots > 0]
     if not len(records):
         return Composed([], *(np.zeros(0, np.int64),) * 4, counts)
     # Every line's (spool, offset, length), looked up at once.
@@ -359,13 +360,11 @@ def write(table: Table, selection: Selection, tasks: int, prompt: str, directory
     theirs = np.zeros(exemplars.shape + (3,), np.int64)
     theirs[taken] = located(exemplars[taken])
     spools = tuple(s.spool for s in table.segments)
-    jobs = []
-    for first in range(0, len(records), _PER_FILE):
-        stop = min(first + _PER_FILE, len(records))
-        lines = tuple(tuple(own[k].tolist() + theirs[k][taken[k]].ravel().tolist()) for k in range(first, stop))
-        jobs.append(_FileJob(directory / f"fewshot-{len(jobs):05d}.jsonl", spools, lines, prompt))
+    jobs = [_FileJob(directory / f"fewshot-{k:05d}.jsonl", spools, own[first:first + _PER_FILE],
+                     theirs[first:first + _PER_FILE], shots[first:first + _PER_FILE], prompt)
+            for k, first in enumerate(range(0, len(records), _PER_FILE))]
     lengths = _run(jobs, workers)
-    file_of = np.repeat(np.arange(len(jobs)), [len(job.lines) for job in jobs])
+    file_of = np.repeat(np.arange(len(jobs)), [len(job.own) for job in jobs])
     length = np.concatenate([np.array(x, np.int64) for x in lengths])
     offset = np.concatenate([np.cumsum([0] + x[:-1], dtype=np.int64) for x in lengths])
     return Composed([job.path for job in jobs], records, file_of, offset, length, counts)
