@@ -86,6 +86,8 @@ class Segment:
     signatures: Path | None = None
     # Names of the template numbers in the ``templates`` column.
     template_names: list[str] = field(default_factory=list)
+    # Where the unit's records go: train (sampled and split), or validation / test whole.
+    output_split: str = "train"
 
     def provenance(self, position: int | None) -> dict[str, Any]:
         """How rejected.jsonl names where a row came from."""
@@ -129,6 +131,7 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
         task=runner.task.name, family=runner.family, label=label,
         position_kind="line" if fmt in LINE_FORMATS else "row", encoding=encoding,
         spool=spool_dir / f"{index:05d}.jsonl", rejected=spool_dir / f"{index:05d}.rejected.jsonl",
+        output_split=unit.output_split,
     )
     lengths, content, ids = array("I"), array("Q"), array("Q")
     positions, examples = array("I"), array("I")
@@ -411,6 +414,8 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
 
         ray_engine.import_ray()  # a missing extra fails before anything is read or written
     recipe = resolve_recipe(recipe)
+    if engine == "ray":
+        _no_held_out_units(recipe)
     seed = recipe.seed if seed is None else seed
     output = Path(output)
     # Before the up-to-date check: a build killed between its renames left the previous
@@ -446,6 +451,18 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
         shutil.rmtree(spool_dir)
         manifest = publish.finish(stage, recipe, manifest, build_fingerprint=fingerprint, progress=progress)
     return manifest
+
+
+def _no_held_out_units(recipe: Recipe) -> None:
+    """The Ray engine's stage 2 does not keep a dataset's dev / test split whole yet."""
+    for ref in recipe.tasks:
+        source = ref.config.source
+        pairs = source.hub_reads() if source.hub else source.file_splits
+        for split, target in pairs:
+            if target != "train":
+                raise ConfigError(f"reads the dataset's '{split}' split into {target}, which --engine ray "
+                                  "does not support yet; build it with the local engine",
+                                  file=str(ref.config.path), key="source.splits")
 
 
 def _engine_session(engine: str, address: str | None) -> AbstractContextManager[Any]:

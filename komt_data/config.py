@@ -8,6 +8,7 @@ a known key is close.
 from __future__ import annotations
 
 import difflib
+import glob
 import os
 import re
 from collections.abc import Mapping
@@ -34,6 +35,9 @@ from .storage import URL, expand, is_url
 
 FORMATS = ("json", "jsonl", "csv", "tsv", "parquet", "squad", "xlsx", "aihub-summary", "text-pair")
 ENCODINGS = ("utf-8", "utf-8-sig", "cp949", "auto")
+QUOTINGS = ("none", "csv")
+#: The output splits a dataset's own split can be read into.
+OUTPUT_SPLITS = ("train", "validation", "test")
 # Kept in step with the registries in komt_data.exports (a test checks they agree).
 OUTPUT_FORMATS = ("komt", "komt-json", "alpaca", "sharegpt", "messages", "parquet", "hf")
 PROMPT_FORMATS = ("komt", "alpaca", "mistral")
@@ -101,6 +105,25 @@ class SourceConfig:
     records: str | None = None
     sheet: str | None = None
     languages: tuple[str, ...] = ()
+    # Per file (parallel to ``files``): the dataset's own split it belongs to and the output
+    # split its records go to. Empty: every file is the dataset's train split, read into train.
+    file_splits: tuple[tuple[str, str], ...] = ()
+    # A hub source: (the hub split to load, the output split it goes to), train first.
+    hub_splits: tuple[tuple[str, str], ...] = ()
+    quoting: str | None = None  # csv / tsv: None is the format's default (csv: csv, tsv: none)
+    revision: str | None = None  # a hub dataset's commit, branch or tag
+
+    def split_of(self, index: int) -> tuple[str, str]:
+        """(the dataset's split, the output split) of ``files[index]``."""
+        return self.file_splits[index] if self.file_splits else ("train", "train")
+
+    def hub_reads(self) -> tuple[tuple[str, str], ...]:
+        """The hub splits this source loads, each with the output split it goes to."""
+        return self.hub_splits or ((self.split or "train", "train"),)
+
+    def quoting_of(self, fmt: str) -> str:
+        """How a csv / tsv file's cells are quoted: ``csv`` (RFC 4180) or ``none`` (quotes are text)."""
+        return self.quoting or ("csv" if fmt == "csv" else "none")
 
     def format_of(self, path: Path) -> str:
         """The format a file is read in: the configured one, else from its extension."""
@@ -186,16 +209,16 @@ class Recipe:
 TASK_KEYS = {"name", "adapter", "source", "fields", "labels", "options", "templates",
              "templates_per_example", "license", "description"}
 SOURCE_KEYS = {"files", "hub", "config", "split", "streaming", "format", "encoding", "records", "sheet",
-               "languages"}
+               "languages", "splits", "train_on_eval_splits", "quoting", "revision"}
 RECIPE_KEYS = {"name", "seed", "tasks", "split", "output", "description", "mixing", "dedup", "decontaminate"}
 TASK_REF_KEYS = {"config", "recipe", "weight", "cap", "repeat", "validation", "test", "group_by"}
 OUTPUT_KEYS = {"shard_size", "format", "prompt", "tokenizer", "min_tokens", "max_tokens"}
 
 
-def _resolve_files(value: Any, base: Path, file: Path) -> tuple[Path | URL, ...]:
+def _resolve_files(value: Any, base: Path, file: Path, key: str = "source.files") -> tuple[Path | URL, ...]:
     patterns = [value] if isinstance(value, str) else value
     if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) for p in patterns):
-        raise ConfigError("must be a path, a glob or a list of them", file=str(file), key="source.files")
+        raise ConfigError("must be a path, a glob or a list of them", file=str(file), key=key)
     found: list[Path | URL] = []
     for pattern in patterns:
         url = os.path.expandvars(pattern)
@@ -203,26 +226,33 @@ def _resolve_files(value: Any, base: Path, file: Path) -> tuple[Path | URL, ...]
             # Shared storage (s3://, gs://, hf://, ...): left as a URL, never resolved against `base`.
             urls = expand(url)
             if not urls:
-                raise ConfigError(f"nothing found at '{pattern}'", file=str(file), key="source.files")
+                raise ConfigError(f"nothing found at '{pattern}'", file=str(file), key=key)
             found.extend(urls)
             continue
-        path = _expand(pattern, base, file)
+        path = _expand(pattern, base, file, key)
         if any(ch in pattern for ch in "*?["):
-            matches = sorted(p for p in path.parent.glob(path.name) if p.is_file())
-            if not matches:
-                raise ConfigError(f"no file matches '{pattern}'", file=str(file), key="source.files")
-            found.extend(matches)
+            found.extend(glob_files(path, pattern, file, key))
         elif path.is_file():
             found.append(path)
         else:
-            raise ConfigError(f"file not found: {pattern} (looked at {path})", file=str(file), key="source.files")
+            raise ConfigError(f"file not found: {pattern} (looked at {path})", file=str(file), key=key)
     return tuple(found)
+
+
+def glob_files(path: Path, pattern: str, file: Path | str, key: str) -> list[Path]:
+    """The files a glob names, sorted: a wildcard may stand in any folder of the path (AIHub
+    archives unzip into nested category folders: ``TL1/*/20per/*.json``), and ``**`` is any
+    depth of folders, symlinked ones included."""
+    matches = sorted(Path(p) for p in glob.glob(str(path), recursive=True) if os.path.isfile(p))
+    if not matches:
+        raise ConfigError(f"no file matches '{pattern}' (looked for {path})", file=str(file), key=key)
+    return matches
 
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
-def _expand(pattern: str, base: Path, file: Path) -> Path:
+def _expand(pattern: str, base: Path, file: Path, key: str = "source.files") -> Path:
     """A ``files`` entry as a path: ``~`` and ``${VAR}`` expanded, then relative to the config.
 
     A path that starts with a variable (``${KOMT_DATA_DIR}/nsmc/*.gz``) is where the user's
@@ -232,11 +262,62 @@ def _expand(pattern: str, base: Path, file: Path) -> Path:
     missing = [a or b for a, b in _VARIABLE.findall(pattern) if (a or b) not in os.environ]
     if missing:
         raise ConfigError(f"environment variable {missing[0]} is not set (used in '{pattern}'); "
-                          f"set it to the folder that holds this dataset", file=str(file), key="source.files")
+                          f"set it to the folder that holds this dataset", file=str(file), key=key)
     path = Path(os.path.expandvars(pattern)).expanduser()
     if path.is_absolute():
         return path
     return (Path.cwd() if pattern.startswith("$") else base) / path
+
+
+def trains_on_evaluation(split: str) -> bool:
+    """Whether a dataset split is one of its evaluation splits (dev, validation, test, ...):
+    every part of it (``train+validation``, ``train[:10%]``) must be a train split not to be."""
+    parts = [part.split("[", 1)[0].strip().lower() for part in split.split("+")]
+    return not all(part.startswith("train") for part in parts)
+
+
+def _parse_splits(data: Mapping[str, Any], available: list[str] | None, file: Path) -> tuple[tuple[str, str], ...]:
+    """``source.splits``: which of the dataset's own splits are read, and into which output split.
+
+    By default the dataset's ``train`` split only. An evaluation split (dev, validation,
+    test) read into the output's train split is contamination by construction, so it needs
+    ``train_on_eval_splits: true``; into ``validation`` or ``test`` it is what they are for.
+    """
+    allow = _expect(data.get("train_on_eval_splits", False), bool, file=file, key="source.train_on_eval_splits",
+                    what="true or false")
+    value = data.get("splits")
+    if value is None:
+        if available is not None and "train" not in available:
+            raise ConfigError(f"has no 'train' entry (has: {', '.join(available)}); say which split to read "
+                              "with source.splits, e.g. splits: {" + available[0] + ": train}",
+                              file=str(file), key="source.files")
+        return (("train", "train"),)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        value = {name: "train" for name in value}  # a list: these splits, all into train
+    _expect(value, dict, file=file, key="source.splits",
+            what="a mapping of the dataset's splits to output splits, e.g. {train: train, dev: validation}")
+    if not value:
+        raise ConfigError("must name at least one split", file=str(file), key="source.splits")
+    pairs = []
+    for name, target in value.items():
+        key = f"source.splits.{name}"
+        if not isinstance(name, str) or not name:
+            raise ConfigError("split names must be text", file=str(file), key=key)
+        if available is not None and name not in available:
+            raise ConfigError(f"source.files has no '{name}' entry (has: {', '.join(available)})",
+                              file=str(file), key=key)
+        if target not in OUTPUT_SPLITS:
+            raise ConfigError(f"must be one of {', '.join(OUTPUT_SPLITS)}, got {target!r}", file=str(file), key=key)
+        if target == "train" and trains_on_evaluation(name) and not allow:
+            raise ConfigError(f"'{name}' is an evaluation split: training on it contaminates every score "
+                              "reported on it; map it to validation or test, or set "
+                              "source.train_on_eval_splits: true if that is really meant",
+                              file=str(file), key=key)
+        pairs.append((name, target))
+    # Held-out splits first: a training example that repeats an evaluation example is then
+    # the one exact dedup drops (the first in input order wins), and the held-out split stays whole.
+    pairs.sort(key=lambda pair: pair[1] == "train")
+    return tuple(pairs)
 
 
 def _parse_source(data: Any, base: Path, file: Path) -> SourceConfig:
@@ -251,9 +332,14 @@ def _parse_source(data: Any, base: Path, file: Path) -> SourceConfig:
     if encoding not in ENCODINGS:
         raise ConfigError(f"must be one of {', '.join(ENCODINGS)}, got {encoding!r}",
                           file=str(file), key="source.encoding")
-    for key in ("hub", "config", "split", "records", "sheet"):
+    for key in ("hub", "config", "split", "records", "sheet", "revision"):
         if data.get(key) is not None:
             _expect(data[key], str, file=file, key=f"source.{key}", what="a string")
+    quoting = data.get("quoting")
+    if quoting is not None and quoting not in QUOTINGS:
+        raise ConfigError(f"must be one of {', '.join(QUOTINGS)}, got {quoting!r} (none: quote characters are "
+                          "text; csv: RFC 4180, quoted cells with doubled quotes)", file=str(file),
+                          key="source.quoting")
     streaming = _expect(data.get("streaming", False), bool, file=file, key="source.streaming", what="true or false")
     languages = data.get("languages", [])
     if not isinstance(languages, list) or not all(isinstance(x, str) and x for x in languages):
@@ -265,23 +351,68 @@ def _parse_source(data: Any, base: Path, file: Path) -> SourceConfig:
     if hub is not None and (base / hub).is_dir():
         # A local dataset folder goes through the very same datasets.load_dataset call.
         hub = str((base / hub).resolve())
+    if data.get("revision") is not None and hub is None:
+        raise ConfigError("pins a hub dataset's commit; files are pinned by their content", file=str(file),
+                          key="source.revision")
+    files: tuple[Path | URL, ...] = ()
+    file_splits: tuple[tuple[str, str], ...] = ()
+    hub_splits: tuple[tuple[str, str], ...] = ()
+    if "files" in data:
+        if "split" in data:
+            raise ConfigError("is for hub datasets; for files, give files per split "
+                              "(files: {train: ..., dev: ...}) and choose with source.splits",
+                              file=str(file), key="source.split")
+        value = data["files"]
+        if isinstance(value, dict):
+            reads = _parse_splits(data, [str(k) for k in value], file)
+            found: list[Path | URL] = []
+            marks: list[tuple[str, str]] = []
+            for name, target in reads:  # only the splits read must be there
+                paths = _resolve_files(value[name], base, file, key=f"source.files.{name}")
+                found.extend(paths)
+                marks.extend([(name, target)] * len(paths))
+            files, file_splits = tuple(found), tuple(marks)
+        else:
+            _parse_splits(data, ["train"], file)  # a list of files is the train split: only it can be read
+            files = _resolve_files(value, base, file)
+        if len(set(files)) != len(files):
+            raise ConfigError("a file is named twice (by two splits or two patterns)", file=str(file),
+                              key="source.files")
+    else:
+        if "split" in data and "splits" in data:
+            raise ConfigError("give one of 'split' (the split to train on) and 'splits'", file=str(file),
+                              key="source.split")
+        if "splits" in data:
+            hub_splits = _parse_splits(data, None, file)
+        else:
+            # `split:` names the split to train on; an evaluation split needs the explicit key.
+            name = data.get("split", "train")
+            _parse_splits({**data, "splits": {name: "train"}}, None, file)
     source = SourceConfig(
-        files=_resolve_files(data["files"], base, file) if "files" in data else (),
+        files=files,
         hub=hub,
         config=data.get("config"),
-        split=data.get("split", "train" if hub else None),
+        split=next((n for n, t in hub_splits if t == "train"), hub_splits[0][0]) if hub_splits
+        else data.get("split", "train" if hub else None),
         streaming=streaming,
         format=fmt,
         encoding=encoding,
         records=data.get("records"),
         sheet=data.get("sheet"),
         languages=tuple(languages),
+        file_splits=file_splits,
+        hub_splits=hub_splits,
+        quoting=quoting,
+        revision=data.get("revision"),
     )
     for path in source.files:
         try:
-            source.format_of(path)
+            path_format = source.format_of(path)
         except ConfigError as exc:
             raise ConfigError(str(exc), file=str(file), key="source.format") from None
+        if quoting is not None and path_format not in ("csv", "tsv"):
+            raise ConfigError(f"is for csv and tsv files; {path.name} is read as {path_format}", file=str(file),
+                              key="source.quoting")
     return source
 
 
