@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import numpy as np
 import orjson
 
-from . import __version__, columns, figures, freshness, mixing, parallel, passes, publish
+from . import __version__, columns, drops, figures, freshness, mixing, parallel, passes, publish
 from .analysis import Analyzer
 from .config import Recipe, TaskConfig, load
 from .decontam import Decontaminator
@@ -532,7 +532,13 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
         }
         if repeated:
             entry["repeated"] = repeated
+        if task.source.hub:  # lineage: the commit the hub dataset was read at, when known
+            from .sources.hub import resolved_revision
+
+            entry["revision"] = resolved_revision(task.source.hub, task.source.revision)
         tasks[task.name] = entry
+        drops.check_not_empty(task.name, entry, task.path, allowed=ref.allow_empty,
+                              rejected_files=[s.rejected for s in own])
     manifest = {
         "komt_data_version": __version__,
         "name": recipe.name,

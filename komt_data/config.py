@@ -169,6 +169,7 @@ class TaskRef:
     cap: int | None = None
     repeat: bool | None = None
     split: SplitSpec | None = None
+    allow_empty: bool = False  # a task that writes no record is an error unless this is set
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,7 @@ TASK_KEYS = {"name", "adapter", "source", "fields", "labels", "options", "templa
 SOURCE_KEYS = {"files", "hub", "config", "split", "streaming", "format", "encoding", "records", "sheet",
                "languages", "splits", "train_on_eval_splits", "quoting", "revision"}
 RECIPE_KEYS = {"name", "seed", "tasks", "split", "output", "description", "mixing", "dedup", "decontaminate"}
-TASK_REF_KEYS = {"config", "recipe", "weight", "cap", "repeat", "validation", "test", "group_by"}
+TASK_REF_KEYS = {"config", "recipe", "weight", "cap", "repeat", "validation", "test", "group_by", "allow_empty"}
 OUTPUT_KEYS = {"shard_size", "format", "prompt", "tokenizer", "min_tokens", "max_tokens"}
 
 
@@ -427,6 +428,20 @@ def _string_map(value: Any, file: Path, key: str) -> dict[str, str]:
     return out
 
 
+def _field_map(value: Any, file: Path) -> dict[str, Any]:
+    """``fields:``: canonical field → source column, or a list of alternative spellings of one
+    column (AIHub's sister sets spell 영어 검수 both with and without its space): the first
+    the row has is read."""
+    _expect(value, dict, file=file, key="fields", what="a mapping")
+    out: dict[str, Any] = {}
+    for k, v in value.items():
+        if isinstance(v, list) and v and all(isinstance(x, str) and x for x in v):
+            out[str(k)] = tuple(v)
+        else:
+            out.update(_string_map({k: v}, file, "fields"))
+    return out
+
+
 def _label_text(value: Any) -> str:
     if isinstance(value, bool):
         return str(value).lower()
@@ -483,7 +498,7 @@ def parse_task_config(data: dict[str, Any], path: Path) -> TaskConfig:
         source=_parse_source(data["source"], base, path),
         templates=resolve_templates(templates_value, base, path),
         path=path,
-        fields=_string_map(data.get("fields", {}) or {}, path, "fields"),
+        fields=_field_map(data.get("fields", {}) or {}, path),
         labels=_string_map(data.get("labels", {}) or {}, path, "labels"),
         options=options,
         templates_per_example=per_example,
@@ -558,7 +573,7 @@ def parse_recipe(data: dict[str, Any], path: Path | None, _including: tuple[Path
             sub_path = (sub_path if sub_path.is_absolute() else base / sub_path).resolve()
             if sub_path in _including or (path is not None and sub_path == path.resolve()):
                 raise ConfigError(f"recipe {sub_value} includes itself", file=str(file), key=f"{key}.recipe")
-            for extra in ("repeat", "validation", "test", "group_by"):
+            for extra in ("repeat", "validation", "test", "group_by", "allow_empty"):
                 if extra in item:
                     raise ConfigError("is a task setting; set it in the included recipe",
                                       file=str(file), key=f"{key}.{extra}")
@@ -578,8 +593,10 @@ def parse_recipe(data: dict[str, Any], path: Path | None, _including: tuple[Path
         if any(k in item for k in ("validation", "test", "group_by")):
             split_override = parse_split({k: item[k] for k in ("validation", "test", "group_by") if k in item},
                                          file, prefix=f"{key}.")
+        allow_empty = _expect(item.get("allow_empty", False), bool, file=file, key=f"{key}.allow_empty",
+                              what="true or false")
         task = load_task_config(_find_task_config(config_value, base, file))
-        refs.append(TaskRef(task, float(weight), cap, repeat, split_override))
+        refs.append(TaskRef(task, float(weight), cap, repeat, split_override, allow_empty))
         parts.append(Part(name=task.name, weight=float(weight), cap=cap))
     names = [ref.config.name for ref in refs]
     for name in names:
