@@ -522,6 +522,16 @@ def load_task_config(path: str | Path) -> TaskConfig:
     return parse_task_config(read_yaml(path), path)
 
 
+#: Bundled task configs that were shipped once and cannot work any more, with what to use.
+RETIRED = {"nsmc_hub": "the hub repository e9t/nsmc holds only a loading script, which datasets 4 and later "
+                       "refuse to run; use nsmc_files on a clone of e9t/nsmc"}
+
+
+def _retired(value: str) -> str | None:
+    stem = value.removesuffix(".yaml")
+    return RETIRED.get(stem) if "/" not in stem else None
+
+
 def bundled_config(value: str) -> Path | None:
     """The bundled task config a name refers to (``kornli_files``, ``sample/klue_nli``), if any."""
     stem = value.removesuffix(".yaml")
@@ -544,6 +554,8 @@ def _find_task_config(value: str, base: Path, file: Path) -> Path:
     bundled = bundled_config(value)
     if bundled is not None:
         return bundled
+    if (why := _retired(value)) is not None:
+        raise ConfigError(f"{value} is no longer shipped: {why}", file=str(file), key="tasks")
     raise ConfigError(f"task config not found: {value} (looked at {path})", file=str(file), key="tasks")
 
 
@@ -673,6 +685,8 @@ def load(path: str | Path) -> Recipe:
     loads that config.
     """
     path = Path(path)
+    if not path.exists() and (why := _retired(str(path))) is not None:
+        raise ConfigError(f"{path} is no longer shipped: {why}")
     if not path.exists() and (bundled := bundled_config(str(path))) is not None:
         path = bundled
     data = read_yaml(path)

@@ -183,3 +183,33 @@ def test_a_task_losing_most_rows_to_one_reason_warns_everywhere(tmp_path):
     assert any(w.startswith(warning) for w in manifest["warnings"])
     shown = CliRunner().invoke(app, ["build", str(task), "-o", str(tmp_path / "out2")])
     assert f"komt-data: warning: {warning}" in shown.output
+
+
+def test_nsmc_hub_is_retired_with_the_files_alternative(tmp_path):
+    result = CliRunner().invoke(app, ["build", "nsmc_hub", "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "nsmc_hub is no longer shipped" in result.output and "nsmc_files" in result.output
+
+
+def test_a_script_only_hub_repository_is_one_line_naming_the_files_config(monkeypatch):
+    import datasets
+
+    from komt_data.sources import hub
+
+    def refuse(*args, **kwargs):  # what datasets 4 raises for e9t/nsmc
+        raise RuntimeError("Dataset scripts are no longer supported, but found nsmc.py")
+
+    monkeypatch.setattr(hub, "hub_online", lambda: True)
+    monkeypatch.setattr(datasets, "load_dataset", refuse)
+    with pytest.raises(ConfigError) as caught:
+        hub.load_hub("e9t/nsmc", None, "train")
+    assert str(caught.value) == ("hub dataset 'e9t/nsmc' holds only a loading script, which datasets 4 and later "
+                                 "refuse to run: use the bundled task config nsmc_files on the downloaded files "
+                                 "instead")
+
+
+def test_a_pinned_commit_is_recorded_without_asking_the_hub():
+    from komt_data.sources.hub import resolved_revision
+
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    assert resolved_revision("skt/kobest_v1", sha) == sha
