@@ -424,8 +424,6 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
 
         ray_engine.import_ray()  # a missing extra fails before anything is read or written
     recipe = resolve_recipe(recipe)
-    if engine == "ray":
-        _no_held_out_units(recipe)
     seed = recipe.seed if seed is None else seed
     output = Path(output)
     # Before the up-to-date check: a build killed between its renames left the previous
@@ -461,18 +459,6 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
         shutil.rmtree(spool_dir)
         manifest = publish.finish(stage, recipe, manifest, build_fingerprint=fingerprint, progress=progress)
     return manifest
-
-
-def _no_held_out_units(recipe: Recipe) -> None:
-    """The Ray engine's stage 2 does not keep a dataset's dev / test split whole yet."""
-    for ref in recipe.tasks:
-        source = ref.config.source
-        pairs = source.hub_reads() if source.hub else source.file_splits
-        for split, target in pairs:
-            if target != "train":
-                raise ConfigError(f"reads the dataset's '{split}' split into {target}, which --engine ray "
-                                  "does not support yet; build it with the local engine",
-                                  file=str(ref.config.path), key="source.splits")
 
 
 def _engine_session(engine: str, address: str | None) -> AbstractContextManager[Any]:

@@ -95,13 +95,6 @@ def test_files_mapping_without_train_says_how_to_choose(tmp_path):
         load_task_config(path)
 
 
-def test_ray_refuses_held_out_units_with_one_line(tmp_path):
-    _lay_out(tmp_path)
-    task = _task(tmp_path, splits={"train": "train", "dev": "validation"})
-    with pytest.raises(ConfigError, match="--engine ray does not support"):
-        komt_data.build(task, tmp_path / "out", engine="ray")
-
-
 def test_wildcards_in_folders_and_any_depth(tmp_path):
     for name in ("TL1/보고서/20per/a.json", "TL1/회의록/40per/b.json", "TL1/c.json", "VL1/보고서/20per/d.json"):
         write(tmp_path / "aihub" / name, "{}")
