@@ -206,3 +206,15 @@ def test_a_pinned_commit_is_recorded_without_asking_the_hub():
 
     sha = "0123456789abcdef0123456789abcdef01234567"
     assert resolved_revision("skt/kobest_v1", sha) == sha
+
+
+def test_a_training_example_repeating_an_evaluation_example_is_the_one_dropped(tmp_path):
+    _lay_out(tmp_path)
+    with open(tmp_path / "data" / "nested" / "train" / "train.tsv", "a", encoding="utf-8") as f:
+        f.write(f"9\t{REVIEWS['dev'][0][0]}\t{REVIEWS['dev'][0][1]}\n")  # a dev review copied into train
+    task = _task(tmp_path, splits={"train": "train", "dev": "validation"})
+    manifest = komt_data.build(task, tmp_path / "out")
+    assert manifest["splits"] == {"train": 4, "validation": 2}
+    (rejected,) = [orjson.loads(line) for line in (tmp_path / "out" / "rejected.jsonl").read_bytes().splitlines()]
+    assert rejected["reason"] == "duplicate" and rejected["file"].endswith("train.tsv") and rejected["line"] == 6
+    assert rejected["detail"].startswith("same content as ") and "dev.tsv:2" in rejected["detail"]
