@@ -119,6 +119,9 @@ LOCAL_PRESETS: dict[str, LocalPreset] = {
                                 ("sentence1", "sentence2"), _KLUE, "klue/klue", "sts", "validation"),
     "klue_ynat_dev": LocalPreset("KLUE/klue_benchmark/ynat-v1.1/ynat-v1.1_dev.json", "json", ("title",),
                                  _KLUE, "klue/klue", "ynat", "validation"),
+    # Local only: the hub copy holds each sentence as a list of characters, not as text.
+    "klue_ner_dev": LocalPreset("KLUE/klue_benchmark/klue-ner-v1.1/klue-ner-v1.1_dev.tsv", "klue-ner", ("sentence",),
+                                _KLUE),
     "klue_mrc_dev": LocalPreset("KLUE/klue_benchmark/klue-mrc-v1.1/klue-mrc-v1.1_dev.json", "squad",
                                 ("context", "question"), _KLUE, "klue/klue", "mrc", "validation"),
     "korquad_v1_dev": LocalPreset("korquad/KorQuAD_v1.0_dev.json", "squad", ("context", "question"),

@@ -23,7 +23,7 @@ from .layouts_helpers import build_shipped, hub_config_copy, shipped
 
 # Rows per evaluation file, as the datasets' own READMEs give them.
 EVAL_ROWS = {
-    "klue_nli_dev": 3000, "kornli_xnli_dev": 2490, "kornli_xnli_test": 5010, "korsts_dev": 1500,
+    "klue_nli_dev": 3000, "klue_ner_dev": 5000, "kornli_xnli_dev": 2490, "kornli_xnli_test": 5010, "korsts_dev": 1500,
     "korsts_test": 1379, "kobest_boolq_dev": 700, "kobest_boolq_test": 1404, "kobest_copa_dev": 500,
     "kobest_copa_test": 1000, "kobest_wic_dev": 610, "kobest_wic_test": 1260, "kobest_hellaswag_dev": 500,
     "kobest_hellaswag_test": 500, "kobest_sentineg_dev": 400, "kobest_sentineg_test": 397,
@@ -73,6 +73,8 @@ def data_dir(tmp_path_factory) -> Path:
     (nli / "klue-nli-v1.1_dev.json").symlink_to(corpora / "KLUE" / "klue_benchmark" / "klue-nli-v1.1"
                                                 / "klue-nli-v1.1_dev.json")
     (nli / "klue-nli-v1.1_train.json").write_bytes(orjson.dumps(TRAIN_KLUE_NLI))
+    (root / "KLUE" / "klue_benchmark" / "klue-ner-v1.1").symlink_to(corpora / "KLUE" / "klue_benchmark"
+                                                                  / "klue-ner-v1.1")
     # NSMC: raw/<movie_id>.json as e9t/nsmc ships them, and ratings_train/test.txt written as
     # upstream code/partition.py writes them (pandas to_csv with its default quoting).
     import pandas as pd
@@ -109,7 +111,7 @@ def test_every_evaluation_split_is_a_local_preset_with_all_its_rows(data_dir, mo
 
 
 def test_every_shipped_dataset_has_presets_for_its_evaluation_splits():
-    for name in ("klue_nli_dev", "klue_sts_dev", "klue_ynat_dev", "klue_mrc_dev", "korquad_v1_dev",
+    for name in ("klue_nli_dev", "klue_ner_dev", "klue_sts_dev", "klue_ynat_dev", "klue_mrc_dev", "korquad_v1_dev",
                  "kornli_xnli_dev", "kornli_xnli_test", "korsts_dev", "korsts_test", "nsmc_test",
                  *(f"kobest_{t}_{s}" for t in ("boolq", "copa", "wic", "hellaswag", "sentineg")
                    for s in ("dev", "test"))):
