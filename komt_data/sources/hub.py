@@ -113,19 +113,25 @@ def load_hub(hub: str, config: str | None, split: str, *, revision: str | None =
                        if alternative else "download its files and read them with a task config's source.files")
             raise ConfigError(f"{what} holds only a loading script, which datasets 4 and later refuse to "
                               f"run: {instead}") from None
-        if offline:
-            raise ConfigError(f"{what}: the Hugging Face hub cannot be reached ({_where_probed()}) and it is "
+        if offline or any(sign in message for sign in _NO_CONNECTION):
+            raise ConfigError(f"{what}: the Hugging Face hub cannot be reached ({_where_probed(offline)}) and it is "
                               "not in the local cache; download it once with network access (HF_HOME names "
                               "the cache), or read local files instead") from None
         raise ConfigError(f"cannot load {what}: {message}".splitlines()[0]) from None
 
 
-def _where_probed() -> str:
+# What datasets / huggingface_hub say when a request found no network after the probe passed
+# (a proxy that accepts connections and nothing more, a network that went away).
+_NO_CONNECTION = ("LocalEntryNotFoundError", "Couldn't reach", "ConnectionError", "Max retries exceeded",
+                  "check your connection")
+
+
+def _where_probed(offline: bool) -> str:
     for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
         if os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on"):
             return f"{name} is set"
     host, port = _hub_address()
-    return f"no connection to {host}:{port}"
+    return f"no connection to {host}:{port}" if offline else f"the requests to {host}:{port} failed"
 
 
 @functools.cache
