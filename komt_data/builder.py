@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import numpy as np
 import orjson
 
-from . import __version__, columns, fewshot, figures, freshness, mixing, parallel, passes, publish
+from . import __version__, columns, drops, fewshot, figures, freshness, mixing, parallel, passes, publish
 from .analysis import Analyzer
 from .config import Recipe, TaskConfig, load
 from .decontam import Decontaminator
@@ -86,6 +86,8 @@ class Segment:
     signatures: Path | None = None
     # Names of the template numbers in the ``templates`` column.
     template_names: list[str] = field(default_factory=list)
+    # Where the unit's records go: train (sampled and split), or validation / test whole.
+    output_split: str = "train"
 
     def provenance(self, position: int | None) -> dict[str, Any]:
         """How rejected.jsonl names where a row came from."""
@@ -129,6 +131,7 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
         task=runner.task.name, family=runner.family, label=label,
         position_kind="line" if fmt in LINE_FORMATS else "row", encoding=encoding,
         spool=spool_dir / f"{index:05d}.jsonl", rejected=spool_dir / f"{index:05d}.rejected.jsonl",
+        output_split=unit.output_split,
     )
     lengths, content, ids = array("I"), array("Q"), array("Q")
     positions, examples = array("I"), array("I")
@@ -531,7 +534,13 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
             entry["repeated"] = repeated
         if ref.fewshot is not None:
             entry["fewshot"] = composed.counts.get(t, fewshot.NO_COUNTS)
+        if task.source.hub:  # lineage: the commit the hub dataset was read at, when known
+            from .sources.hub import resolved_revision
+
+            entry["revision"] = resolved_revision(task.source.hub, task.source.revision)
         tasks[task.name] = entry
+        drops.check_not_empty(task.name, entry, task.path, allowed=ref.allow_empty,
+                              rejected_files=[s.rejected for s in own])
     manifest = {
         "komt_data_version": __version__,
         "name": recipe.name,

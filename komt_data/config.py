@@ -8,6 +8,7 @@ a known key is close.
 from __future__ import annotations
 
 import difflib
+import glob
 import os
 import re
 from collections.abc import Mapping
@@ -37,6 +38,9 @@ from .storage import URL, expand, is_url
 FORMATS = ("json", "jsonl", "csv", "tsv", "parquet", "squad", "xlsx", "aihub-summary", "text-pair",
            "klue-ner")
 ENCODINGS = ("utf-8", "utf-8-sig", "cp949", "auto")
+QUOTINGS = ("none", "csv")
+#: The output splits a dataset's own split can be read into.
+OUTPUT_SPLITS = ("train", "validation", "test")
 # Kept in step with the registries in komt_data.exports (a test checks they agree).
 OUTPUT_FORMATS = ("komt", "komt-json", "alpaca", "sharegpt", "messages", "parquet", "hf")
 PROMPT_FORMATS = ("komt", "alpaca", "mistral")
@@ -104,6 +108,25 @@ class SourceConfig:
     records: str | None = None
     sheet: str | None = None
     languages: tuple[str, ...] = ()
+    # Per file (parallel to ``files``): the dataset's own split it belongs to and the output
+    # split its records go to. Empty: every file is the dataset's train split, read into train.
+    file_splits: tuple[tuple[str, str], ...] = ()
+    # A hub source: (the hub split to load, the output split it goes to), train first.
+    hub_splits: tuple[tuple[str, str], ...] = ()
+    quoting: str | None = None  # csv / tsv: None is the format's default (csv: csv, tsv: none)
+    revision: str | None = None  # a hub dataset's commit, branch or tag
+
+    def split_of(self, index: int) -> tuple[str, str]:
+        """(the dataset's split, the output split) of ``files[index]``."""
+        return self.file_splits[index] if self.file_splits else ("train", "train")
+
+    def hub_reads(self) -> tuple[tuple[str, str], ...]:
+        """The hub splits this source loads, each with the output split it goes to."""
+        return self.hub_splits or ((self.split or "train", "train"),)
+
+    def quoting_of(self, fmt: str) -> str:
+        """How a csv / tsv file's cells are quoted: ``csv`` (RFC 4180) or ``none`` (quotes are text)."""
+        return self.quoting or ("csv" if fmt == "csv" else "none")
 
     def format_of(self, path: Path) -> str:
         """The format a file is read in: the configured one, else from its extension."""
@@ -151,6 +174,7 @@ class TaskRef:
     repeat: bool | None = None
     split: SplitSpec | None = None
     fewshot: FewShot | None = None
+    allow_empty: bool = False  # a task that writes no record is an error unless this is set
 
 
 @dataclass(frozen=True)
@@ -191,17 +215,18 @@ class Recipe:
 TASK_KEYS = {"name", "adapter", "source", "fields", "labels", "options", "templates",
              "templates_per_example", "license", "description"}
 SOURCE_KEYS = {"files", "hub", "config", "split", "streaming", "format", "encoding", "records", "sheet",
-               "languages"}
+               "languages", "splits", "train_on_eval_splits", "quoting", "revision"}
 RECIPE_KEYS = {"name", "seed", "tasks", "split", "output", "description", "mixing", "dedup", "decontaminate",
                "prompting"}
-TASK_REF_KEYS = {"config", "recipe", "weight", "cap", "repeat", "validation", "test", "group_by", "prompting"}
+TASK_REF_KEYS = {"config", "recipe", "weight", "cap", "repeat", "validation", "test", "group_by", "prompting",
+                 "allow_empty"}
 OUTPUT_KEYS = {"shard_size", "format", "prompt", "tokenizer", "min_tokens", "max_tokens"}
 
 
-def _resolve_files(value: Any, base: Path, file: Path) -> tuple[Path | URL, ...]:
+def _resolve_files(value: Any, base: Path, file: Path, key: str = "source.files") -> tuple[Path | URL, ...]:
     patterns = [value] if isinstance(value, str) else value
     if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) for p in patterns):
-        raise ConfigError("must be a path, a glob or a list of them", file=str(file), key="source.files")
+        raise ConfigError("must be a path, a glob or a list of them", file=str(file), key=key)
     found: list[Path | URL] = []
     for pattern in patterns:
         url = os.path.expandvars(pattern)
@@ -209,26 +234,33 @@ def _resolve_files(value: Any, base: Path, file: Path) -> tuple[Path | URL, ...]
             # Shared storage (s3://, gs://, hf://, ...): left as a URL, never resolved against `base`.
             urls = expand(url)
             if not urls:
-                raise ConfigError(f"nothing found at '{pattern}'", file=str(file), key="source.files")
+                raise ConfigError(f"nothing found at '{pattern}'", file=str(file), key=key)
             found.extend(urls)
             continue
-        path = _expand(pattern, base, file)
+        path = _expand(pattern, base, file, key)
         if any(ch in pattern for ch in "*?["):
-            matches = sorted(p for p in path.parent.glob(path.name) if p.is_file())
-            if not matches:
-                raise ConfigError(f"no file matches '{pattern}'", file=str(file), key="source.files")
-            found.extend(matches)
+            found.extend(glob_files(path, pattern, file, key))
         elif path.is_file():
             found.append(path)
         else:
-            raise ConfigError(f"file not found: {pattern} (looked at {path})", file=str(file), key="source.files")
+            raise ConfigError(f"file not found: {pattern} (looked at {path})", file=str(file), key=key)
     return tuple(found)
+
+
+def glob_files(path: Path, pattern: str, file: Path | str, key: str) -> list[Path]:
+    """The files a glob names, sorted: a wildcard may stand in any folder of the path (AIHub
+    archives unzip into nested category folders: ``TL1/*/20per/*.json``), and ``**`` is any
+    depth of folders, symlinked ones included."""
+    matches = sorted(Path(p) for p in glob.glob(str(path), recursive=True) if os.path.isfile(p))
+    if not matches:
+        raise ConfigError(f"no file matches '{pattern}' (looked for {path})", file=str(file), key=key)
+    return matches
 
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
-def _expand(pattern: str, base: Path, file: Path) -> Path:
+def _expand(pattern: str, base: Path, file: Path, key: str = "source.files") -> Path:
     """A ``files`` entry as a path: ``~`` and ``${VAR}`` expanded, then relative to the config.
 
     A path that starts with a variable (``${KOMT_DATA_DIR}/nsmc/*.gz``) is where the user's
@@ -238,11 +270,62 @@ def _expand(pattern: str, base: Path, file: Path) -> Path:
     missing = [a or b for a, b in _VARIABLE.findall(pattern) if (a or b) not in os.environ]
     if missing:
         raise ConfigError(f"environment variable {missing[0]} is not set (used in '{pattern}'); "
-                          f"set it to the folder that holds this dataset", file=str(file), key="source.files")
+                          f"set it to the folder that holds this dataset", file=str(file), key=key)
     path = Path(os.path.expandvars(pattern)).expanduser()
     if path.is_absolute():
         return path
     return (Path.cwd() if pattern.startswith("$") else base) / path
+
+
+def trains_on_evaluation(split: str) -> bool:
+    """Whether a dataset split is one of its evaluation splits (dev, validation, test, ...):
+    every part of it (``train+validation``, ``train[:10%]``) must be a train split not to be."""
+    parts = [part.split("[", 1)[0].strip().lower() for part in split.split("+")]
+    return not all(part.startswith("train") for part in parts)
+
+
+def _parse_splits(data: Mapping[str, Any], available: list[str] | None, file: Path) -> tuple[tuple[str, str], ...]:
+    """``source.splits``: which of the dataset's own splits are read, and into which output split.
+
+    By default the dataset's ``train`` split only. An evaluation split (dev, validation,
+    test) read into the output's train split is contamination by construction, so it needs
+    ``train_on_eval_splits: true``; into ``validation`` or ``test`` it is what they are for.
+    """
+    allow = _expect(data.get("train_on_eval_splits", False), bool, file=file, key="source.train_on_eval_splits",
+                    what="true or false")
+    value = data.get("splits")
+    if value is None:
+        if available is not None and "train" not in available:
+            raise ConfigError(f"has no 'train' entry (has: {', '.join(available)}); say which split to read "
+                              "with source.splits, e.g. splits: {" + available[0] + ": train}",
+                              file=str(file), key="source.files")
+        return (("train", "train"),)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        value = {name: "train" for name in value}  # a list: these splits, all into train
+    _expect(value, dict, file=file, key="source.splits",
+            what="a mapping of the dataset's splits to output splits, e.g. {train: train, dev: validation}")
+    if not value:
+        raise ConfigError("must name at least one split", file=str(file), key="source.splits")
+    pairs = []
+    for name, target in value.items():
+        key = f"source.splits.{name}"
+        if not isinstance(name, str) or not name:
+            raise ConfigError("split names must be text", file=str(file), key=key)
+        if available is not None and name not in available:
+            raise ConfigError(f"source.files has no '{name}' entry (has: {', '.join(available)})",
+                              file=str(file), key=key)
+        if target not in OUTPUT_SPLITS:
+            raise ConfigError(f"must be one of {', '.join(OUTPUT_SPLITS)}, got {target!r}", file=str(file), key=key)
+        if target == "train" and trains_on_evaluation(name) and not allow:
+            raise ConfigError(f"'{name}' is an evaluation split: training on it contaminates every score "
+                              "reported on it; map it to validation or test, or set "
+                              "source.train_on_eval_splits: true if that is really meant",
+                              file=str(file), key=key)
+        pairs.append((name, target))
+    # Held-out splits first: a training example that repeats an evaluation example is then
+    # the one exact dedup drops (the first in input order wins), and the held-out split stays whole.
+    pairs.sort(key=lambda pair: pair[1] == "train")
+    return tuple(pairs)
 
 
 def _parse_source(data: Any, base: Path, file: Path) -> SourceConfig:
@@ -257,9 +340,14 @@ def _parse_source(data: Any, base: Path, file: Path) -> SourceConfig:
     if encoding not in ENCODINGS:
         raise ConfigError(f"must be one of {', '.join(ENCODINGS)}, got {encoding!r}",
                           file=str(file), key="source.encoding")
-    for key in ("hub", "config", "split", "records", "sheet"):
+    for key in ("hub", "config", "split", "records", "sheet", "revision"):
         if data.get(key) is not None:
             _expect(data[key], str, file=file, key=f"source.{key}", what="a string")
+    quoting = data.get("quoting")
+    if quoting is not None and quoting not in QUOTINGS:
+        raise ConfigError(f"must be one of {', '.join(QUOTINGS)}, got {quoting!r} (none: quote characters are "
+                          "text; csv: RFC 4180, quoted cells with doubled quotes)", file=str(file),
+                          key="source.quoting")
     streaming = _expect(data.get("streaming", False), bool, file=file, key="source.streaming", what="true or false")
     languages = data.get("languages", [])
     if not isinstance(languages, list) or not all(isinstance(x, str) and x for x in languages):
@@ -271,23 +359,68 @@ def _parse_source(data: Any, base: Path, file: Path) -> SourceConfig:
     if hub is not None and (base / hub).is_dir():
         # A local dataset folder goes through the very same datasets.load_dataset call.
         hub = str((base / hub).resolve())
+    if data.get("revision") is not None and hub is None:
+        raise ConfigError("pins a hub dataset's commit; files are pinned by their content", file=str(file),
+                          key="source.revision")
+    files: tuple[Path | URL, ...] = ()
+    file_splits: tuple[tuple[str, str], ...] = ()
+    hub_splits: tuple[tuple[str, str], ...] = ()
+    if "files" in data:
+        if "split" in data:
+            raise ConfigError("is for hub datasets; for files, give files per split "
+                              "(files: {train: ..., dev: ...}) and choose with source.splits",
+                              file=str(file), key="source.split")
+        value = data["files"]
+        if isinstance(value, dict):
+            reads = _parse_splits(data, [str(k) for k in value], file)
+            found: list[Path | URL] = []
+            marks: list[tuple[str, str]] = []
+            for name, target in reads:  # only the splits read must be there
+                paths = _resolve_files(value[name], base, file, key=f"source.files.{name}")
+                found.extend(paths)
+                marks.extend([(name, target)] * len(paths))
+            files, file_splits = tuple(found), tuple(marks)
+        else:
+            _parse_splits(data, ["train"], file)  # a list of files is the train split: only it can be read
+            files = _resolve_files(value, base, file)
+        if len(set(files)) != len(files):
+            raise ConfigError("a file is named twice (by two splits or two patterns)", file=str(file),
+                              key="source.files")
+    else:
+        if "split" in data and "splits" in data:
+            raise ConfigError("give one of 'split' (the split to train on) and 'splits'", file=str(file),
+                              key="source.split")
+        if "splits" in data:
+            hub_splits = _parse_splits(data, None, file)
+        else:
+            # `split:` names the split to train on; an evaluation split needs the explicit key.
+            name = data.get("split", "train")
+            _parse_splits({**data, "splits": {name: "train"}}, None, file)
     source = SourceConfig(
-        files=_resolve_files(data["files"], base, file) if "files" in data else (),
+        files=files,
         hub=hub,
         config=data.get("config"),
-        split=data.get("split", "train" if hub else None),
+        split=next((n for n, t in hub_splits if t == "train"), hub_splits[0][0]) if hub_splits
+        else data.get("split", "train" if hub else None),
         streaming=streaming,
         format=fmt,
         encoding=encoding,
         records=data.get("records"),
         sheet=data.get("sheet"),
         languages=tuple(languages),
+        file_splits=file_splits,
+        hub_splits=hub_splits,
+        quoting=quoting,
+        revision=data.get("revision"),
     )
     for path in source.files:
         try:
-            source.format_of(path)
+            path_format = source.format_of(path)
         except ConfigError as exc:
             raise ConfigError(str(exc), file=str(file), key="source.format") from None
+        if quoting is not None and path_format not in ("csv", "tsv"):
+            raise ConfigError(f"is for csv and tsv files; {path.name} is read as {path_format}", file=str(file),
+                              key="source.quoting")
     return source
 
 
@@ -299,6 +432,20 @@ def _string_map(value: Any, file: Path, key: str) -> dict[str, str]:
             raise ConfigError(f"value for {k!r} must be a string", file=str(file), key=f"{key}.{k}")
         # YAML reads `0: 부정` with an int key and `1.0` as a float; labels compare as text.
         out[_label_text(k)] = str(v)
+    return out
+
+
+def _field_map(value: Any, file: Path) -> dict[str, Any]:
+    """``fields:``: canonical field → source column, or a list of alternative spellings of one
+    column (AIHub's sister sets spell 영어 검수 both with and without its space): the first
+    the row has is read."""
+    _expect(value, dict, file=file, key="fields", what="a mapping")
+    out: dict[str, Any] = {}
+    for k, v in value.items():
+        if isinstance(v, list) and v and all(isinstance(x, str) and x for x in v):
+            out[str(k)] = tuple(v)
+        else:
+            out.update(_string_map({k: v}, file, "fields"))
     return out
 
 
@@ -358,7 +505,7 @@ def parse_task_config(data: dict[str, Any], path: Path) -> TaskConfig:
         source=_parse_source(data["source"], base, path),
         templates=resolve_templates(templates_value, base, path),
         path=path,
-        fields=_string_map(data.get("fields", {}) or {}, path, "fields"),
+        fields=_field_map(data.get("fields", {}) or {}, path),
         labels=_string_map(data.get("labels", {}) or {}, path, "labels"),
         options=options,
         templates_per_example=per_example,
@@ -373,6 +520,16 @@ def load_task_config(path: str | Path) -> TaskConfig:
     """Read and validate a task config file."""
     path = Path(path)
     return parse_task_config(read_yaml(path), path)
+
+
+#: Bundled task configs that were shipped once and cannot work any more, with what to use.
+RETIRED = {"nsmc_hub": "the hub repository e9t/nsmc holds only a loading script, which datasets 4 and later "
+                       "refuse to run; use nsmc_files on a clone of e9t/nsmc"}
+
+
+def _retired(value: str) -> str | None:
+    stem = value.removesuffix(".yaml")
+    return RETIRED.get(stem) if "/" not in stem else None
 
 
 def bundled_config(value: str) -> Path | None:
@@ -397,6 +554,8 @@ def _find_task_config(value: str, base: Path, file: Path) -> Path:
     bundled = bundled_config(value)
     if bundled is not None:
         return bundled
+    if (why := _retired(value)) is not None:
+        raise ConfigError(f"{value} is no longer shipped: {why}", file=str(file), key="tasks")
     raise ConfigError(f"task config not found: {value} (looked at {path})", file=str(file), key="tasks")
 
 
@@ -434,7 +593,7 @@ def parse_recipe(data: dict[str, Any], path: Path | None, _including: tuple[Path
             sub_path = (sub_path if sub_path.is_absolute() else base / sub_path).resolve()
             if sub_path in _including or (path is not None and sub_path == path.resolve()):
                 raise ConfigError(f"recipe {sub_value} includes itself", file=str(file), key=f"{key}.recipe")
-            for extra in ("repeat", "validation", "test", "group_by", "prompting"):
+            for extra in ("repeat", "validation", "test", "group_by", "prompting", "allow_empty"):
                 if extra in item:
                     raise ConfigError("is a task setting; set it in the included recipe",
                                       file=str(file), key=f"{key}.{extra}")
@@ -456,10 +615,13 @@ def parse_recipe(data: dict[str, Any], path: Path | None, _including: tuple[Path
         if any(k in item for k in ("validation", "test", "group_by")):
             split_override = parse_split({k: item[k] for k in ("validation", "test", "group_by") if k in item},
                                          file, prefix=f"{key}.")
+        allow_empty = _expect(item.get("allow_empty", False), bool, file=file, key=f"{key}.allow_empty",
+                              what="true or false")
         task = load_task_config(_find_task_config(config_value, base, file))
         task_fewshot = parse_prompting(item.get("prompting"), file, prefix=f"{key}.", base=fewshot)
         refs.append(TaskRef(task, float(weight), cap, repeat, split_override,
-                            task_fewshot if task_fewshot is not None and task_fewshot.on else None))
+                            task_fewshot if task_fewshot is not None and task_fewshot.on else None,
+                            allow_empty))
         parts.append(Part(name=task.name, weight=float(weight), cap=cap))
     names = [ref.config.name for ref in refs]
     for name in names:
@@ -523,6 +685,8 @@ def load(path: str | Path) -> Recipe:
     loads that config.
     """
     path = Path(path)
+    if not path.exists() and (why := _retired(str(path))) is not None:
+        raise ConfigError(f"{path} is no longer shipped: {why}")
     if not path.exists() and (bundled := bundled_config(str(path))) is not None:
         path = bundled
     data = read_yaml(path)

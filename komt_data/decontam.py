@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from .errors import ConfigError, DependencyError
+from .errors import ConfigError
 from .mixconfig import Decontaminate, EvalSet
 from .text import dedup_form, squeeze
 
@@ -86,12 +86,102 @@ PRESETS["kobest"] = EvalSet("kobest", hub="skt/kobest_v1", configs=("boolq", "co
                             split="test", fields=())
 
 
+@dataclass(frozen=True)
+class LocalPreset:
+    """The evaluation split of a dataset komt-data ships a task config for: its file as
+    distributed, under ``$KOMT_DATA_DIR`` (read when it is there), else its hub copy."""
+
+    path: str                          # under $KOMT_DATA_DIR, as the download lays it out
+    format: str                        # how komt-data's readers read it
+    fields: tuple[str, ...]            # the text fields of a local row
+    download: str                      # where the file comes from
+    hub: str | None = None             # the hub copy, read when the file is not there
+    config: str | None = None
+    split: str = "test"
+    hub_fields: tuple[str, ...] = ()   # the text fields of a hub row (default: ``fields``)
+    quoting: str | None = None
+
+
+def _kobest(task: str, config: str, split: str, fields: tuple[str, ...], hub_fields: tuple[str, ...]) -> LocalPreset:
+    return LocalPreset(f"KoBEST_datarepo/v1.0/{task}/{split}.tsv", "tsv", fields,
+                       "a clone of SKT-LSL/KoBEST_datarepo", "skt/kobest_v1", config,
+                       "validation" if split == "dev" else "test", hub_fields)
+
+
+_KLUE = "a clone of KLUE-benchmark/KLUE"
+_KORNLU = "a clone of kakaobrain/KorNLUDatasets"
+#: Every shipped dataset's evaluation splits (KLUE's test sets are hidden: its dev sets are
+#: what everyone reports), by the preset name a recipe's decontaminate.sets uses.
+LOCAL_PRESETS: dict[str, LocalPreset] = {
+    "klue_nli_dev": LocalPreset("KLUE/klue_benchmark/klue-nli-v1.1/klue-nli-v1.1_dev.json", "json",
+                                ("premise", "hypothesis"), _KLUE, "klue/klue", "nli", "validation"),
+    "klue_sts_dev": LocalPreset("KLUE/klue_benchmark/klue-sts-v1.1/klue-sts-v1.1_dev.json", "json",
+                                ("sentence1", "sentence2"), _KLUE, "klue/klue", "sts", "validation"),
+    "klue_ynat_dev": LocalPreset("KLUE/klue_benchmark/ynat-v1.1/ynat-v1.1_dev.json", "json", ("title",),
+                                 _KLUE, "klue/klue", "ynat", "validation"),
+    # Local only: the hub copy holds each sentence as a list of characters, not as text.
+    "klue_ner_dev": LocalPreset("KLUE/klue_benchmark/klue-ner-v1.1/klue-ner-v1.1_dev.tsv", "klue-ner", ("sentence",),
+                                _KLUE),
+    "klue_mrc_dev": LocalPreset("KLUE/klue_benchmark/klue-mrc-v1.1/klue-mrc-v1.1_dev.json", "squad",
+                                ("context", "question"), _KLUE, "klue/klue", "mrc", "validation"),
+    "korquad_v1_dev": LocalPreset("korquad/KorQuAD_v1.0_dev.json", "squad", ("context", "question"),
+                                  "https://korquad.github.io/dataset/KorQuAD_v1.0_dev.json",
+                                  "KorQuAD/squad_kor_v1", None, "validation"),
+    "kornli_xnli_dev": LocalPreset("KorNLUDatasets/KorNLI/xnli.dev.ko.tsv", "tsv", ("sentence1", "sentence2"),
+                                   _KORNLU, "kakaobrain/kor_nli", "xnli", "validation", ("premise", "hypothesis")),
+    "kornli_xnli_test": LocalPreset("KorNLUDatasets/KorNLI/xnli.test.ko.tsv", "tsv", ("sentence1", "sentence2"),
+                                    _KORNLU, "kakaobrain/kor_nli", "xnli", "test", ("premise", "hypothesis")),
+    "korsts_dev": LocalPreset("KorNLUDatasets/KorSTS/sts-dev.tsv", "tsv", ("sentence1", "sentence2"), _KORNLU),
+    "korsts_test": LocalPreset("KorNLUDatasets/KorSTS/sts-test.tsv", "tsv", ("sentence1", "sentence2"), _KORNLU),
+    # Written by pandas with its default quoting (NSMC's code/partition.py): csv quoting.
+    "nsmc_test": LocalPreset("nsmc/ratings_test.txt", "tsv", ("document",), "a clone of e9t/nsmc", quoting="csv"),
+}
+for _split in ("dev", "test"):
+    LOCAL_PRESETS.update({
+        f"kobest_boolq_{_split}": _kobest("BoolQ", "boolq", _split, ("Text", "Question"), ("paragraph", "question")),
+        f"kobest_copa_{_split}": _kobest("COPA", "copa", _split, ("sentence", "1", "2"),
+                                         ("premise", "alternative_1", "alternative_2")),
+        f"kobest_wic_{_split}": _kobest("WiC", "wic", _split, ("SENTENCE1", "SENTENCE2"), ("context_1", "context_2")),
+        f"kobest_hellaswag_{_split}": _kobest("HellaSwag", "hellaswag", _split,
+                                              ("context", "choice1", "choice2", "choice3", "choice4"),
+                                              ("context", "ending_1", "ending_2", "ending_3", "ending_4")),
+        # Only the sentence scored: test rows also carry Text_origin, the train sentence it was
+        # negated from (test ID 3394 is train row 3394), which the benchmark means models to see.
+        f"kobest_sentineg_{_split}": _kobest("SentiNeg", "sentineg", _split, ("Text",), ("sentence",)),
+    })
+
+
+def _local_set(name: str, spec: LocalPreset) -> EvalSet:
+    """A local preset as an evaluation set: the file under $KOMT_DATA_DIR when it is there,
+    else its hub copy; with neither, a ConfigError saying where the file goes."""
+    import os
+
+    where = f"$KOMT_DATA_DIR/{spec.path} ({spec.download})"
+    root = os.environ.get("KOMT_DATA_DIR")
+    if root:
+        path = Path(root).expanduser() / spec.path
+        if path.is_file():
+            return EvalSet(name, files=(path,), fields=spec.fields, format=spec.format, quoting=spec.quoting)
+    if spec.hub is None:
+        state = "KOMT_DATA_DIR is not set" if not root else "the file is not there"
+        raise ConfigError(f"decontamination preset '{name}' reads {where}, and {state}")
+    return EvalSet(name, hub=spec.hub, configs=(spec.config,), split=spec.split,
+                   fields=spec.hub_fields or spec.fields, hint=f"or put {where} there")
+
+
+def preset_names() -> list[str]:
+    """Every built-in preset name."""
+    return sorted({*PRESETS, *LOCAL_PRESETS})
+
+
 def preset(name: str) -> EvalSet:
-    """A built-in evaluation set by name (see :data:`PRESETS`)."""
+    """A built-in evaluation set by name (see :data:`PRESETS` and :data:`LOCAL_PRESETS`)."""
+    if name in LOCAL_PRESETS:
+        return _local_set(name, LOCAL_PRESETS[name])
     try:
         return PRESETS[name]
     except KeyError:
-        raise ConfigError(f"no decontamination preset '{name}' (have: {', '.join(sorted(PRESETS))})") from None
+        raise ConfigError(f"no decontamination preset '{name}' (have: {', '.join(preset_names())})") from None
 
 
 @dataclass(frozen=True)
@@ -135,6 +225,18 @@ def item_texts(row: Any, fields: Sequence[str]) -> list[str]:
     return [t for v in values for t in _texts(v) if t.strip()]
 
 
+def _read_rows(spec: EvalSet, path: Path) -> Iterator[tuple[str, Any]]:
+    """A preset's file through komt-data's own readers (SQuAD nesting, TSV quoting as the
+    file was written); rows that cannot be read are skipped: they cannot be copied from."""
+    from .config import SourceConfig
+    from .sources import BadRow, Unit, read_unit, resolve_encoding
+
+    unit = Unit(SourceConfig(files=(path,), format=spec.format, quoting=spec.quoting), path)
+    for number, row in read_unit(unit, resolve_encoding(unit)):
+        if not isinstance(row, BadRow):
+            yield f"{path.name}:{number}", row
+
+
 def _file_rows(path: Path) -> Iterator[tuple[str, Any]]:
     name = path.name[:-3] if path.name.endswith(".gz") else path.name
     if name.endswith(".jsonl"):
@@ -159,16 +261,14 @@ def _file_rows(path: Path) -> Iterator[tuple[str, Any]]:
 
 
 def _hub_rows(spec: EvalSet) -> Iterator[tuple[str, Any]]:
-    try:
-        import datasets
-    except ImportError:  # pragma: no cover - datasets is a runtime dependency
-        raise DependencyError("decontaminating against hub datasets needs `pip install datasets`") from None
+    from .sources.hub import load_hub  # raises the DependencyError without datasets
+
     for config in spec.configs:
+        what = f"evaluation set '{spec.name}' ({spec.hub}{' ' + config if config else ''})"
         try:
-            dataset = datasets.load_dataset(spec.hub, config, split=spec.split)
-        except Exception as exc:  # datasets raises many kinds; the user needs the message
-            raise ConfigError(f"cannot load evaluation set '{spec.name}' ({spec.hub} {config or ''}): "
-                              f"{exc}".splitlines()[0]) from None
+            dataset = load_hub(spec.hub or "", config, spec.split, what=what)
+        except ConfigError as exc:
+            raise ConfigError(f"{exc}{'; ' + spec.hint if spec.hint else ''}") from None
         label = f"{spec.hub.rstrip('/').split('/')[-1]}{'/' + config if config else ''}:{spec.split}"
         for number, row in enumerate(dataset):
             yield f"{label}#{number}", row
@@ -176,7 +276,12 @@ def _hub_rows(spec: EvalSet) -> Iterator[tuple[str, Any]]:
 
 def eval_items(spec: EvalSet) -> Iterator[EvalItem]:
     """The items of one evaluation set, NFC text from the configured fields."""
-    rows = _hub_rows(spec) if spec.hub else (r for path in spec.files for r in _file_rows(path))
+    if spec.hub:
+        rows = _hub_rows(spec)
+    elif spec.format:
+        rows = (r for path in spec.files for r in _read_rows(spec, path))
+    else:
+        rows = (r for path in spec.files for r in _file_rows(path))
     for where, row in rows:
         texts = item_texts(row, spec.fields)
         if texts:

@@ -80,6 +80,11 @@ class EvalSet:
     configs: tuple[str | None, ...] = (None,)
     split: str = "test"
     fields: tuple[str, ...] = ()
+    # Local files of a preset are read by komt-data's own readers in this format (json,
+    # squad, tsv, ...) and quoting; None: .jsonl / .json rows or one item per text line.
+    format: str | None = None
+    quoting: str | None = None
+    hint: str = ""  # what a failing hub load adds: where the local copy would go
 
 
 @dataclass(frozen=True)

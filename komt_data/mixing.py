@@ -34,6 +34,30 @@ REASONS = {DUPLICATE: "duplicate", CONTAMINATED: "contaminated", NEAR_DUPLICATE:
            NOT_SAMPLED: "over_cap"}
 TRAIN, VALIDATION, TEST, UNSELECTED = 0, 1, 2, 255
 SPLIT_NAMES = {TRAIN: "train", VALIDATION: "validation", TEST: "test"}
+# While the train records are planned, sampled and split: the kept records of units a task
+# config reads into validation or test (a dataset's own dev / test split), which are
+# neither sampled nor capped and go to their split whole. Never left in the result.
+HELD = 5
+
+
+def held_codes(segments: list[Any]) -> list[int]:
+    """Per segment: the split its unit's records go to as they are (VALIDATION, TEST), or
+    TRAIN for records that are sampled and split like any."""
+    codes = {name: code for code, name in SPLIT_NAMES.items()}
+    return [codes[getattr(s, "output_split", "train")] for s in segments]
+
+
+def hold(reason: np.ndarray, held: np.ndarray) -> None:
+    """Set aside the kept records of held-out units (``held`` marks them) before planning."""
+    reason[held & (reason == KEEP)] = HELD
+
+
+def release(reason: np.ndarray, split: np.ndarray, rank: np.ndarray, codes: np.ndarray) -> None:
+    """Give the set-aside records back: kept, each example (rank 0) in its unit's split."""
+    mine = reason == HELD
+    reason[mine] = KEEP
+    first = mine & (rank == 0)
+    split[first] = codes[first]
 
 
 @dataclass(frozen=True)
@@ -239,6 +263,10 @@ def decide_in_memory(recipe: Recipe, seed: int, segments: list[Any], arrays: Arr
         del bands
         cluster_sizes = clusters_of(a.example, reason, near_of)
 
+    codes = np.repeat(np.array(held_codes(segments), np.uint8), [s.records for s in segments])
+    held = codes != TRAIN
+    if held.any():
+        hold(reason, held)
     ok = reason == KEEP
     plan = make_plan(recipe, *task_counts(recipe, a.task, a.rank, ok))
     selected = np.zeros(n, dtype=bool)
@@ -251,6 +279,8 @@ def decide_in_memory(recipe: Recipe, seed: int, segments: list[Any], arrays: Arr
     reason[ok & ~selected & (a.rank == 0)] = NOT_SAMPLED
 
     split = split_records(recipe, seed, a.task, a.group, a.ids, selected)
+    if held.any():
+        release(reason, split, a.rank, codes)
     return Decisions.from_arrays(reason, split, first_of, near_of, similarity, plan, cluster_sizes)
 
 

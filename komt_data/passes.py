@@ -36,6 +36,7 @@ from .fewshot import Composed
 from .mixing import (
     CONTAMINATED,
     DUPLICATE,
+    HELD,
     KEEP,
     NOT_SAMPLED,
     TEST,
@@ -46,6 +47,7 @@ from .mixing import (
     Pointers,
     _repeat_of,
     exact_dedup,
+    held_codes,
     held_out_labels,
     make_plan,
     split_targets,
@@ -76,6 +78,13 @@ def decide_in_passes(recipe: Recipe, seed: int, table: Table) -> Decisions:
     for block in table.blocks("contaminated"):
         part = reason[block.start:block.stop]  # a view: marked in place
         part[(part == KEEP) & (block["contaminated"] >= 0)] = CONTAMINATED
+    # Held-out units (a dataset's dev / test read into validation / test) are set aside
+    # while the train records are planned, and put back whole in their split at the end.
+    codes = held_codes(table.segments)
+    held = [i for i, code in enumerate(codes) if code != TRAIN]
+    for i in held:
+        part = reason[table.starts[i]:table.starts[i + 1]]
+        part[part == KEEP] = HELD
 
     # Records left per task and template rank: the plan's available and capacity.
     ranks: list[np.ndarray] = [np.zeros(1, np.int64) for _ in recipe.tasks]
@@ -106,6 +115,11 @@ def decide_in_passes(recipe: Recipe, seed: int, table: Table) -> Decisions:
         part[(part == KEEP) & (split[block.start:block.stop] == UNSELECTED) & (block["ranks"] == 0)] = NOT_SAMPLED
 
     _split(recipe, seed, table, split)
+    for block in table.blocks("ranks", segments=held):
+        part = reason[block.start:block.stop]
+        mine = part == HELD
+        part[mine] = KEEP
+        split[block.start:block.stop][mine & (block["ranks"] == 0)] = codes[block.segment]
     return Decisions(reason, split, first_of, Pointers.empty(np.int64), Pointers.empty(np.float32), plan, Counter())
 
 

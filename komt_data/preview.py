@@ -26,7 +26,8 @@ def preview(config: str | Path | Recipe | None = None, n: int = 3, *, task: str 
     runner = TaskRunner(refs[0].config, recipe.seed if seed is None else seed)
     configure_runner(runner, recipe)  # the recipe's prompt format and token filters, as in a build
     records: list[dict[str, Any]] = []
-    for unit in units_of(runner.task.source):
+    # Training records first: a source may read its dev / test split into validation / test.
+    for unit in sorted(units_of(runner.task.source), key=lambda u: u.output_split != "train"):
         for event in runner.run(unit, resolve_encoding(unit)):
             if isinstance(event, Record):
                 records.append(orjson.loads(event.line))

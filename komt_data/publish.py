@@ -21,6 +21,7 @@ import orjson
 
 from . import card, fewshot, licenses, report
 from .config import Recipe
+from .drops import drop_warnings
 from .errors import OutputError
 from .exports import get_format, get_prompt
 from .records import TaskRunner
@@ -81,7 +82,7 @@ def _rewrite(source: Path, manifest: dict[str, Any], target: Path | None, fmt_na
         result = copy.deepcopy(manifest)
         result.update(format=fmt_name, shards=list(manifest["shards"]), shard_size=shard_size, stats=known)
         result["licenses"] = licenses.lineage(result["tasks"])
-        result["warnings"] = licenses.warnings_for(result["tasks"])
+        result["warnings"] = licenses.warnings_for(result["tasks"]) + drop_warnings(result["tasks"])
         return result
     fmt = get_format(fmt_name)
     count_tokens = None
@@ -113,7 +114,7 @@ def _rewrite(source: Path, manifest: dict[str, Any], target: Path | None, fmt_na
     if prompt is not None:
         result["prompt"] = prompt
     result["licenses"] = licenses.lineage(result["tasks"])
-    result["warnings"] = licenses.warnings_for(result["tasks"])
+    result["warnings"] = licenses.warnings_for(result["tasks"]) + drop_warnings(result["tasks"])
     return result
 
 

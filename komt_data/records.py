@@ -290,6 +290,8 @@ def _same_text(value: list, texts: list[str]) -> bool:
 def _rename(row: Mapping[str, Any], fields: Mapping[str, str]) -> dict[str, Any]:
     mapped = dict(row)
     for canonical, source in fields.items():
+        if type(source) is tuple:  # alternative spellings of one column (영어 검수 / 영어검수)
+            source = next((name for name in source if name in row), source[0])
         try:
             mapped[canonical] = dig(row, source) if "." in source and source not in row else row[source]
         except KeyError:

@@ -67,7 +67,8 @@ def test_exact_dedup_scope_task_keeps_duplicates_across_tasks(tmp_path):
     twin = tmp_path / "reviews_twin.yaml"
     twin.write_text((MIXING / "reviews.yaml").read_text(encoding="utf-8").replace("name: reviews", "name: twin")
                     .replace("files: reviews.jsonl", f"files: {MIXING / 'reviews.jsonl'}"), encoding="utf-8")
-    body = {"tasks": ["reviews.yaml", {"config": str(twin)}]}
+    # Every row of the twin repeats the first task: it writes nothing, which the recipe allows.
+    body = {"tasks": ["reviews.yaml", {"config": str(twin), "allow_empty": True}]}
     family = build(recipe(tmp_path, body), tmp_path / "family")
     assert family["tasks"]["twin"]["dropped"] == {"duplicate": 14}
     per_task = build(recipe(tmp_path, {**body, "dedup": {"exact": {"scope": "task"}}}, "r2.yaml"), tmp_path / "task")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import gzip
-
 import datasets
+import orjson
 
 import komt_data
 
@@ -23,7 +22,7 @@ def test_nsmc_tsv_with_stray_quotes(tmp_path, monkeypatch):
 
 
 def test_nsmc_cp949_file_with_syllables_outside_euc_kr(tmp_path, monkeypatch):
-    data = lay_out(tmp_path / "data", {"nsmc/ratings_test.txt": "nsmc_cp949.txt"})
+    data = lay_out(tmp_path / "data", {"nsmc/ratings_train.txt": "nsmc_cp949.txt"})
     built = build_shipped("nsmc_files", data, tmp_path / "out", monkeypatch)
     task = built["task"]
     assert (task["read"], task["written"], task["dropped"]) == (4, 4, {})
@@ -35,10 +34,15 @@ def test_nsmc_cp949_file_with_syllables_outside_euc_kr(tmp_path, monkeypatch):
 
 
 def test_raw_nsmc_ratings_map_to_labels_and_neutral_ratings_leave(tmp_path, monkeypatch):
+    # As e9t/nsmc ships them: raw/<movie_id>.json, a JSON array of review objects per movie.
     data = tmp_path / "data"
-    (data / "nsmc").mkdir(parents=True)
-    with gzip.open(data / "nsmc" / "nsmc_raw_reviews.jsonl.gz", "wb") as f:
-        f.write((LAYOUTS / "nsmc_raw_reviews.jsonl").read_bytes())
+    (data / "nsmc" / "raw").mkdir(parents=True)
+    movies: dict[str, list] = {}
+    for line in (LAYOUTS / "nsmc_raw_reviews.jsonl").read_bytes().splitlines():
+        row = orjson.loads(line)
+        movies.setdefault(row["movie_id"], []).append(row)
+    for movie, rows in movies.items():
+        (data / "nsmc" / "raw" / f"{movie}.json").write_bytes(orjson.dumps(rows, option=orjson.OPT_INDENT_2))
     built = build_shipped("nsmc_raw_files", data, tmp_path / "out", monkeypatch,
                           overrides={"templates_per_example": 100})
     task = built["task"]
@@ -52,7 +56,7 @@ def test_raw_nsmc_ratings_map_to_labels_and_neutral_ratings_leave(tmp_path, monk
 
 
 def test_klue_ynat_string_labels(tmp_path, monkeypatch):
-    data = lay_out(tmp_path / "data", {"klue/ynat-v1.1_train.json": "ynat.json"})
+    data = lay_out(tmp_path / "data", {"KLUE/klue_benchmark/ynat-v1.1/ynat-v1.1_train.json": "ynat.json"})
     built = build_shipped("klue_ynat_files", data, tmp_path / "out", monkeypatch)
     task = built["task"]
     # 연예 is not one of KLUE-YNAT's seven topics: dropped with a reason, not guessed.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import unicodedata
 
 import datasets
+import orjson
 import pytest
 
 import komt_data
@@ -14,11 +15,27 @@ from .layouts_helpers import LAYOUTS, build_shipped, hub_config_copy, hub_datase
 
 
 def test_klue_nli_train_and_dev_rows(tmp_path, monkeypatch):
-    data = lay_out(tmp_path / "data", {"klue/klue-nli-v1.1_train.json": "klue_nli_train.json",
-                                       "klue/klue-nli-v1.1_dev.json": "klue_nli_dev.json"})
+    folder = "KLUE/klue_benchmark/klue-nli-v1.1"
+    data = lay_out(tmp_path / "data", {f"{folder}/klue-nli-v1.1_train.json": "klue_nli_train.json",
+                                       f"{folder}/klue-nli-v1.1_dev.json": "klue_nli_dev.json"})
     built = build_shipped("klue_nli_files", data, tmp_path / "out", monkeypatch)
     task = built["task"]
-    assert (task["read"], task["written"], task["dropped"]) == (5, 5, {})
+    # Train only: the dev file is there but is KLUE's evaluation set, never read into training.
+    train = orjson.loads((LAYOUTS / "klue_nli_train.json").read_bytes())
+    dev = orjson.loads((LAYOUTS / "klue_nli_dev.json").read_bytes())
+    assert (task["read"], task["written"], task["dropped"]) == (len(train), len(train), {})
+    assert [s["file"].rsplit("/", 1)[-1] for s in task["sources"]] == ["klue-nli-v1.1_train.json"]
+    text = "\n".join(r["text"] for r in built["records"])
+    assert not any(row["hypothesis"] in text for row in dev)
+    # Mapped explicitly, dev becomes the output's validation split, whole and unsampled.
+    mapped = build_shipped("klue_nli_files", data, tmp_path / "mapped", monkeypatch,
+                           overrides={"source": {"files": {
+                               "train": "${KOMT_DATA_DIR}/KLUE/klue_benchmark/klue-nli-v1.1/klue-nli-v1.1_train.json",
+                               "dev": "${KOMT_DATA_DIR}/KLUE/klue_benchmark/klue-nli-v1.1/klue-nli-v1.1_dev.json"},
+                               "splits": {"train": "train", "dev": "validation"}}})
+    assert mapped["manifest"]["splits"] == {"train": len(train), "validation": len(dev)}
+    validation = (tmp_path / "mapped" / "validation-00000-of-00001.jsonl").read_text(encoding="utf-8")
+    assert all(row["hypothesis"] in validation for row in dev)
     labels = {r["output"] for r in built["records"] if r["template"] not in inverted_ids("nli")}
     assert labels <= {"함의", "중립", "모순", "두 문장의 관계는 함의입니다.", "두 문장의 관계는 중립입니다.",
                       "두 문장의 관계는 모순입니다."}
@@ -27,7 +44,9 @@ def test_klue_nli_train_and_dev_rows(tmp_path, monkeypatch):
 def test_kornli_tsv_in_nfd_with_stray_quotes(tmp_path, monkeypatch):
     raw = (LAYOUTS / "kornli_nfd.tsv").read_text(encoding="utf-8")
     assert not unicodedata.is_normalized("NFC", raw)  # the fixture really is NFD
-    data = lay_out(tmp_path / "data", {"KorNLUDatasets/KorNLI/xnli.dev.ko.tsv": "kornli_nfd.tsv"})
+    data = lay_out(tmp_path / "data", {"KorNLUDatasets/KorNLI/multinli.train.ko.tsv": "kornli_nfd.tsv"})
+    # The SNLI translation: its header only here (the config reads both training files).
+    (data / "KorNLUDatasets/KorNLI/snli_1.0_train.ko.tsv").write_text(raw.splitlines()[0] + "\n", encoding="utf-8")
     built = build_shipped("kornli_files", data, tmp_path / "out", monkeypatch)
     task = built["task"]
     # Five rows, none merged by the stray quotes; SNLI's '-' label has no Korean word.
@@ -76,7 +95,7 @@ def test_korsts_tsv_score_column(tmp_path, monkeypatch):
 
 
 def test_klue_sts_labels_label(tmp_path, monkeypatch):
-    data = lay_out(tmp_path / "data", {"klue/klue-sts-v1.1_train.json": "klue_sts.json"})
+    data = lay_out(tmp_path / "data", {"KLUE/klue_benchmark/klue-sts-v1.1/klue-sts-v1.1_train.json": "klue_sts.json"})
     built = build_shipped("klue_sts_files", data, tmp_path / "out", monkeypatch,
                           overrides={"templates_per_example": 100})
     task = built["task"]

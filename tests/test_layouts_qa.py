@@ -13,7 +13,7 @@ INVERTED = inverted_ids("qa")
 
 
 def test_klue_mrc_unanswerable_questions_say_the_passage_lacks_the_answer(tmp_path, monkeypatch):
-    data = lay_out(tmp_path / "data", {"klue/klue-mrc-v1.1_train.json": "klue_mrc.json"})
+    data = lay_out(tmp_path / "data", {"KLUE/klue_benchmark/klue-mrc-v1.1/klue-mrc-v1.1_train.json": "klue_mrc.json"})
     built = build_shipped("klue_mrc_files", data, tmp_path / "out", monkeypatch)
     task = built["task"]
     assert task["read"] == 5

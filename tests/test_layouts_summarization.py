@@ -20,7 +20,8 @@ def test_naver_news_csv_with_bom_and_quoted_newlines(tmp_path, monkeypatch):
 
 
 def test_aihub_document_summary_abstractive(tmp_path, monkeypatch):
-    data = lay_out(tmp_path / "data", {"aihub_document_summary/train_original.json": "aihub_document_summary.json"})
+    data = lay_out(tmp_path / "data", {"aihub_document_summary/Training/train_original.json":
+                                       "aihub_document_summary.json"})
     built = build_shipped("aihub_document_summary_files", data, tmp_path / "out", monkeypatch)
     task = built["task"]
     assert (task["read"], task["written"], task["dropped"]) == (3, 2, {"no_summary": 1})
@@ -32,7 +33,8 @@ def test_aihub_document_summary_abstractive(tmp_path, monkeypatch):
 
 
 def test_aihub_document_summary_extractive_variant_quotes_the_indexed_sentences(tmp_path, monkeypatch):
-    data = lay_out(tmp_path / "data", {"aihub_document_summary/train_original.json": "aihub_document_summary.json"})
+    data = lay_out(tmp_path / "data", {"aihub_document_summary/Training/train_original.json":
+                                       "aihub_document_summary.json"})
     built = build_shipped("aihub_document_summary_extractive_files", data, tmp_path / "out", monkeypatch)
     task = built["task"]
     # Documents 2 and 3 have a null index in `extractive`: no reliable extract, dropped with a reason.
@@ -51,8 +53,8 @@ def test_aihub_document_summary_extractive_variant_quotes_the_indexed_sentences(
 
 def test_aihub_book_summary_one_object_per_file(tmp_path, monkeypatch):
     data = lay_out(tmp_path / "data", {
-        "aihub_book_summary/CLSS1000000001.json": "aihub_book_summary/CLSS1000000001.json",
-        "aihub_book_summary/CLSS1000000002.json": "aihub_book_summary/CLSS1000000002.json",
+        "aihub_book_summary/Training/기술과학/CLSS1000000001.json": "aihub_book_summary/CLSS1000000001.json",
+        "aihub_book_summary/Training/예술/CLSS1000000002.json": "aihub_book_summary/CLSS1000000002.json",
     })
     built = build_shipped("aihub_book_summary_files", data, tmp_path / "out", monkeypatch)
     task = built["task"]
@@ -62,7 +64,7 @@ def test_aihub_book_summary_one_object_per_file(tmp_path, monkeypatch):
 
 def _report_files() -> dict[str, str]:
     names = ("REPORT-minute-00001.json", "REPORT-edit-00002.json", "REPORT-speech-00003.json")
-    return {f"aihub_report_summary/{n}": f"aihub_report_summary/{n}" for n in names}
+    return {f"aihub_report_summary/TL1/보고서/20per/{n}": f"aihub_report_summary/{n}" for n in names}
 
 
 def test_aihub_report_summary_generative_summary1(tmp_path, monkeypatch):

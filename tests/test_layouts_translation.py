@@ -3,6 +3,8 @@ line-aligned .en / .ko files."""
 
 from __future__ import annotations
 
+import json
+
 import datasets
 import orjson
 import pytest
@@ -55,8 +57,16 @@ def test_aihub_sister_xlsx_한국어_영어검수(tmp_path, monkeypatch):
         ["T1", "IT", "서버를 재시작하면 설정이 적용됩니다.", "If restart server, setting applied.",
          "Restarting the server applies the settings."],
     ])
+    # A sister set spells the column without its space.
+    write_xlsx(data / "aihub_ko_en_reviewed" / "law.xlsx", ["ID", "한국어", "영어", "영어검수"], [
+        ["L1", "계약은 서면으로 체결한다.", "Contract is signed by writing.", "The contract is concluded in writing."],
+    ])
     built = build_shipped("aihub_ko_en_reviewed_files", data, tmp_path / "out", monkeypatch,
-                          overrides={"templates_per_example": 100})
+                          overrides={"templates_per_example": 100,
+                                     "source": {"files": "${KOMT_DATA_DIR}/aihub_ko_en_reviewed/*.xlsx"}})
+    outputs = {r["output"] for r in built["records"]}
+    assert "The contract is concluded in writing." in outputs
+    assert "Contract is signed by writing." not in outputs
     outputs = {r["output"] for r in built["records"]}
     assert "Restarting the server applies the settings." in outputs   # ko → en, reviewed English
     assert "서버를 재시작하면 설정이 적용됩니다." in outputs            # the inverted direction
@@ -88,3 +98,20 @@ def test_opus100_rows_from_the_hub_both_directions(tmp_path, monkeypatch):
                      .splitlines()]
         if record["template"] not in INVERTED:
             assert record["output"] == expected
+
+
+def test_aihub_전문분야_한영_json_trains_on_training_files_only(tmp_path, monkeypatch):
+    data = tmp_path / "data" / "aihub_ko_en_reviewed"
+    rows = {"training": [{"sn": "1", "한국어": "금리가 오르면 채권 가격은 내려간다.",
+                          "영어": "When interest rates rise, bond prices fall."}],
+            "validation": [{"sn": "2", "한국어": "물가 상승률이 둔화되었다.", "영어": "Inflation has slowed."}]}
+    for split, items in rows.items():
+        path = data / "Training" / "02.라벨링데이터" / f"ko2en_economy_1_{split}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"data": items}, ensure_ascii=False), encoding="utf-8")
+    built = build_shipped("aihub_ko_en_reviewed_files", tmp_path / "data", tmp_path / "out", monkeypatch,
+                          overrides={"templates_per_example": 100})
+    assert (built["task"]["read"], built["task"]["sources"][0]["file"].endswith("_training.json")) == (1, True)
+    outputs = {r["output"] for r in built["records"]}
+    assert "When interest rates rise, bond prices fall." in outputs or "금리가 오르면 채권 가격은 내려간다." in outputs
+    assert not any("물가" in r["text"] for r in built["records"])

@@ -191,3 +191,31 @@ prompting:
     assert files_of(tmp_path / "ray") == files_of(tmp_path / "local")
     assert on_ray == local
     assert sum(task["fewshot"]["records"] for task in local["tasks"].values()) > 0
+
+
+@pytest.mark.parametrize("near", [False, True])
+def test_ray_engine_matches_with_dev_and_test_read_into_their_splits(local_ray, tmp_path, near):
+    import yaml
+
+    for split, count in (("train", 30), ("dev", 8), ("test", 5)):
+        rows = "".join(f"{i}\t{split} 리뷰 {i}번: 배우들 연기가 {'좋았다' if i % 2 else '아쉬웠다'}\t{i % 2}\n"
+                       for i in range(count))
+        (tmp_path / "data" / split).mkdir(parents=True)
+        (tmp_path / "data" / split / "reviews.tsv").write_text("id\tdocument\tlabel\n" + rows, encoding="utf-8")
+    task = tmp_path / "reviews.yaml"
+    task.write_text(yaml.safe_dump({
+        "name": "reviews", "adapter": "classification", "license": "CC0 1.0", "fields": {"text": "document"},
+        "labels": {0: "부정", 1: "긍정"}, "templates_per_example": 2,
+        "source": {"files": {s: f"data/{s}/*.tsv" for s in ("train", "dev", "test")},
+                   "splits": {"train": "train", "dev": "validation", "test": "test"}}}, allow_unicode=True),
+        encoding="utf-8")
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(yaml.safe_dump({"tasks": [{"config": str(task), "cap": 20}], "split": {"validation": 0.1},
+                                      **({"dedup": {"near": True}} if near else {})}), encoding="utf-8")
+    local = komt_data.build(recipe, tmp_path / "local")
+    on_ray = komt_data.build(recipe, tmp_path / "ray", engine="ray")
+    assert files_of(tmp_path / "ray") == files_of(tmp_path / "local")
+    assert on_ray == local
+    # The cap takes 20 train records (10 % of them held out by the recipe); the dev and test
+    # files go whole (8 and 5 reviews, two templates each) to validation and test.
+    assert local["splits"] == {"train": 18, "validation": 2 + 2 * 8, "test": 2 * 5}

@@ -27,10 +27,14 @@ def test_shipped_config_validates(name, tmp_path, monkeypatch):
     data = yaml.safe_load(shipped(name).read_text(encoding="utf-8"))
     files = data["source"].get("files")
     if files is not None:
-        assert name.endswith("_files") and files.startswith("${KOMT_DATA_DIR}/")
-        target = tmp_path / files.removeprefix("${KOMT_DATA_DIR}/").replace("*", "x")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(b"")
+        assert name.endswith("_files")
+        # A mapping names the dataset's splits; by default only `train` is read, so only it is laid out.
+        train = files["train"] if isinstance(files, dict) else files
+        for pattern in [train] if isinstance(train, str) else train:
+            assert pattern.startswith("${KOMT_DATA_DIR}/")
+            target = tmp_path / pattern.removeprefix("${KOMT_DATA_DIR}/").replace("**/", "").replace("*", "x")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(b"")
         monkeypatch.setenv("KOMT_DATA_DIR", str(tmp_path))
     else:
         assert name.endswith("_hub") and "/" in data["source"]["hub"]

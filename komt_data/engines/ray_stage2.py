@@ -111,8 +111,9 @@ def _no_near(batch: dict[str, np.ndarray], *, trace: bool) -> dict[str, np.ndarr
 
 
 def _counts(batch: dict[str, np.ndarray], *, recipe: Recipe, trace: bool) -> dict[str, np.ndarray]:
+    # Records of held-out units (a dataset's dev / test read into validation / test) are not planned.
     available, capacity = mixing.task_counts(recipe, batch["task"], batch["rank"],
-                                             batch["reason"] == mixing.KEEP)
+                                             (batch["reason"] == mixing.KEEP) & (batch["held"] == mixing.TRAIN))
     out = {"t": np.arange(len(available), dtype=np.int64),
            "available": np.array(list(available.values()), np.int64),
            "capacity": np.array(list(capacity.values()), np.int64)}
@@ -124,6 +125,7 @@ def _counts(batch: dict[str, np.ndarray], *, recipe: Recipe, trace: bool) -> dic
 def _sample(batch: dict[str, np.ndarray], *, planned: list[int], seed: int, trace: bool) -> dict[str, np.ndarray]:
     batch = _in_order(batch)
     reason = batch["reason"].copy()
+    mixing.hold(reason, batch["held"] != mixing.TRAIN)  # set aside until their split is given
     ok = reason == mixing.KEEP
     keys = mixer.seeded_keys(batch["ids"], seed, mixer.SAMPLE)
     selected = mixing.sample_task(ok, batch["rank"], keys, planned[int(batch["task"][0])])
@@ -133,15 +135,17 @@ def _sample(batch: dict[str, np.ndarray], *, planned: list[int], seed: int, trac
 
 
 def _selected_only(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    keep = batch["selected"]
-    return {name: batch[name][keep] for name in ("idx", "task", "group", "ids")} | \
+    # The selected records and the examples of held-out units, which go to their split whole.
+    keep = batch["selected"] | ((batch["reason"] == mixing.HELD) & (batch["rank"] == 0))
+    return {name: batch[name][keep] for name in ("idx", "task", "group", "ids", "held")} | \
         {"whole": np.zeros(int(np.count_nonzero(keep)), np.int8)}
 
 
 def _split(batch: dict[str, np.ndarray], *, recipe: Recipe, seed: int, trace: bool) -> dict[str, np.ndarray]:
     batch = _in_order(batch)
-    n = len(batch["idx"])
-    split = mixing.split_records(recipe, seed, batch["task"], batch["group"], batch["ids"], np.ones(n, bool))
+    held = batch["held"] != mixing.TRAIN
+    split = mixing.split_records(recipe, seed, batch["task"], batch["group"], batch["ids"], ~held)
+    split[held] = batch["held"][held]
     out = {"idx": batch["idx"], "split": split, "ids": batch["ids"],
            "order": mixer.seeded_keys(batch["ids"], seed, mixer.ORDER)}
     return _traced(out, "split", trace)
@@ -153,7 +157,7 @@ def _tables(recipe: Recipe, segments: list[Any], arrays: mixing.Arrays) -> Itera
 
     scope = mixing.near_scope(recipe, arrays.family, arrays.task)
     start = 0
-    for s in segments:
+    for s, code in zip(segments, mixing.held_codes(segments), strict=True):
         end = start + s.records
         if end > start:
             cut = slice(start, end)
@@ -162,6 +166,7 @@ def _tables(recipe: Recipe, segments: list[Any], arrays: mixing.Arrays) -> Itera
                 "example": arrays.example[cut], "key": arrays.key[cut], "part": arrays.key[cut] % np.uint64(PARTS),
                 "group": arrays.group[cut], "ids": arrays.ids[cut], "rank": arrays.rank[cut],
                 "contaminated": arrays.contaminated[cut], "scope": scope[cut],
+                "held": np.full(end - start, code, np.uint8),
                 "first": mixing.first_record_of_example(arrays.example[cut]),
             }
             yield pa.table({name: pa.array(column) for name, column in columns.items()})
@@ -291,8 +296,10 @@ def _decide(ray: Any, recipe: Recipe, seed: int, segments: list[Any],
 
     split = np.full(n, mixing.UNSELECTED, np.uint8)
     orders: dict[int, np.ndarray] = {code: np.zeros(0, np.int64) for code in mixing.SPLIT_NAMES}
-    if np.any(selected):
+    held = reason == mixing.HELD
+    if np.any(selected) or np.any(held):
         _split_and_order(sampled, recipe, seed, trace, split, orders, pids)
+    reason[held] = mixing.KEEP
     if trace:
         LAST_RUN.clear()
         LAST_RUN.update(pids)

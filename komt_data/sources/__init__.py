@@ -29,6 +29,10 @@ class Unit:
     path: Path | None = None
     # A chunk of a large line-format file: (start byte, end byte, number of its first line).
     span: tuple[int, int, int] | None = None
+    # The dataset's own split this unit belongs to (a hub unit loads it), and the output
+    # split its records go to: train, or validation / test as they are (not sampled).
+    split: str = "train"
+    output_split: str = "train"
 
     @property
     def label(self) -> str:
@@ -36,14 +40,19 @@ class Unit:
         if self.path is not None:
             return str(self.path)
         src = self.source
-        return f"hub:{src.hub}" + (f"/{src.config}" if src.config else "") + f":{src.split}"
+        return f"hub:{src.hub}" + (f"/{src.config}" if src.config else "") + f":{self.split}"
 
 
 def units_of(source: SourceConfig) -> list[Unit]:
-    """The units of a source, in a fixed order (files were sorted when the config was read)."""
+    """The units of a source, in a fixed order (held-out splits first, then train; files
+    were sorted when the config was read)."""
     if source.hub:
-        return [Unit(source)]
-    return [Unit(source, path) for path in source.files]
+        return [Unit(source, split=split, output_split=target) for split, target in source.hub_reads()]
+    units = []
+    for index, path in enumerate(source.files):
+        split, target = source.split_of(index)
+        units.append(Unit(source, path, split=split, output_split=target))
+    return units
 
 
 def resolve_encoding(unit: Unit) -> str:
@@ -59,7 +68,7 @@ def resolve_encoding(unit: Unit) -> str:
 def read_unit(unit: Unit, encoding: str, max_line_bytes: int = MAX_LINE_BYTES) -> Rows:
     """All rows of one unit, in file order; line formats reject lines over ``max_line_bytes``."""
     if unit.path is None:
-        return read_hub(unit.source)
+        return read_hub(unit.source, unit.split)
     fmt = unit.source.format_of(unit.path)
     if fmt == "jsonl":
         return read_jsonl(unit.path, encoding, max_line_bytes, unit.span)
@@ -68,9 +77,10 @@ def read_unit(unit: Unit, encoding: str, max_line_bytes: int = MAX_LINE_BYTES) -
     if fmt == "squad":
         return read_squad(unit.path, encoding)
     if fmt == "csv":
-        return read_delimited(unit.path, encoding, ",", max_line_bytes)
+        return read_delimited(unit.path, encoding, ",", max_line_bytes, quoting=unit.source.quoting_of(fmt))
     if fmt == "tsv":
-        return read_delimited(unit.path, encoding, "\t", max_line_bytes, unit.span)
+        return read_delimited(unit.path, encoding, "\t", max_line_bytes, unit.span,
+                              quoting=unit.source.quoting_of(fmt))
     if fmt == "parquet":
         return read_parquet(unit.path)
     if fmt == "xlsx":

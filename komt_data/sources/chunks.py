@@ -31,6 +31,12 @@ CHUNK_BYTES = 32 << 20
 SPLITTABLE = ("jsonl", "tsv")
 
 
+def splittable(unit: Unit, path: Path) -> bool:
+    """Whether ``path`` can be cut at line starts: a quoted cell (``quoting: csv``) may hold a newline."""
+    fmt = unit.source.format_of(path)
+    return fmt in SPLITTABLE and not (fmt == "tsv" and unit.source.quoting_of(fmt) == "csv")
+
+
 def universal_newlines(fmt: str, encoding: str) -> bool:
     """Whether the reader of ``fmt`` counts a lone ``\\r`` as a line end (text mode) or only ``\\n``."""
     return fmt != "jsonl" or encoding not in ("utf-8", "utf-8-sig")
@@ -45,7 +51,7 @@ def iter_chunks(unit: Unit, encoding: str, chunk_bytes: int | None = None) -> It
         yield unit
         return
     fmt = unit.source.format_of(path)
-    if fmt not in SPLITTABLE or path.stat().st_size <= chunk_bytes:
+    if not splittable(unit, path) or path.stat().st_size <= chunk_bytes:
         yield unit
         return
     spans = iter_line_spans(path, chunk_bytes, universal_newlines(fmt, encoding))
@@ -67,7 +73,7 @@ def worth_decompressing(unit: Unit, chunk_bytes: int | None = None) -> bool:
     path = unit.path
     if not isinstance(path, Path) or unit.span is not None or not path.name.endswith(".gz"):
         return False
-    if unit.source.format_of(path) not in SPLITTABLE:
+    if not splittable(unit, path):
         return False
     size = path.stat().st_size
     if size > chunk_bytes:

@@ -137,14 +137,20 @@ class _Lines:
 
 
 def read_delimited(path: Path, encoding: str, delimiter: str, max_line_bytes: int = MAX_LINE_BYTES,
-                   span: tuple[int, int, int] | None = None) -> Rows:
-    """CSV (RFC 4180 quoting) or TSV (quoting off: Korean TSVs carry stray quote characters).
+                   span: tuple[int, int, int] | None = None, *, quoting: str | None = None) -> Rows:
+    """CSV or TSV with a header row, quoted as ``quoting`` says: ``csv`` (RFC 4180: quoted
+    cells, doubled quotes, quoted newlines) or ``none`` (quote characters are text). By
+    default CSV is quoted and TSV is not: Korean TSVs (KorNLI, KorSTS, NSMC's ratings.txt)
+    carry stray quote characters, while NSMC's ratings_train.txt / ratings_test.txt were
+    written by pandas' to_csv with its default quoting and need ``csv``.
 
     ``span`` (start byte, end byte, first line number) reads one chunk of a TSV file: the
     header comes from the start of the file (the chunk that starts there reads it itself),
     and line numbers count from the chunk's first line.
     """
-    quoting = csv.QUOTE_MINIMAL if delimiter == "," else csv.QUOTE_NONE
+    if quoting is None:
+        quoting = "csv" if delimiter == "," else "none"
+    quoting = csv.QUOTE_MINIMAL if quoting == "csv" else csv.QUOTE_NONE
     skip = 0
     if span is not None and span[0] > 0:
         with open_text(path, encoding) as f:
