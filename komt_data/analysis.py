@@ -30,8 +30,8 @@ class Facts(NamedTuple):
 
     key_hash: int                 # exact dedup identity (scope-prefixed)
     group_hash: int               # split group: records with equal values share a split
-    near_text: str | None         # what near dedup compares, or None without near dedup:
-                                  # signatures are computed per batch (Analyzer.near_batch)
+    near: tuple | None            # what near dedup compares, or None without near dedup: (output
+                                  # hash, field texts); rows are computed per batch (Analyzer.near_batch)
     contaminated: int             # index of the evaluation item it copies, or -1
     overlap: float                # share of n-grams shared with that item
     eval_texts: tuple[str, ...] | None = None  # with decontamination: the texts compared, when
@@ -59,6 +59,10 @@ class Analyzer:
         if self.near is not None:
             self.near_fields = tuple(self.near.fields.get(family) or adapter_cls.near_dedup_fields
                                      or adapter_cls.text_fields)
+            # What the example teaches besides the compared fields (label, score, answer) must
+            # be equal: the exact-dedup fields near dedup does not compare.
+            self.near_outputs = tuple(f for f in adapter_cls.dedup_fields if f not in self.near_fields)
+            self.family = family
             self.bands, self.rows = lsh_params(self.near.threshold, self.near.num_perm)
         self.decontaminator = decontaminator
         self.text_fields = adapter_cls.text_fields
@@ -88,24 +92,26 @@ class Analyzer:
             group_hash = xxhash.xxh3_64_intdigest(b"group\x1e" + value.encode())
         else:
             group_hash = key_hash
-        near_text = None
+        near = None
         if self.near is not None:
-            near_text = neardup.content_of(example, self.near_fields, cleaned=True)
+            near = (neardup.output_hash(example, self.near_outputs, self.family, cleaned=True),
+                    neardup.field_texts(example, self.near_fields, cleaned=True))
         eval_texts = None
         if self.decontaminator is not None:
             eval_texts = tuple(example[name] for name in self.text_fields if isinstance(example.get(name), str))
-        return Facts(key_hash, group_hash, near_text, -1, 0.0, eval_texts)
+        return Facts(key_hash, group_hash, near, -1, 0.0, eval_texts)
 
     def contamination(self, facts: list[Facts]) -> list[tuple[int, float]]:
         """(evaluation item copied or -1, overlap) of each of a batch of facts with
         ``eval_texts``: looked up together, at a fraction of the cost of one at a time."""
         return self.decontaminator.match_many([f.eval_texts for f in facts], cleaned=True)
 
-    def near_batch(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """MinHash signatures and LSH band hashes (uint32 rows) of a batch of ``near_text`` values:
-        hashing many texts in one numpy pass costs a tenth of one text at a time."""
-        signatures = neardup.signatures(texts, self.near.shingle, self.near.num_perm)
-        return signatures, neardup.band_hashes(signatures, self.bands, self.rows)
+    def near_batch(self, contents: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
+        """Near-dedup rows (:func:`komt_data.neardup.near_rows`) and LSH band hashes (uint32
+        rows) of a batch of ``Facts.near`` values: hashing many texts in one numpy pass costs
+        a tenth of one text at a time."""
+        rows, union = neardup.near_rows(contents, self.near.shingle, self.near.num_perm)
+        return rows, neardup.band_hashes(union, self.bands, self.rows, salt=neardup.row_outputs(rows))
 
 
 _LSH_CACHE: dict[tuple[float, int], tuple[int, int]] = {}

@@ -1,12 +1,25 @@
 """Near dedup for Korean: MinHash over character shingles, LSH banding, verified clusters.
 
-Stage 1 (per unit, independent) turns each example's content into a MinHash signature
-(``num_perm`` 32-bit values, spooled to disk) and ``bands`` 32-bit band hashes (kept in
-memory: 4 bytes × bands per record, 84 bytes at the default 0.8 threshold). Stage 2
-groups records whose band hashes collide, verifies each candidate pair on the signatures
-(estimated Jaccard ≥ threshold) and keeps the first example of every cluster in input order.
+Two examples are near duplicates only when they teach the same thing: their outputs agree
+(the label, score or answer: the exact-dedup fields near dedup does not compare must be
+equal) and every compared field is near-identical *on its own*. A premise or passage that
+several examples share therefore never makes their different hypotheses or questions merge.
 
-The content is the text as exact dedup sees it (:func:`komt_data.text.dedup_form`: NFC,
+Stage 1 (per unit, independent) makes each example's row: the 64-bit hash of its outputs
+(two uint32 words, :data:`HEAD`), then one MinHash signature (``num_perm`` uint32 values)
+per compared field, spooled to disk; and ``bands`` 32-bit band hashes (kept in memory: 4
+bytes × bands per record, 84 bytes at the default 0.8 threshold). The band hashes come from
+the MinHash of all the fields' shingles together (each field's shingles tagged with the
+field, so the sets are disjoint), with the output hash mixed into every band: only examples
+with equal outputs can collide. Stage 2 groups records whose band hashes collide, verifies
+each candidate pair on the rows (equal outputs, and the estimated Jaccard of every field ≥
+threshold) and keeps the first example of every cluster in input order.
+
+Recall is that of one signature: when every field's Jaccard is ≥ t, so is the Jaccard of
+their disjoint union (a mediant of the per-field ratios), and the bands are tuned so that a
+pair at t shares one with probability ≥ 0.995 (:func:`lsh_params`).
+
+The compared text is the text as exact dedup sees it (:func:`komt_data.text.dedup_form`: NFC,
 invisible characters removed, all whitespace removed), lower-cased. Shingles are runs of
 ``shingle`` Hangul syllables / characters: never NFKC (it rewrites compatibility jamo) and
 never jamo decomposition (it makes every shingle span less than two syllables, so any two
@@ -23,6 +36,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from xxhash import xxh3_64_intdigest
 
 from .text import dedup_form, squeeze
 
@@ -107,21 +121,80 @@ def _mix64_in_place(z: np.ndarray) -> np.ndarray:
     return z
 
 
-def content_of(example: dict, fields: Sequence[str], *, cleaned: bool = False) -> str:
-    """The normalized text near dedup compares for one example (``cleaned``: its fields
-    already went through :func:`komt_data.text.clean_text`, as the task runner's do)."""
-    if cleaned and len(fields) == 1:  # the common case (one text field), without the join
-        value = example.get(fields[0])
-        if type(value) is str:
-            return squeeze(value).lower()
+HEAD = 2  # uint32 words before a row's signatures: the 64-bit hash of the example's outputs
+
+
+def field_texts(example: dict, fields: Sequence[str], *, cleaned: bool = False) -> tuple[str, ...]:
+    """The normalized text of each of ``fields`` of one example, as near dedup compares them
+    (``cleaned``: the fields already went through :func:`komt_data.text.clean_text`, as the
+    task runner's do)."""
     form = squeeze if cleaned else dedup_form
     parts = []
     for name in fields:
         value = example.get(name)
-        if isinstance(value, list):
-            value = "\x1f".join(str(v) for v in value)
-        parts.append(form(str(value if value is not None else "")).lower())
-    return "\x1e".join(parts)
+        if type(value) is not str:
+            if isinstance(value, list):
+                value = "\x1f".join(str(v) for v in value)
+            value = str(value if value is not None else "")
+        parts.append(form(value).lower())
+    return tuple(parts)
+
+
+def output_hash(example: dict, fields: Sequence[str], family: str, *, cleaned: bool = False) -> int:
+    """The 64-bit identity of what an example teaches besides its compared fields (its label,
+    score or answer: ``fields``) and of its family; near duplicates must have equal ones."""
+    texts = field_texts(example, fields, cleaned=cleaned)
+    return xxh3_64_intdigest("\x1e".join((family, *texts)).encode())
+
+
+def near_rows(contents: Sequence[tuple[int, tuple[str, ...]]], k: int,
+              num_perm: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of a batch of examples, each given as (:func:`output_hash`, :func:`field_texts`)
+    with the same number of fields F: ``HEAD + F × num_perm`` uint32 each (the output hash,
+    then every field's MinHash signature). Also, per example, the MinHash of all its fields'
+    shingles together (each field's tagged with the field), which the LSH bands are made of.
+
+    A text repeated in the batch (a passage under several questions, an example rendered
+    with several templates) is hashed once."""
+    n = len(contents)
+    fields = len(contents[0][1]) if n else 0
+    seen: dict[tuple[int, str], int] = {}
+    texts: list[str] = []
+    tags: list[int] = []
+    where = np.empty(n * fields, dtype=np.int64)
+    i = 0
+    for _, parts in contents:
+        for f, text in enumerate(parts):
+            at = seen.get((f, text))
+            if at is None:
+                at = seen[(f, text)] = len(texts)
+                texts.append(text)
+                tags.append(f)
+            where[i] = at
+            i += 1
+    unique = signatures(texts, k, num_perm, tags=_field_tags(fields)[np.array(tags, dtype=np.int64)])
+    per_field = unique[where].reshape(n, fields, num_perm)
+    rows = np.empty((n, HEAD + fields * num_perm), dtype=np.uint32)
+    outputs = np.array([c[0] for c in contents], dtype=np.uint64)
+    rows[:, 0] = outputs & _MASK32
+    rows[:, 1] = outputs >> np.uint64(32)
+    rows[:, HEAD:] = per_field.reshape(n, fields * num_perm)
+    union = per_field.min(axis=1) if fields else np.zeros((n, num_perm), dtype=np.uint32)
+    return rows, union
+
+
+def row_outputs(rows: np.ndarray) -> np.ndarray:
+    """The output hashes (uint64) of rows made by :func:`near_rows`."""
+    return rows[:, 0].astype(np.uint64) | (rows[:, 1].astype(np.uint64) << np.uint64(32))
+
+
+@lru_cache(maxsize=8)
+def _field_tags(fields: int) -> np.ndarray:
+    # Field 0 untagged (a one-field task hashes as before); the others xor a fixed salt, so
+    # that the fields' shingle sets are disjoint in the union the bands are made of.
+    tags = (_mix64(np.arange(fields, dtype=np.uint64) + np.uint64(0x6E656172)) & _MASK32).astype(np.uint32)
+    tags[:1] = 0
+    return tags
 
 
 def signature(text: str, k: int, num_perm: int) -> np.ndarray:
@@ -134,8 +207,9 @@ _F1, _F2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
 _CHUNK = 1024  # shingle rows per block: a 1024 × 128 block of uint32 stays in the CPU cache
 
 
-def signatures(texts: Sequence[str], k: int, num_perm: int) -> np.ndarray:
-    """The MinHash signatures of ``texts``, one row of ``num_perm`` uint32 values each.
+def signatures(texts: Sequence[str], k: int, num_perm: int, *, tags: np.ndarray | None = None) -> np.ndarray:
+    """The MinHash signatures of ``texts``, one row of ``num_perm`` uint32 values each
+    (``tags``: a uint32 per text xored into its shingle hashes, to keep fields apart).
 
     Each "permutation" is murmur3's 32-bit finalizer of the shingle hash xor a fixed salt: a
     full-avalanche mix, so the minimum is a uniform pick among the shingles. (A linear
@@ -154,6 +228,8 @@ def signatures(texts: Sequence[str], k: int, num_perm: int) -> np.ndarray:
     salts = (_permutations(num_perm) & _MASK32).astype(np.uint32)
     salts ^= salts >> _U16
     hashes, owner = _batch_shingles(texts, k)
+    if tags is not None and len(hashes):
+        hashes ^= tags.astype(np.uint32)[owner]
     hashes ^= hashes >> _U16
     n = len(texts)
     out = np.empty((n, num_perm), dtype=np.uint32)
@@ -228,9 +304,10 @@ def lsh_params(threshold: float, num_perm: int, recall: float = 0.995) -> tuple[
     return best
 
 
-def band_hashes(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
+def band_hashes(sig: np.ndarray, bands: int, rows: int, salt: Any = None) -> np.ndarray:
     """One 32-bit hash per band of a signature, or of each row of a 2-D array of signatures
-    (the band number is mixed in)."""
+    (the band number is mixed in, and ``salt``, a uint64 per signature: the output hash, so
+    that only examples with equal outputs collide)."""
     view = sig[..., :bands * rows].reshape(sig.shape[:-1] + (bands, rows))
     multipliers = _row_multipliers(rows)
     # Row by row over all bands at once (a sum over a short last axis costs three times as
@@ -239,6 +316,8 @@ def band_hashes(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
     for r in range(1, rows):
         combined += np.multiply(view[..., r], multipliers[r], dtype=np.uint64)
     combined ^= _band_salts(bands)
+    if salt is not None:
+        combined ^= np.asarray(salt, dtype=np.uint64)[..., None]
     return (_mix64(combined) & _MASK32).astype(np.uint32)
 
 
@@ -258,17 +337,20 @@ class Clusters:
     """Near-dedup result over the candidate records: who is dropped and whose cluster it joins."""
 
     survivor_of: np.ndarray   # for each candidate, the candidate index of its cluster's survivor
-    similarity: np.ndarray    # estimated Jaccard of each candidate with its survivor (1.0 for survivors)
+    similarity: np.ndarray    # lowest per-field estimated Jaccard of each candidate with its survivor
+                              # (1.0 for survivors)
 
 
-def cluster(bands: np.ndarray, signatures: Any, scope: np.ndarray, threshold: float) -> Clusters:
+def cluster(bands: np.ndarray, signatures: Any, scope: np.ndarray, threshold: float, num_perm: int) -> Clusters:
     """Cluster candidates (rows, in input order) whose band hashes collide within one ``scope``
-    value and whose signatures agree on at least ``threshold`` of their values.
+    value and whose rows (:func:`near_rows`: output hash, then one signature of ``num_perm``
+    values per field) have equal outputs and agree on at least ``threshold`` of the values
+    of every field.
 
     A colliding group is linked as a star to its first member; every link is verified on the
     signatures, then linked records are merged. The survivor of a cluster is its first
     member in input order, so the result does not depend on how stage 1 was split.
-    ``signatures`` is an array, or anything that returns signature rows when indexed with
+    ``signatures`` is an array of rows, or anything that returns rows when indexed with
     an increasing array of candidate positions (the builder reads them from the spooled
     files on demand).
 
@@ -310,21 +392,21 @@ def cluster(bands: np.ndarray, signatures: Any, scope: np.ndarray, threshold: fl
             # Links of several bands verified together: a pair that collides in many bands
             # is verified once, and a record's signature is read once per batch, not per band.
             if pending and (waiting >= _LINKS or band == bands.shape[1] - 1):
-                _join_verified(parent, signatures, threshold, pending)
+                _join_verified(parent, signatures, threshold, num_perm, pending)
                 pending, waiting = [], 0
     _flatten(parent)
     roots = parent
     similarity = np.ones(n, dtype=np.float64)
     dropped = np.flatnonzero(roots != np.arange(n))
     if len(dropped):
-        similarity[dropped] = _agreement(signatures, dropped, roots[dropped])
+        similarity[dropped] = _agreement(signatures, dropped, roots[dropped], num_perm)
     return Clusters(survivor_of=roots, similarity=similarity)
 
 
-def _join_verified(parent: np.ndarray, signatures: Any, threshold: float,
+def _join_verified(parent: np.ndarray, signatures: Any, threshold: float, num_perm: int,
                    links: list[tuple[np.ndarray, np.ndarray]]) -> None:
-    """Join the linked pairs (``links``: arrays of heads and others) whose signatures agree on
-    at least ``threshold`` of their values; each distinct pair not joined yet is verified once."""
+    """Join the linked pairs (``links``: arrays of heads and others) whose rows agree
+    (:func:`_agreement` ≥ ``threshold``); each distinct pair not joined yet is verified once."""
     heads = np.concatenate([h for h, _ in links])
     others = np.concatenate([o for _, o in links])
     unjoined = _find(parent, heads) != _find(parent, others)
@@ -335,7 +417,7 @@ def _join_verified(parent: np.ndarray, signatures: Any, threshold: float,
     heads, others = heads[order], others[order]
     distinct = np.r_[True, (heads[1:] != heads[:-1]) | (others[1:] != others[:-1])]
     heads, others = heads[distinct], others[distinct]
-    agree = _agreement(signatures, heads, others) >= threshold
+    agree = _agreement(signatures, heads, others, num_perm) >= threshold
     _join(parent, heads[agree], others[agree])
 
 
@@ -417,15 +499,23 @@ def _join(parent: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
 
 _LINKS = 1 << 16  # band links gathered before they are verified (16 bytes a link)
 _STEPS = 8  # levels a root look-up climbs before the whole forest is flattened
-_PAIRS = 8192  # candidate pairs compared at once: their signatures cost 1 KB a pair at 128 values
+_PAIRS = 8192  # candidate pairs compared at once: their rows cost 1 KB a pair and field at 128 values
 
 
-def _agreement(signatures: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The share of equal signature values of every pair (``a[i]``, ``b[i]``)."""
+def _agreement(signatures: Any, a: np.ndarray, b: np.ndarray, num_perm: int) -> np.ndarray:
+    """For every pair (``a[i]``, ``b[i]``): 0 when their outputs differ, else the lowest share
+    of equal signature values over their fields (the estimated Jaccard of the least similar
+    field). Rows of different widths (tasks with more fields) are zero-padded by the reader,
+    and their outputs differ anyway (the family is part of the output hash)."""
     out = np.empty(len(a), dtype=np.float64)
     for s in range(0, len(a), _PAIRS):
         aa, bb = a[s:s + _PAIRS], b[s:s + _PAIRS]
         rows, inverse = np.unique(np.concatenate([aa, bb]), return_inverse=True)
         sig = signatures[rows]
-        out[s:s + _PAIRS] = (sig[inverse[:len(aa)]] == sig[inverse[len(aa):]]).mean(axis=1)
+        left, right = sig[inverse[:len(aa)]], sig[inverse[len(aa):]]
+        fields = (left.shape[1] - HEAD) // num_perm
+        equal = (left[:, HEAD:] == right[:, HEAD:]).reshape(len(aa), fields, num_perm)
+        agreement = equal.mean(axis=2).min(axis=1, initial=1.0)
+        agreement[(left[:, :HEAD] != right[:, :HEAD]).any(axis=1)] = 0.0
+        out[s:s + _PAIRS] = agreement
     return out
