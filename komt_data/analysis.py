@@ -63,6 +63,7 @@ class Analyzer:
             # be equal: the exact-dedup fields near dedup does not compare.
             self.near_outputs = tuple(f for f in adapter_cls.dedup_fields if f not in self.near_fields)
             self.family = family
+            self._output_hashes: dict[Any, int] = {}  # labels repeat: hashed once each
             self.bands, self.rows = lsh_params(self.near.threshold, self.near.num_perm)
         self.decontaminator = decontaminator
         self.text_fields = adapter_cls.text_fields
@@ -94,12 +95,24 @@ class Analyzer:
             group_hash = key_hash
         near = None
         if self.near is not None:
-            near = (neardup.output_hash(example, self.near_outputs, self.family, cleaned=True),
-                    neardup.field_texts(example, self.near_fields, cleaned=True))
+            near = (self._output_hash(example), neardup.field_texts(example, self.near_fields, cleaned=True))
         eval_texts = None
         if self.decontaminator is not None:
             eval_texts = tuple(example[name] for name in self.text_fields if isinstance(example.get(name), str))
         return Facts(key_hash, group_hash, near, -1, 0.0, eval_texts)
+
+    def _output_hash(self, example: dict[str, Any]) -> int:
+        outputs = self.near_outputs
+        try:
+            values = example.get(outputs[0]) if len(outputs) == 1 else tuple(map(example.get, outputs))
+            found = self._output_hashes.get(values)
+        except TypeError:  # an unhashable value (a list of answers)
+            return neardup.output_hash(example, outputs, self.family, cleaned=True)
+        if found is None:
+            found = neardup.output_hash(example, outputs, self.family, cleaned=True)
+            if len(self._output_hashes) < 4096:  # answers are many: the cache stays bounded
+                self._output_hashes[values] = found
+        return found
 
     def contamination(self, facts: list[Facts]) -> list[tuple[int, float]]:
         """(evaluation item copied or -1, overlap) of each of a batch of facts with

@@ -128,6 +128,10 @@ def field_texts(example: dict, fields: Sequence[str], *, cleaned: bool = False) 
     """The normalized text of each of ``fields`` of one example, as near dedup compares them
     (``cleaned``: the fields already went through :func:`komt_data.text.clean_text`, as the
     task runner's do)."""
+    if cleaned and len(fields) == 1:  # the common case (one text field), without the loop
+        value = example.get(fields[0])
+        if type(value) is str:
+            return (squeeze(value).lower(),)
     form = squeeze if cleaned else dedup_form
     parts = []
     for name in fields:
@@ -158,27 +162,25 @@ def near_rows(contents: Sequence[tuple[int, tuple[str, ...]]], k: int,
     with several templates) is hashed once."""
     n = len(contents)
     fields = len(contents[0][1]) if n else 0
-    seen: dict[tuple[int, str], int] = {}
     texts: list[str] = []
-    tags: list[int] = []
-    where = np.empty(n * fields, dtype=np.int64)
-    i = 0
-    for _, parts in contents:
-        for f, text in enumerate(parts):
-            at = seen.get((f, text))
-            if at is None:
-                at = seen[(f, text)] = len(texts)
-                texts.append(text)
-                tags.append(f)
-            where[i] = at
-            i += 1
-    unique = signatures(texts, k, num_perm, tags=_field_tags(fields)[np.array(tags, dtype=np.int64)])
-    per_field = unique[where].reshape(n, fields, num_perm)
+    tags: list[np.ndarray] = []
+    where = np.empty((n, fields), dtype=np.int64)
+    for f in range(fields):
+        # Comprehensions, not a loop per text: with short reviews this is per-example cost.
+        seen: dict[str, int] = {}
+        where[:, f] = [seen.setdefault(parts[f], len(seen)) for _, parts in contents]
+        where[:, f] += len(texts)
+        texts += seen
+        tags.append(np.full(len(seen), _field_tags(fields)[f], dtype=np.uint32))
+    unique = signatures(texts, k, num_perm, tags=np.concatenate(tags) if fields > 1 else None)
     rows = np.empty((n, HEAD + fields * num_perm), dtype=np.uint32)
     outputs = np.array([c[0] for c in contents], dtype=np.uint64)
     rows[:, 0] = outputs & _MASK32
     rows[:, 1] = outputs >> np.uint64(32)
+    per_field = unique[where]  # (n, fields, num_perm)
     rows[:, HEAD:] = per_field.reshape(n, fields * num_perm)
+    if fields == 1:  # the union is the field itself
+        return rows, per_field[:, 0]
     union = per_field.min(axis=1) if fields else np.zeros((n, num_perm), dtype=np.uint32)
     return rows, union
 
