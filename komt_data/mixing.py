@@ -19,6 +19,7 @@ back only for records whose band hashes collide. The Ray engine
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -425,6 +426,21 @@ class Signatures:
         for f in self.files:
             if f is not None:
                 f.close()
+
+
+def empty_train_warnings(tasks: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """One line per task (a manifest's ``tasks``) whose records all went to validation and
+    test: a held-out count as large as the task leaves it nothing to train on, which a
+    build must not do silently."""
+    out = []
+    for name, task in tasks.items():
+        splits = task.get("splits") or {}
+        held_out = sum(n for split, n in splits.items() if split != "train")
+        if held_out and not splits.get("train"):
+            parts = " and ".join(f"{split} {n}" for split, n in splits.items() if split != "train" and n)
+            out.append(f"task {name}: all {held_out} of its records went to held-out splits ({parts}): "
+                       "its train split is empty (split: validation/test ask for as many records as it has)")
+    return out
 
 
 def held_out_counts(spec_value: float | int, selected: int) -> int:

@@ -23,6 +23,7 @@ from . import card, licenses, report
 from .config import Recipe
 from .errors import OutputError
 from .exports import get_format, get_prompt
+from .mixing import empty_train_warnings
 from .records import TaskRunner
 from .writer import MANIFEST, REJECTED, is_komt_output, staged_output, write_json
 
@@ -79,7 +80,7 @@ def _rewrite(source: Path, manifest: dict[str, Any], target: Path | None, fmt_na
         result = copy.deepcopy(manifest)
         result.update(format=fmt_name, shards=list(manifest["shards"]), shard_size=shard_size, stats=known)
         result["licenses"] = licenses.lineage(result["tasks"])
-        result["warnings"] = licenses.warnings_for(result["tasks"])
+        result["warnings"] = _warnings(result["tasks"])
         return result
     fmt = get_format(fmt_name)
     count_tokens = None
@@ -111,8 +112,13 @@ def _rewrite(source: Path, manifest: dict[str, Any], target: Path | None, fmt_na
     if prompt is not None:
         result["prompt"] = prompt
     result["licenses"] = licenses.lineage(result["tasks"])
-    result["warnings"] = licenses.warnings_for(result["tasks"])
+    result["warnings"] = _warnings(result["tasks"])
     return result
+
+
+def _warnings(tasks: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The manifest's ``warnings`` (printed by the CLI, in ``--json``, the card and the report)."""
+    return licenses.warnings_for(tasks) + empty_train_warnings(tasks)
 
 
 def _describe(directory: Path, manifest: dict[str, Any]) -> None:
