@@ -139,3 +139,35 @@ def test_korsts_near_duplicates_have_the_same_score_and_near_identical_sentences
         for field in ("sentence1", "sentence2"):
             assert _jaccard(dropped[field], kept[field]) >= 0.75, (dropped, kept)
     assert_accounting(manifest)
+
+
+def _files(out):
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+
+
+def test_recipe_scope_mixes_tasks_of_one_and_two_fields_alike_in_every_engine(tmp_path):
+    # Scope recipe puts NLI rows (two compared fields) and reviews (one) in one clustering:
+    # rows of different widths, never merged across families, same bytes for any workers.
+    from .mixing_helpers import MIXING
+
+    tasks = [_nli_task(tmp_path, NLI_ROWS), str(MIXING / "reviews.yaml")]
+    dedup = {"exact": {"scope": "recipe"}, "near": True}
+    runs = {}
+    for workers in (1, 2):
+        (tmp_path / str(workers)).mkdir()
+        manifest, out = _build(tmp_path / str(workers), tasks, dedup, workers=workers)
+        runs[workers] = _files(out)
+        assert manifest["tasks"]["nli"]["dropped"] == {"near_duplicate": 1}
+        assert manifest["tasks"]["reviews"]["dropped"]["near_duplicate"] == 1
+    assert runs[1] == runs[2]
+    ray = pytest.importorskip("ray")
+    pytest.importorskip("ray.data")
+    import logging
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+    try:
+        (tmp_path / "ray").mkdir()
+        _, out = _build(tmp_path / "ray", tasks, dedup, engine="ray")
+    finally:
+        ray.shutdown()
+    assert _files(out) == runs[1]
