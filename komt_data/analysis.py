@@ -57,14 +57,16 @@ class Analyzer:
         self.group_by = ref.split.group_by if own else recipe.split.group_by
         self.near = recipe.dedup.near
         if self.near is not None:
-            self.near_fields = tuple(self.near.fields.get(family) or adapter_cls.near_dedup_fields
-                                     or adapter_cls.text_fields)
+            self.near_fields = near_fields(recipe, task.adapter)
             # What the example teaches besides the compared fields (label, score, answer) must
             # be equal: the exact-dedup fields near dedup does not compare.
             self.near_outputs = tuple(f for f in adapter_cls.dedup_fields if f not in self.near_fields)
             self.family = family
             self._output_hashes: dict[Any, int] = {}  # labels repeat: hashed once each
-            self.bands, self.rows = lsh_params(self.near.threshold, self.near.num_perm)
+            # One band layout for the whole recipe (stage 2 holds all bands in one array), for
+            # its task comparing the most fields.
+            most = max(len(near_fields(recipe, r.config.adapter)) for r in recipe.tasks)
+            self.bands, self.rows = lsh_params(self.near.threshold, self.near.num_perm, most)
         self.decontaminator = decontaminator
         self.text_fields = adapter_cls.text_fields
         known = set(adapter_cls.example_fields) | set(adapter_cls.fields) | set(adapter_cls.optional_fields)
@@ -123,16 +125,23 @@ class Analyzer:
         """Near-dedup rows (:func:`komt_data.neardup.near_rows`) and LSH band hashes (uint32
         rows) of a batch of ``Facts.near`` values: hashing many texts in one numpy pass costs
         a tenth of one text at a time."""
-        rows, union = neardup.near_rows(contents, self.near.shingle, self.near.num_perm)
-        return rows, neardup.band_hashes(union, self.bands, self.rows, salt=neardup.row_outputs(rows))
+        rows = neardup.near_rows(contents, self.near.shingle, self.near.num_perm)
+        return rows, neardup.near_bands(rows, self.near.num_perm, self.bands, self.rows)
 
 
-_LSH_CACHE: dict[tuple[float, int], tuple[int, int]] = {}
+def near_fields(recipe: Recipe, adapter: str) -> tuple[str, ...]:
+    """The fields near dedup compares for a task of ``adapter`` in ``recipe``."""
+    adapter_cls = get_adapter(adapter)
+    return tuple(recipe.dedup.near.fields.get(adapter_cls.family) or adapter_cls.near_dedup_fields
+                 or adapter_cls.text_fields)
 
 
-def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
-    """Cached :func:`komt_data.neardup.lsh_params`."""
-    key = (threshold, num_perm)
+_LSH_CACHE: dict[tuple[float, int, int], tuple[int, int]] = {}
+
+
+def lsh_params(threshold: float, num_perm: int, fields: int) -> tuple[int, int]:
+    """Cached :func:`komt_data.neardup.lsh_params_for`."""
+    key = (threshold, num_perm, fields)
     if key not in _LSH_CACHE:
-        _LSH_CACHE[key] = neardup.lsh_params(threshold, num_perm)
+        _LSH_CACHE[key] = neardup.lsh_params_for(threshold, num_perm, fields)
     return _LSH_CACHE[key]

@@ -7,17 +7,18 @@ several examples share therefore never makes their different hypotheses or quest
 
 Stage 1 (per unit, independent) makes each example's row: the 64-bit hash of its outputs
 (two uint32 words, :data:`HEAD`), then one MinHash signature (``num_perm`` uint32 values)
-per compared field, spooled to disk; and ``bands`` 32-bit band hashes (kept in memory: 4
-bytes × bands per record, 84 bytes at the default 0.8 threshold). The band hashes come from
-the MinHash of all the fields' shingles together (each field's shingles tagged with the
-field, so the sets are disjoint), with the output hash mixed into every band: only examples
-with equal outputs can collide. Stage 2 groups records whose band hashes collide, verifies
-each candidate pair on the rows (equal outputs, and the estimated Jaccard of every field ≥
-threshold) and keeps the first example of every cluster in input order.
+per compared field, spooled to disk; and its LSH band hashes (kept in memory: 4 bytes a
+band, 84 bytes at the default 0.8 threshold with one compared field, 128 with two). A band
+hashes the same few values of every field's signature and the output hash
+(:func:`near_bands`): only examples with equal outputs that agree on every field can
+collide, so a premise or passage shared by many examples does not make them candidates.
+Stage 2 groups records whose band hashes collide, verifies each candidate pair on the rows
+(equal outputs, and the estimated Jaccard of every field ≥ threshold) and keeps the first
+example of every cluster in input order.
 
-Recall is that of one signature: when every field's Jaccard is ≥ t, so is the Jaccard of
-their disjoint union (a mediant of the per-field ratios), and the bands are tuned so that a
-pair at t shares one with probability ≥ 0.995 (:func:`lsh_params`).
+Recall: a pair whose every field is at the threshold t shares a band with probability
+≥ 0.995; the bands are tuned for t ** fields (:func:`lsh_params_for`), the chance that all
+of a band's values agree when each field's Jaccard is t.
 
 The compared text is the text as exact dedup sees it (:func:`komt_data.text.dedup_form`: NFC,
 invisible characters removed, all whitespace removed), lower-cased. Shingles are runs of
@@ -151,38 +152,27 @@ def output_hash(example: dict, fields: Sequence[str], family: str, *, cleaned: b
     return xxh3_64_intdigest("\x1e".join((family, *texts)).encode())
 
 
-def near_rows(contents: Sequence[tuple[int, tuple[str, ...]]], k: int,
-              num_perm: int) -> tuple[np.ndarray, np.ndarray]:
+def near_rows(contents: Sequence[tuple[int, tuple[str, ...]]], k: int, num_perm: int) -> np.ndarray:
     """The rows of a batch of examples, each given as (:func:`output_hash`, :func:`field_texts`)
     with the same number of fields F: ``HEAD + F × num_perm`` uint32 each (the output hash,
-    then every field's MinHash signature). Also, per example, the MinHash of all its fields'
-    shingles together (each field's tagged with the field), which the LSH bands are made of.
+    then every field's MinHash signature).
 
     A text repeated in the batch (a passage under several questions, an example rendered
     with several templates) is hashed once."""
     n = len(contents)
     fields = len(contents[0][1]) if n else 0
-    texts: list[str] = []
-    tags: list[np.ndarray] = []
+    seen: dict[str, int] = {}
     where = np.empty((n, fields), dtype=np.int64)
     for f in range(fields):
-        # Comprehensions, not a loop per text: with short reviews this is per-example cost.
-        seen: dict[str, int] = {}
+        # A comprehension, not a loop per text: with short reviews this is per-example cost.
         where[:, f] = [seen.setdefault(parts[f], len(seen)) for _, parts in contents]
-        where[:, f] += len(texts)
-        texts += seen
-        tags.append(np.full(len(seen), _field_tags(fields)[f], dtype=np.uint32))
-    unique = signatures(texts, k, num_perm, tags=np.concatenate(tags) if fields > 1 else None)
+    unique = signatures(list(seen), k, num_perm)
     rows = np.empty((n, HEAD + fields * num_perm), dtype=np.uint32)
     outputs = np.array([c[0] for c in contents], dtype=np.uint64)
     rows[:, 0] = outputs & _MASK32
     rows[:, 1] = outputs >> np.uint64(32)
-    per_field = unique[where]  # (n, fields, num_perm)
-    rows[:, HEAD:] = per_field.reshape(n, fields * num_perm)
-    if fields == 1:  # the union is the field itself
-        return rows, per_field[:, 0]
-    union = per_field.min(axis=1) if fields else np.zeros((n, num_perm), dtype=np.uint32)
-    return rows, union
+    rows[:, HEAD:] = unique[where].reshape(n, fields * num_perm)
+    return rows
 
 
 def row_outputs(rows: np.ndarray) -> np.ndarray:
@@ -190,13 +180,26 @@ def row_outputs(rows: np.ndarray) -> np.ndarray:
     return rows[:, 0].astype(np.uint64) | (rows[:, 1].astype(np.uint64) << np.uint64(32))
 
 
-@lru_cache(maxsize=8)
-def _field_tags(fields: int) -> np.ndarray:
-    # Field 0 untagged (a one-field task hashes as before); the others xor a fixed salt, so
-    # that the fields' shingle sets are disjoint in the union the bands are made of.
-    tags = (_mix64(np.arange(fields, dtype=np.uint64) + np.uint64(0x6E656172)) & _MASK32).astype(np.uint32)
-    tags[:1] = 0
-    return tags
+def lsh_params_for(threshold: float, num_perm: int, fields: int) -> tuple[int, int]:
+    """Bands and rows (per field) for examples compared on up to ``fields`` fields: a band
+    holds ``rows`` values of every field, so a pair collides in it with probability
+    ∏ J_f ** rows, at least threshold ** (fields × rows) when every field is at the
+    threshold; the bands are chosen for that (:func:`lsh_params`)."""
+    return lsh_params(threshold ** max(1, fields), num_perm)
+
+
+def near_bands(rows: np.ndarray, num_perm: int, bands: int, per_band: int) -> np.ndarray:
+    """The LSH band hashes of near-dedup rows: band b hashes values b × per_band … of *every*
+    field's signature together, and the output hash, so examples collide in a band only
+    when their outputs are equal and every field agrees on those values. (Bands of one
+    signature of all fields together would let a long shared premise or passage make all
+    its examples collide, and a cluster's first member then hides the pairs behind it.)"""
+    n = len(rows)
+    fields = (rows.shape[1] - HEAD) // num_perm
+    sig = rows[:, HEAD:].reshape(n, fields, num_perm)[:, :, :bands * per_band]
+    # (n, fields, bands, per_band) -> (n, bands, fields, per_band): each band's values together.
+    arranged = sig.reshape(n, fields, bands, per_band).transpose(0, 2, 1, 3).reshape(n, bands * fields * per_band)
+    return band_hashes(arranged, bands, fields * per_band, salt=row_outputs(rows))
 
 
 def signature(text: str, k: int, num_perm: int) -> np.ndarray:
@@ -209,9 +212,8 @@ _F1, _F2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
 _CHUNK = 1024  # shingle rows per block: a 1024 × 128 block of uint32 stays in the CPU cache
 
 
-def signatures(texts: Sequence[str], k: int, num_perm: int, *, tags: np.ndarray | None = None) -> np.ndarray:
-    """The MinHash signatures of ``texts``, one row of ``num_perm`` uint32 values each
-    (``tags``: a uint32 per text xored into its shingle hashes, to keep fields apart).
+def signatures(texts: Sequence[str], k: int, num_perm: int) -> np.ndarray:
+    """The MinHash signatures of ``texts``, one row of ``num_perm`` uint32 values each.
 
     Each "permutation" is murmur3's 32-bit finalizer of the shingle hash xor a fixed salt: a
     full-avalanche mix, so the minimum is a uniform pick among the shingles. (A linear
@@ -230,8 +232,6 @@ def signatures(texts: Sequence[str], k: int, num_perm: int, *, tags: np.ndarray 
     salts = (_permutations(num_perm) & _MASK32).astype(np.uint32)
     salts ^= salts >> _U16
     hashes, owner = _batch_shingles(texts, k)
-    if tags is not None and len(hashes):
-        hashes ^= tags.astype(np.uint32)[owner]
     hashes ^= hashes >> _U16
     n = len(texts)
     out = np.empty((n, num_perm), dtype=np.uint32)

@@ -14,8 +14,8 @@ from komt_data.neardup import (
     cluster,
     field_texts,
     lsh_params,
+    near_bands,
     near_rows,
-    row_outputs,
     shingle_hashes,
     signature,
 )
@@ -133,8 +133,8 @@ def test_one_character_edits_of_100_character_texts_are_caught_reliably():
         texts.append(text)
         edits.append(text[:pos] + ("가" if text[pos] != "가" else "나") + text[pos + 1:])
     bands, rows = lsh_params(0.8, 128)
-    records, union = near_rows([(0, field_texts({"t": t}, ["t"])) for t in texts + edits], 5, 128)
-    band_rows = band_hashes(union, bands, rows, salt=row_outputs(records))
+    records = near_rows([(0, field_texts({"t": t}, ["t"])) for t in texts + edits], 5, 128)
+    band_rows = near_bands(records, 128, bands, rows)
     result = cluster(band_rows, records, np.zeros(len(records), np.int64), 0.8, 128)
     assert result.survivor_of.tolist() == list(range(300)) * 2
 

@@ -87,6 +87,25 @@ def test_one_question_about_two_different_passages_is_kept(tmp_path):
     assert manifest["tasks"]["qa"]["written"] == 2
 
 
+def test_a_long_shared_passage_does_not_hide_a_near_duplicate_behind_another_question(tmp_path):
+    # Three questions with one answer about one long passage: the first is another question,
+    # the third repeats the second. Bands over one signature of passage and question together
+    # let the passage make all three collide, and each group was verified against its first
+    # member only: the second and third were never compared. Bands over every field apart do.
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    passage = "".join(rng.choice([chr(c) for c in range(0xAC00, 0xAC00 + 2000)], 3000))
+    questions = ["이 글에서 가장 자주 나오는 낱말은 무엇인가?", "이 글의 주인공은 누구인가?", "이 글의 주인공은 누구인가요?"]
+    data = tmp_path / "qa.jsonl"
+    data.write_bytes(b"".join(orjson.dumps({"context": passage, "question": q, "answer": passage[:3]}) + b"\n"
+                              for q in questions))
+    task = _task(tmp_path, "qa", {"adapter": "qa", "source": {"files": str(data)}})
+    manifest, out = _build(tmp_path, [task], {"near": {"threshold": 0.6}})
+    assert {e["line"]: (e["reason"], e["detail"].rsplit(":", 1)[1]) for e in rejected(out)} == \
+        {3: ("near_duplicate", "2")}
+
+
 def _tsv_rows(path):
     with open(path, encoding="utf-8") as f:
         header = f.readline().rstrip("\n").split("\t")
