@@ -288,3 +288,39 @@ def test_a_chain_of_links_joined_in_one_round_is_clustered_quickly_and_right(mon
     assert result.survivor_of.tolist() == [0] * n
     assert len(steps) >= 2  # the long path was flattened during the joins, not only at the end
 
+
+
+@pytest.mark.parametrize("fields", [1, 2, 3])
+def test_bands_keep_the_documented_recall_for_every_field_count(fields):
+    from komt_data.neardup import lsh_params_for
+
+    bands, rows = lsh_params_for(0.8, 128, fields)
+    assert bands * rows <= 128
+    # A pair with every field exactly at 0.8 agrees on a band's values with 0.8 ** (fields × rows).
+    assert 1 - (1 - 0.8 ** (fields * rows)) ** bands >= 0.995
+    assert lsh_params_for(0.8, 128, 1) == lsh_params(0.8, 128) == (21, 6)
+
+
+def test_two_field_edits_are_caught_and_a_shared_first_field_merges_nothing():
+    # 200 pairs of 100-syllable texts with a one-syllable edit in each field: every pair found.
+    # 200 more examples share an original's first field exactly, with an unrelated second
+    # field: none of them joins anything.
+    from komt_data.neardup import lsh_params_for
+
+    rng = np.random.default_rng(9)
+    syllables = [chr(c) for c in range(0xAC00, 0xAC00 + 2000)]
+
+    def text():
+        return "".join(rng.choice(syllables, 100))
+
+    def edit(t):
+        pos = int(rng.integers(0, 100))
+        return t[:pos] + ("가" if t[pos] != "가" else "나") + t[pos + 1:]
+
+    originals = [(text(), text()) for _ in range(200)]
+    edits = [(edit(a), edit(b)) for a, b in originals]
+    sharing = [(a, text()) for a, _ in originals]
+    bands, rows = lsh_params_for(0.8, 128, 2)
+    records = near_rows([(7, pair) for pair in originals + edits + sharing], 5, 128)
+    result = cluster(near_bands(records, 128, bands, rows), records, np.zeros(len(records), np.int64), 0.8, 128)
+    assert result.survivor_of.tolist() == list(range(200)) * 2 + list(range(400, 600))

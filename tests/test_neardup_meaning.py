@@ -96,7 +96,8 @@ def test_a_long_shared_passage_does_not_hide_a_near_duplicate_behind_another_que
 
     rng = np.random.default_rng(3)
     passage = "".join(rng.choice([chr(c) for c in range(0xAC00, 0xAC00 + 2000)], 3000))
-    questions = ["이 글에서 가장 자주 나오는 낱말은 무엇인가?", "이 글의 주인공은 누구인가?", "이 글의 주인공은 누구인가요?"]
+    questions = ["이 글에서 가장 자주 나오는 낱말은 무엇인가?", "이 글의 주인공은 누구인가?",
+                 "이 글의 주인공은 누구인가요?"]
     data = tmp_path / "qa.jsonl"
     data.write_bytes(b"".join(orjson.dumps({"context": passage, "question": q, "answer": passage[:3]}) + b"\n"
                               for q in questions))
