@@ -13,8 +13,8 @@ ordered. With near dedup, :func:`decide_in_memory` holds every record's numbers 
 at the default 0.8 threshold, 128 when a task compares two fields); near-dedup rows (an
 output hash and a MinHash signature per compared field: 8 + 512 bytes a field and record at
 128 values) are spooled to disk and read back only for records whose band hashes collide.
-The Ray engine
-(:mod:`komt_data.engines.ray_stage2`) also starts from all the numbers in memory.
+The Ray engine (:mod:`komt_data.engines.ray_stage2`) also starts from all the numbers in
+memory.
 """
 
 from __future__ import annotations
