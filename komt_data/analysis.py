@@ -63,10 +63,11 @@ class Analyzer:
             self.near_outputs = tuple(f for f in adapter_cls.dedup_fields if f not in self.near_fields)
             self.family = family
             self._output_hashes: dict[Any, int] = {}  # labels repeat: hashed once each
-            # One band layout for the whole recipe (stage 2 holds all bands in one array), for
-            # its task comparing the most fields.
-            most = max(len(near_fields(recipe, r.config.adapter)) for r in recipe.tasks)
-            self.bands, self.rows = lsh_params(self.near.threshold, self.near.num_perm, most)
+            self.bands, self.rows = lsh_params(self.near.threshold, self.near.num_perm, len(self.near_fields))
+            # Stage 2 holds every task's band hashes in one array: as many per record as the
+            # task that needs the most (the same for all at the default settings).
+            self.width = max(lsh_params(self.near.threshold, self.near.num_perm,
+                                        len(near_fields(recipe, r.config.adapter)))[0] for r in recipe.tasks)
         self.decontaminator = decontaminator
         self.text_fields = adapter_cls.text_fields
         known = set(adapter_cls.example_fields) | set(adapter_cls.fields) | set(adapter_cls.optional_fields)
@@ -126,7 +127,7 @@ class Analyzer:
         rows) of a batch of ``Facts.near`` values: hashing many texts in one numpy pass costs
         a tenth of one text at a time."""
         rows = neardup.near_rows(contents, self.near.shingle, self.near.num_perm)
-        return rows, neardup.near_bands(rows, self.near.num_perm, self.bands, self.rows)
+        return rows, neardup.near_bands(rows, self.near.num_perm, self.bands, self.rows, self.width)
 
 
 def near_fields(recipe: Recipe, adapter: str) -> tuple[str, ...]:

@@ -229,7 +229,7 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
     if progress is not None:
         progress.update(runner.rows_read - last_reported)
     if runner.analyzer is not None and runner.analyzer.near is not None:
-        segment.bands = np.frombuffer(bands, dtype=np.uint32).reshape(-1, runner.analyzer.bands)
+        segment.bands = np.frombuffer(bands, dtype=np.uint32).reshape(-1, runner.analyzer.width)
     segment.read = runner.rows_read
     segment.expanded = events - runner.rows_read
     if budget is not None:

@@ -8,7 +8,7 @@ several examples share therefore never makes their different hypotheses or quest
 Stage 1 (per unit, independent) makes each example's row: the 64-bit hash of its outputs
 (two uint32 words, :data:`HEAD`), then one MinHash signature (``num_perm`` uint32 values)
 per compared field, spooled to disk; and its LSH band hashes (kept in memory: 4 bytes a
-band, 84 bytes at the default 0.8 threshold with one compared field, 128 with two). A band
+band, 84 bytes at the default 0.8 threshold, whatever the number of fields). A band
 hashes the same few values of every field's signature and the output hash
 (:func:`near_bands`): only examples with equal outputs that agree on every field can
 collide, so a premise or passage shared by many examples does not make them candidates.
@@ -17,8 +17,7 @@ Stage 2 groups records whose band hashes collide, verifies each candidate pair o
 example of every cluster in input order.
 
 Recall: a pair whose every field is at the threshold t shares a band with probability
-≥ 0.995; the bands are tuned for t ** fields (:func:`lsh_params_for`), the chance that all
-of a band's values agree when each field's Jaccard is t.
+≥ 0.995; the values per field and band are chosen for that (:func:`lsh_params_for`).
 
 The compared text is the text as exact dedup sees it (:func:`komt_data.text.dedup_form`: NFC,
 invisible characters removed, all whitespace removed), lower-cased. Shingles are runs of
@@ -180,26 +179,51 @@ def row_outputs(rows: np.ndarray) -> np.ndarray:
     return rows[:, 0].astype(np.uint64) | (rows[:, 1].astype(np.uint64) << np.uint64(32))
 
 
-def lsh_params_for(threshold: float, num_perm: int, fields: int) -> tuple[int, int]:
-    """Bands and rows (per field) for examples compared on up to ``fields`` fields: a band
-    holds ``rows`` values of every field, so a pair collides in it with probability
-    ∏ J_f ** rows, at least threshold ** (fields × rows) when every field is at the
-    threshold; the bands are chosen for that (:func:`lsh_params`)."""
-    return lsh_params(threshold ** max(1, fields), num_perm)
+def lsh_params_for(threshold: float, num_perm: int, fields: int, recall: float = 0.995) -> tuple[int, int]:
+    """Bands and rows per field for examples compared on ``fields`` fields. A band holds
+    ``rows`` values of every field, so a pair collides in it with probability ∏ J_f ** rows,
+    at least threshold ** (fields × rows) when every field is at the threshold.
+
+    The band count of one field (:func:`lsh_params`: 21 at 0.8) is kept, so the band hashes
+    cost the same bytes whatever a task compares, and the rows per field are the most that
+    keep ``recall`` (two fields at 0.8: 3 each). Only when even one value per field is too
+    many (seven fields or more at 0.8) are there more bands, one value of each field.
+    """
+    bands, rows = lsh_params(threshold, num_perm, recall)
+    if fields <= 1:
+        return bands, rows
+    best = 0
+    for r in range(1, num_perm // bands + 1):
+        if 1 - (1 - threshold ** (fields * r)) ** bands >= recall:
+            best = r
+        else:
+            break
+    if best:
+        return bands, best
+    for more in range(bands + 1, num_perm + 1):
+        if 1 - (1 - threshold ** fields) ** more >= recall:
+            return more, 1
+    return num_perm, 1
 
 
-def near_bands(rows: np.ndarray, num_perm: int, bands: int, per_band: int) -> np.ndarray:
+def near_bands(rows: np.ndarray, num_perm: int, bands: int, per_band: int, width: int | None = None) -> np.ndarray:
     """The LSH band hashes of near-dedup rows: band b hashes values b × per_band … of *every*
     field's signature together, and the output hash, so examples collide in a band only
     when their outputs are equal and every field agrees on those values. (Bands of one
     signature of all fields together would let a long shared premise or passage make all
-    its examples collide, and a cluster's first member then hides the pairs behind it.)"""
+    its examples collide, and a cluster's first member then hides the pairs behind it.)
+
+    ``width``: the recipe's band count, when a task with many fields needs more bands than
+    this one: the band hashes are repeated up to it (a repeated collision is verified once)."""
     n = len(rows)
     fields = (rows.shape[1] - HEAD) // num_perm
     sig = rows[:, HEAD:].reshape(n, fields, num_perm)[:, :, :bands * per_band]
     # (n, fields, bands, per_band) -> (n, bands, fields, per_band): each band's values together.
     arranged = sig.reshape(n, fields, bands, per_band).transpose(0, 2, 1, 3).reshape(n, bands * fields * per_band)
-    return band_hashes(arranged, bands, fields * per_band, salt=row_outputs(rows))
+    hashes = band_hashes(arranged, bands, fields * per_band, salt=row_outputs(rows))
+    if width is not None and width > bands:
+        hashes = hashes[:, np.arange(width) % bands]
+    return hashes
 
 
 def signature(text: str, k: int, num_perm: int) -> np.ndarray:

@@ -290,7 +290,7 @@ def test_a_chain_of_links_joined_in_one_round_is_clustered_quickly_and_right(mon
 
 
 
-@pytest.mark.parametrize("fields", [1, 2, 3])
+@pytest.mark.parametrize("fields", [1, 2, 3, 6])
 def test_bands_keep_the_documented_recall_for_every_field_count(fields):
     from komt_data.neardup import lsh_params_for
 
@@ -299,6 +299,8 @@ def test_bands_keep_the_documented_recall_for_every_field_count(fields):
     # A pair with every field exactly at 0.8 agrees on a band's values with 0.8 ** (fields × rows).
     assert 1 - (1 - 0.8 ** (fields * rows)) ** bands >= 0.995
     assert lsh_params_for(0.8, 128, 1) == lsh_params(0.8, 128) == (21, 6)
+    # The band count (the bytes a record costs in stage 2) does not grow with the fields.
+    assert bands == 21
 
 
 def test_two_field_edits_are_caught_and_a_shared_first_field_merges_nothing():
