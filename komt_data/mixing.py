@@ -10,7 +10,7 @@ the records is a byte of reason and a byte of split each, plus 16 bytes per exac
 (the record it repeats) and the records held out for validation and test while they are
 ordered. With near dedup, :func:`decide_in_memory` holds every record's numbers (about
 60 bytes a record, the peak about 165 under tracemalloc) plus 4 bytes per LSH band (84
-at the default 0.8 threshold, 128 when a task compares two fields); near-dedup rows (an
+at the default 0.8 threshold, whatever the fields compared); near-dedup rows (an
 output hash and a MinHash signature per compared field: 8 + 512 bytes a field and record at
 128 values) are spooled to disk and read back only for records whose band hashes collide.
 The Ray engine (:mod:`komt_data.engines.ray_stage2`) also starts from all the numbers in
