@@ -443,7 +443,7 @@ def empty_train_warnings(tasks: Mapping[str, Mapping[str, Any]]) -> list[str]:
         if held_out and not splits.get("train"):
             parts = " and ".join(f"{split} {n}" for split, n in splits.items() if split != "train" and n)
             out.append(f"task {name}: all {held_out} of its records went to held-out splits ({parts}): "
-                       "its train split is empty (split: validation/test ask for as many records as it has)")
+                       "its train split is empty")
     return out
 
 
