@@ -30,8 +30,8 @@ class Facts(NamedTuple):
 
     key_hash: int                 # exact dedup identity (scope-prefixed)
     group_hash: int               # split group: records with equal values share a split
-    near_text: str | None         # what near dedup compares, or None without near dedup:
-                                  # signatures are computed per batch (Analyzer.near_batch)
+    near: tuple | None            # what near dedup compares, or None without near dedup: (output
+                                  # hash, field texts); rows are computed per batch (Analyzer.near_batch)
     contaminated: int             # index of the evaluation item it copies, or -1
     overlap: float                # share of n-grams shared with that item
     eval_texts: tuple[str, ...] | None = None  # with decontamination: the texts compared, when
@@ -57,9 +57,17 @@ class Analyzer:
         self.group_by = ref.split.group_by if own else recipe.split.group_by
         self.near = recipe.dedup.near
         if self.near is not None:
-            self.near_fields = tuple(self.near.fields.get(family) or adapter_cls.near_dedup_fields
-                                     or adapter_cls.text_fields)
-            self.bands, self.rows = lsh_params(self.near.threshold, self.near.num_perm)
+            self.near_fields = near_fields(recipe, task.adapter)
+            # What the example teaches besides the compared fields (label, score, answer) must
+            # be equal: the exact-dedup fields near dedup does not compare.
+            self.near_outputs = tuple(f for f in adapter_cls.dedup_fields if f not in self.near_fields)
+            self.family = family
+            self._output_hashes: dict[Any, int] = {}  # labels repeat: hashed once each
+            self.bands, self.rows = lsh_params(self.near.threshold, self.near.num_perm, len(self.near_fields))
+            # Stage 2 holds every task's band hashes in one array: as many per record as the
+            # task that needs the most (the same for all at the default settings).
+            self.width = max(lsh_params(self.near.threshold, self.near.num_perm,
+                                        len(near_fields(recipe, r.config.adapter)))[0] for r in recipe.tasks)
         self.decontaminator = decontaminator
         self.text_fields = adapter_cls.text_fields
         known = set(adapter_cls.example_fields) | set(adapter_cls.fields) | set(adapter_cls.optional_fields)
@@ -88,32 +96,53 @@ class Analyzer:
             group_hash = xxhash.xxh3_64_intdigest(b"group\x1e" + value.encode())
         else:
             group_hash = key_hash
-        near_text = None
+        near = None
         if self.near is not None:
-            near_text = neardup.content_of(example, self.near_fields, cleaned=True)
+            near = (self._output_hash(example), neardup.field_texts(example, self.near_fields, cleaned=True))
         eval_texts = None
         if self.decontaminator is not None:
             eval_texts = tuple(example[name] for name in self.text_fields if isinstance(example.get(name), str))
-        return Facts(key_hash, group_hash, near_text, -1, 0.0, eval_texts)
+        return Facts(key_hash, group_hash, near, -1, 0.0, eval_texts)
+
+    def _output_hash(self, example: dict[str, Any]) -> int:
+        outputs = self.near_outputs
+        try:
+            values = example.get(outputs[0]) if len(outputs) == 1 else tuple(map(example.get, outputs))
+            found = self._output_hashes.get(values)
+        except TypeError:  # an unhashable value (a list of answers)
+            return neardup.output_hash(example, outputs, self.family, cleaned=True)
+        if found is None:
+            found = neardup.output_hash(example, outputs, self.family, cleaned=True)
+            if len(self._output_hashes) < 4096:  # answers are many: the cache stays bounded
+                self._output_hashes[values] = found
+        return found
 
     def contamination(self, facts: list[Facts]) -> list[tuple[int, float]]:
         """(evaluation item copied or -1, overlap) of each of a batch of facts with
         ``eval_texts``: looked up together, at a fraction of the cost of one at a time."""
         return self.decontaminator.match_many([f.eval_texts for f in facts], cleaned=True)
 
-    def near_batch(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """MinHash signatures and LSH band hashes (uint32 rows) of a batch of ``near_text`` values:
-        hashing many texts in one numpy pass costs a tenth of one text at a time."""
-        signatures = neardup.signatures(texts, self.near.shingle, self.near.num_perm)
-        return signatures, neardup.band_hashes(signatures, self.bands, self.rows)
+    def near_batch(self, contents: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
+        """Near-dedup rows (:func:`komt_data.neardup.near_rows`) and LSH band hashes (uint32
+        rows) of a batch of ``Facts.near`` values: hashing many texts in one numpy pass costs
+        a tenth of one text at a time."""
+        rows = neardup.near_rows(contents, self.near.shingle, self.near.num_perm)
+        return rows, neardup.near_bands(rows, self.near.num_perm, self.bands, self.rows, self.width)
 
 
-_LSH_CACHE: dict[tuple[float, int], tuple[int, int]] = {}
+def near_fields(recipe: Recipe, adapter: str) -> tuple[str, ...]:
+    """The fields near dedup compares for a task of ``adapter`` in ``recipe``."""
+    adapter_cls = get_adapter(adapter)
+    return tuple(recipe.dedup.near.fields.get(adapter_cls.family) or adapter_cls.near_dedup_fields
+                 or adapter_cls.text_fields)
 
 
-def lsh_params(threshold: float, num_perm: int) -> tuple[int, int]:
-    """Cached :func:`komt_data.neardup.lsh_params`."""
-    key = (threshold, num_perm)
+_LSH_CACHE: dict[tuple[float, int, int], tuple[int, int]] = {}
+
+
+def lsh_params(threshold: float, num_perm: int, fields: int) -> tuple[int, int]:
+    """Cached :func:`komt_data.neardup.lsh_params_for`."""
+    key = (threshold, num_perm, fields)
     if key not in _LSH_CACHE:
-        _LSH_CACHE[key] = neardup.lsh_params(threshold, num_perm)
+        _LSH_CACHE[key] = neardup.lsh_params_for(threshold, num_perm, fields)
     return _LSH_CACHE[key]

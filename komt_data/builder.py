@@ -79,7 +79,8 @@ class Segment:
     dropped: Counter = field(default_factory=Counter)
     # The per-record numbers (komt_data.columns.COLUMNS: spool line lengths, hashes, positions,
     # mixer facts, figures) are on disk in ``numbers``: ``records`` of each. LSH band hashes
-    # (near dedup only) stay in memory, MinHash signatures are on disk.
+    # (near dedup only) stay in memory; near-dedup rows (output hash and MinHash signatures,
+    # komt_data.neardup.near_rows) are on disk.
     records: int = 0
     numbers: Path | None = None
     bands: np.ndarray | None = None
@@ -140,15 +141,15 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
     instruction_chars, output_chars, templates = array("I"), array("I"), array("H")
     template_number: dict[str, int] = {}
     sig_file = None
-    near_texts: list[str] = []  # MinHash is computed per batch of texts (numpy, not per row)
+    near_texts: list[tuple] = []  # MinHash is computed per batch of examples (numpy, not per row)
     # A batch ends at 2,048 examples or 256k characters of text, whichever comes first: its
     # numpy temporaries cost about 40 bytes a character (long documents must not add up).
     batched = [0, 0]  # characters in near_texts, in pending
 
     def flush_near() -> None:
-        signatures, band_rows = runner.analyzer.near_batch(near_texts)
+        rows, band_rows = runner.analyzer.near_batch(near_texts)
         bands.frombytes(band_rows.tobytes())
-        sig_file.write(signatures.tobytes())
+        sig_file.write(rows.tobytes())
         near_texts.clear()
         batched[0] = 0
 
@@ -188,7 +189,7 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
                 output_chars.append(ochars)
                 templates.append(template_number.setdefault(template, len(template_number)))
                 if facts is not None:
-                    key_hash, group_hash, near_text, copied, overlap, eval_texts = facts
+                    key_hash, group_hash, near, copied, overlap, eval_texts = facts
                     keys.append(key_hash)
                     groups.append(group_hash)
                     contaminated.append(copied)
@@ -198,9 +199,9 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
                         batched[1] += sum(map(len, eval_texts))
                         if len(pending) >= 2048 or batched[1] >= 262144:
                             flush_contamination()
-                    if near_text is not None:
-                        near_texts.append(near_text)
-                        batched[0] += len(near_text)
+                    if near is not None:
+                        near_texts.append(near)
+                        batched[0] += sum(map(len, near[1]))
                         if len(near_texts) >= 2048 or batched[0] >= 262144:
                             flush_near()
                 # Without facts (a runner makes them for all records or none), the keys and
@@ -231,7 +232,7 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
     if progress is not None:
         progress.update(runner.rows_read - last_reported)
     if runner.analyzer is not None and runner.analyzer.near is not None:
-        segment.bands = np.frombuffer(bands, dtype=np.uint32).reshape(-1, runner.analyzer.bands)
+        segment.bands = np.frombuffer(bands, dtype=np.uint32).reshape(-1, runner.analyzer.width)
     segment.read = runner.rows_read
     segment.expanded = events - runner.rows_read
     if budget is not None:

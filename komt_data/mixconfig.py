@@ -212,11 +212,29 @@ def _family_fields(value: Any, *, file: Path | str, key: str) -> dict[str, tuple
     return out
 
 
+def _switch(value: Any, *, default: bool, file: Path | str, key: str) -> dict[str, Any] | None:
+    """A dedup stage given as ``true`` (on, at its defaults), ``false`` (off) or a mapping of
+    settings (on); absent or null: ``default``. None means off."""
+    if value is None:
+        value = default
+    if value is True:
+        return {}
+    if value is False:
+        return None
+    if not isinstance(value, dict):
+        raise ConfigError(f"must be true, false or a mapping of settings, got {value!r}", file=_where(file), key=key)
+    return value
+
+
 def parse_dedup(value: Any, file: Path | str) -> Dedup:
-    """Validate ``dedup:`` (``near: true`` turns near dedup on at its defaults)."""
+    """Validate ``dedup:``: each of ``exact`` and ``near`` is ``true`` (on, at its defaults),
+    ``false`` (off) or a mapping of settings; exact dedup is on unless turned off, near
+    dedup off unless turned on. ``exact: false`` is ``exact: {scope: none}``."""
     data = _mapping(value, file=file, key="dedup")
     _check(data, DEDUP_KEYS, file=file, prefix="dedup.")
-    exact_data = _mapping(data.get("exact"), file=file, key="dedup.exact")
+    exact_data = _switch(data.get("exact"), default=True, file=file, key="dedup.exact")
+    if exact_data is None:
+        exact_data = {"scope": "none"}
     _check(exact_data, EXACT_KEYS, file=file, prefix="dedup.exact.")
     scope = exact_data.get("scope", "family")
     if scope not in SCOPES:
@@ -224,12 +242,9 @@ def parse_dedup(value: Any, file: Path | str) -> Dedup:
                           key="dedup.exact.scope")
     exact = ExactDedup(scope=scope, fields=_family_fields(exact_data.get("fields"), file=file,
                                                           key="dedup.exact.fields"))
-    near_value = data.get("near")
+    near_data = _switch(data.get("near"), default=False, file=file, key="dedup.near")
     near = None
-    if near_value is True:
-        near = NearDedup()
-    elif near_value not in (None, False):
-        near_data = _mapping(near_value, file=file, key="dedup.near")
+    if near_data is not None:
         _check(near_data, NEAR_KEYS, file=file, prefix="dedup.near.")
         threshold = _number(near_data.get("threshold", 0.8), file=file, key="dedup.near.threshold")
         if not 0 < threshold <= 1:

@@ -10,14 +10,17 @@ the records is a byte of reason and a byte of split each, plus 16 bytes per exac
 (the record it repeats) and the records held out for validation and test while they are
 ordered. With near dedup, :func:`decide_in_memory` holds every record's numbers (about
 60 bytes a record, the peak about 165 under tracemalloc) plus 4 bytes per LSH band (84
-at the default 0.8 threshold); MinHash signatures (4 × num_perm = 512 bytes a record) are
-spooled to disk and read back only for records whose band hashes collide. The Ray engine
-(:mod:`komt_data.engines.ray_stage2`) also starts from all the numbers in memory.
+at the default 0.8 threshold, whatever the fields compared); near-dedup rows (an
+output hash and a MinHash signature per compared field: 8 + 512 bytes a field and record at
+128 values) are spooled to disk and read back only for records whose band hashes collide.
+The Ray engine (:mod:`komt_data.engines.ray_stage2`) also starts from all the numbers in
+memory.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -253,11 +256,11 @@ def decide_in_memory(recipe: Recipe, seed: int, segments: list[Any], arrays: Arr
     if near is not None and n:
         candidates = np.flatnonzero((reason == KEEP) & first_record_of_example(a.example))
         bands = _candidate_bands(segments, candidates)
-        signatures = Signatures(segments, near.num_perm, candidates)
+        signatures = Signatures(segments, candidates)
         scope = near_scope(recipe, a.family, a.task)
         try:
-            near_dedup(near.threshold, a.example, reason, near_of, similarity, candidates, bands, signatures,
-                       scope[candidates])
+            near_dedup(near.threshold, near.num_perm, a.example, reason, near_of, similarity, candidates, bands,
+                       signatures, scope[candidates])
         finally:
             signatures.close()
         del bands
@@ -337,14 +340,14 @@ def near_scope(recipe: Recipe, family: np.ndarray, task: np.ndarray) -> np.ndarr
             "none": family}[recipe.dedup.exact.scope]
 
 
-def near_dedup(threshold: float, example: np.ndarray, reason: np.ndarray, near_of: np.ndarray,
+def near_dedup(threshold: float, num_perm: int, example: np.ndarray, reason: np.ndarray, near_of: np.ndarray,
                similarity: np.ndarray, candidates: np.ndarray, bands: np.ndarray, signatures: Any,
                scope: np.ndarray) -> None:
     """Near dedup of ``candidates`` (positions of kept first records, with their band hashes,
-    signatures and scope); every record of a dropped example is marked in place, pointing
+    near-dedup rows and scope); every record of a dropped example is marked in place, pointing
     at the survivor's first record. Clusters never cross a scope value, so the records of
     one scope value (every record of its examples included) can be deduplicated alone."""
-    clusters = neardup.cluster(bands, signatures, scope, threshold)
+    clusters = neardup.cluster(bands, signatures, scope, threshold, num_perm)
     dropped = np.flatnonzero(clusters.survivor_of != np.arange(len(candidates)))
     if len(dropped):
         # Each record's example looked up among the dropped ones (sorted): a binary search is
@@ -395,29 +398,38 @@ def sample_task(ok: np.ndarray, rank: np.ndarray, sample_keys: np.ndarray, k: in
 
 
 class Signatures:
-    """MinHash signatures of chosen records, read on demand from the segments' spooled
-    ``.sig`` files: indexing returns the rows asked for, nothing more.
+    """Near-dedup rows (:func:`komt_data.neardup.near_rows`) of chosen records, read on demand
+    from the segments' spooled ``.sig`` files: indexing returns the rows asked for, nothing
+    more. A file's row width is its size over its records (tasks compare different numbers
+    of fields); narrower rows are zero-padded to the widest.
 
     Positioned reads, not a memory map: pages of a map that were touched count in the
-    resident set, and the candidates of a large build touch all of them (512 bytes a record).
+    resident set, and the candidates of a large build touch all of them (520 bytes a record
+    and field).
     """
 
-    def __init__(self, segments: list[Any], num_perm: int, records: np.ndarray):
-        self._open([s.signatures for s in segments], [s.records for s in segments], num_perm, records)
+    def __init__(self, segments: list[Any], records: np.ndarray):
+        self._open([s.signatures for s in segments], [s.records for s in segments], records)
 
     @classmethod
-    def from_files(cls, paths: list[Any], sizes: list[int], num_perm: int, records: np.ndarray) -> Signatures:
-        """Signatures from the ``.sig`` files themselves (``sizes``: records per file), as a
-        Ray worker opens them: ``records`` are positions in the concatenation of the files."""
+    def from_files(cls, paths: list[Any], sizes: list[int], records: np.ndarray) -> Signatures:
+        """Rows from the ``.sig`` files themselves (``sizes``: records per file), as a Ray
+        worker opens them: ``records`` are positions in the concatenation of the files. Any
+        file of fixed-width uint32 rows serves (the Ray engine's band files too)."""
         self = cls.__new__(cls)
-        self._open(paths, sizes, num_perm, records)
+        self._open(paths, sizes, records)
         return self
 
-    def _open(self, paths: list[Any], sizes: list[int], num_perm: int, records: np.ndarray) -> None:
-        self.num_perm = num_perm
+    def _open(self, paths: list[Any], sizes: list[int], records: np.ndarray) -> None:
         self.records = records
         self.starts = np.cumsum([0] + list(sizes))
-        self.files = [SpoolFile(Path(p)) if p is not None and Path(p).stat().st_size else None for p in paths]
+        self.files = []
+        self.widths = []
+        for p, size in zip(paths, sizes, strict=True):
+            length = Path(p).stat().st_size if p is not None else 0
+            self.files.append(SpoolFile(Path(p)) if length else None)
+            self.widths.append(length // 4 // size if length else 0)
+        self.width = max(self.widths, default=0)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -425,21 +437,22 @@ class Signatures:
     def __getitem__(self, index: Any) -> np.ndarray:
         rows = self.records[np.atleast_1d(index)]
         segment = np.searchsorted(self.starts, rows, side="right") - 1
-        out = np.zeros((len(rows), self.num_perm), dtype=np.uint32)
-        size = self.num_perm * 4
+        out = np.zeros((len(rows), self.width), dtype=np.uint32)
         for s in np.unique(segment).tolist():
             mask = segment == s
             f = self.files[s]
             if f is None:
                 continue
+            width = self.widths[s]
+            size = width * 4
             local = rows[mask] - self.starts[s]
             lo, hi = int(local.min()), int(local.max()) + 1
             if hi - lo <= 4 * len(local):  # dense (a whole batch of rows): one read of the span
                 block = np.frombuffer(f.read_at(lo * size, (hi - lo) * size), dtype=np.uint32)
-                out[mask] = block.reshape(-1, self.num_perm)[local - lo]
+                out[np.flatnonzero(mask), :width] = block.reshape(-1, width)[local - lo]
             else:  # a few scattered rows (a colliding group): one read each
-                out[mask] = np.frombuffer(b"".join(f.read_at(r * size, size) for r in local.tolist()),
-                                          dtype=np.uint32).reshape(-1, self.num_perm)
+                out[np.flatnonzero(mask), :width] = np.frombuffer(
+                    b"".join(f.read_at(r * size, size) for r in local.tolist()), dtype=np.uint32).reshape(-1, width)
         return out[0] if np.ndim(index) == 0 else out
 
     def close(self) -> None:
@@ -447,6 +460,21 @@ class Signatures:
         for f in self.files:
             if f is not None:
                 f.close()
+
+
+def empty_train_warnings(tasks: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """One line per task (a manifest's ``tasks``) whose records all went to validation and
+    test: a held-out count as large as the task leaves it nothing to train on, which a
+    build must not do silently."""
+    out = []
+    for name, task in tasks.items():
+        splits = task.get("splits") or {}
+        held_out = sum(n for split, n in splits.items() if split != "train")
+        if held_out and not splits.get("train"):
+            parts = " and ".join(f"{split} {n}" for split, n in splits.items() if split != "train" and n)
+            out.append(f"task {name}: all {held_out} of its records went to held-out splits ({parts}): "
+                       "its train split is empty")
+    return out
 
 
 def held_out_counts(spec_value: float | int, selected: int) -> int:

@@ -1,12 +1,25 @@
 """Near dedup for Korean: MinHash over character shingles, LSH banding, verified clusters.
 
-Stage 1 (per unit, independent) turns each example's content into a MinHash signature
-(``num_perm`` 32-bit values, spooled to disk) and ``bands`` 32-bit band hashes (kept in
-memory: 4 bytes × bands per record, 84 bytes at the default 0.8 threshold). Stage 2
-groups records whose band hashes collide, verifies each candidate pair on the signatures
-(estimated Jaccard ≥ threshold) and keeps the first example of every cluster in input order.
+Two examples are near duplicates only when they teach the same thing: their outputs agree
+(the label, score or answer: the exact-dedup fields near dedup does not compare must be
+equal) and every compared field is near-identical *on its own*. A premise or passage that
+several examples share therefore never makes their different hypotheses or questions merge.
 
-The content is the text as exact dedup sees it (:func:`komt_data.text.dedup_form`: NFC,
+Stage 1 (per unit, independent) makes each example's row: the 64-bit hash of its outputs
+(two uint32 words, :data:`HEAD`), then one MinHash signature (``num_perm`` uint32 values)
+per compared field, spooled to disk; and its LSH band hashes (kept in memory: 4 bytes a
+band, 84 bytes at the default 0.8 threshold, whatever the number of fields). A band
+hashes the same few values of every field's signature and the output hash
+(:func:`near_bands`): only examples with equal outputs that agree on every field can
+collide, so a premise or passage shared by many examples does not make them candidates.
+Stage 2 groups records whose band hashes collide, verifies each candidate pair on the rows
+(equal outputs, and the estimated Jaccard of every field ≥ threshold) and keeps the first
+example of every cluster in input order.
+
+Recall: a pair whose every field is at the threshold t shares a band with probability
+≥ 0.995; the values per field and band are chosen for that (:func:`lsh_params_for`).
+
+The compared text is the text as exact dedup sees it (:func:`komt_data.text.dedup_form`: NFC,
 invisible characters removed, all whitespace removed), lower-cased. Shingles are runs of
 ``shingle`` Hangul syllables / characters: never NFKC (it rewrites compatibility jamo) and
 never jamo decomposition (it makes every shingle span less than two syllables, so any two
@@ -23,6 +36,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from xxhash import xxh3_64_intdigest
 
 from .text import dedup_form, squeeze
 
@@ -107,21 +121,109 @@ def _mix64_in_place(z: np.ndarray) -> np.ndarray:
     return z
 
 
-def content_of(example: dict, fields: Sequence[str], *, cleaned: bool = False) -> str:
-    """The normalized text near dedup compares for one example (``cleaned``: its fields
-    already went through :func:`komt_data.text.clean_text`, as the task runner's do)."""
-    if cleaned and len(fields) == 1:  # the common case (one text field), without the join
+HEAD = 2  # uint32 words before a row's signatures: the 64-bit hash of the example's outputs
+
+
+def field_texts(example: dict, fields: Sequence[str], *, cleaned: bool = False) -> tuple[str, ...]:
+    """The normalized text of each of ``fields`` of one example, as near dedup compares them
+    (``cleaned``: the fields already went through :func:`komt_data.text.clean_text`, as the
+    task runner's do)."""
+    if cleaned and len(fields) == 1:  # the common case (one text field), without the loop
         value = example.get(fields[0])
         if type(value) is str:
-            return squeeze(value).lower()
+            return (squeeze(value).lower(),)
     form = squeeze if cleaned else dedup_form
     parts = []
     for name in fields:
         value = example.get(name)
-        if isinstance(value, list):
-            value = "\x1f".join(str(v) for v in value)
-        parts.append(form(str(value if value is not None else "")).lower())
-    return "\x1e".join(parts)
+        if type(value) is not str:
+            if isinstance(value, list):
+                value = "\x1f".join(str(v) for v in value)
+            value = str(value if value is not None else "")
+        parts.append(form(value).lower())
+    return tuple(parts)
+
+
+def output_hash(example: dict, fields: Sequence[str], family: str, *, cleaned: bool = False) -> int:
+    """The 64-bit identity of what an example teaches besides its compared fields (its label,
+    score or answer: ``fields``) and of its family; near duplicates must have equal ones."""
+    texts = field_texts(example, fields, cleaned=cleaned)
+    return xxh3_64_intdigest("\x1e".join((family, *texts)).encode())
+
+
+def near_rows(contents: Sequence[tuple[int, tuple[str, ...]]], k: int, num_perm: int) -> np.ndarray:
+    """The rows of a batch of examples, each given as (:func:`output_hash`, :func:`field_texts`)
+    with the same number of fields F: ``HEAD + F × num_perm`` uint32 each (the output hash,
+    then every field's MinHash signature).
+
+    A text repeated in the batch (a passage under several questions, an example rendered
+    with several templates) is hashed once."""
+    n = len(contents)
+    fields = len(contents[0][1]) if n else 0
+    seen: dict[str, int] = {}
+    where = np.empty((n, fields), dtype=np.int64)
+    for f in range(fields):
+        # A comprehension, not a loop per text: with short reviews this is per-example cost.
+        where[:, f] = [seen.setdefault(parts[f], len(seen)) for _, parts in contents]
+    unique = signatures(list(seen), k, num_perm)
+    rows = np.empty((n, HEAD + fields * num_perm), dtype=np.uint32)
+    outputs = np.array([c[0] for c in contents], dtype=np.uint64)
+    rows[:, 0] = outputs & _MASK32
+    rows[:, 1] = outputs >> np.uint64(32)
+    rows[:, HEAD:] = unique[where].reshape(n, fields * num_perm)
+    return rows
+
+
+def row_outputs(rows: np.ndarray) -> np.ndarray:
+    """The output hashes (uint64) of rows made by :func:`near_rows`."""
+    return rows[:, 0].astype(np.uint64) | (rows[:, 1].astype(np.uint64) << np.uint64(32))
+
+
+def lsh_params_for(threshold: float, num_perm: int, fields: int, recall: float = 0.995) -> tuple[int, int]:
+    """Bands and rows per field for examples compared on ``fields`` fields. A band holds
+    ``rows`` values of every field, so a pair collides in it with probability ∏ J_f ** rows,
+    at least threshold ** (fields × rows) when every field is at the threshold.
+
+    The band count of one field (:func:`lsh_params`: 21 at 0.8) is kept, so the band hashes
+    cost the same bytes whatever a task compares, and the rows per field are the most that
+    keep ``recall`` (two fields at 0.8: 3 each). Only when even one value per field is too
+    many (seven fields or more at 0.8) are there more bands, one value of each field.
+    """
+    bands, rows = lsh_params(threshold, num_perm, recall)
+    if fields <= 1:
+        return bands, rows
+    best = 0
+    for r in range(1, num_perm // bands + 1):
+        if 1 - (1 - threshold ** (fields * r)) ** bands >= recall:
+            best = r
+        else:
+            break
+    if best:
+        return bands, best
+    for more in range(bands + 1, num_perm + 1):
+        if 1 - (1 - threshold ** fields) ** more >= recall:
+            return more, 1
+    return num_perm, 1
+
+
+def near_bands(rows: np.ndarray, num_perm: int, bands: int, per_band: int, width: int | None = None) -> np.ndarray:
+    """The LSH band hashes of near-dedup rows: band b hashes values b × per_band … of *every*
+    field's signature together, and the output hash, so examples collide in a band only
+    when their outputs are equal and every field agrees on those values. (Bands of one
+    signature of all fields together would let a long shared premise or passage make all
+    its examples collide, and a cluster's first member then hides the pairs behind it.)
+
+    ``width``: the recipe's band count, when a task with many fields needs more bands than
+    this one: the band hashes are repeated up to it (a repeated collision is verified once)."""
+    n = len(rows)
+    fields = (rows.shape[1] - HEAD) // num_perm
+    sig = rows[:, HEAD:].reshape(n, fields, num_perm)[:, :, :bands * per_band]
+    # (n, fields, bands, per_band) -> (n, bands, fields, per_band): each band's values together.
+    arranged = sig.reshape(n, fields, bands, per_band).transpose(0, 2, 1, 3).reshape(n, bands * fields * per_band)
+    hashes = band_hashes(arranged, bands, fields * per_band, salt=row_outputs(rows))
+    if width is not None and width > bands:
+        hashes = hashes[:, np.arange(width) % bands]
+    return hashes
 
 
 def signature(text: str, k: int, num_perm: int) -> np.ndarray:
@@ -228,9 +330,10 @@ def lsh_params(threshold: float, num_perm: int, recall: float = 0.995) -> tuple[
     return best
 
 
-def band_hashes(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
+def band_hashes(sig: np.ndarray, bands: int, rows: int, salt: Any = None) -> np.ndarray:
     """One 32-bit hash per band of a signature, or of each row of a 2-D array of signatures
-    (the band number is mixed in)."""
+    (the band number is mixed in, and ``salt``, a uint64 per signature: the output hash, so
+    that only examples with equal outputs collide)."""
     view = sig[..., :bands * rows].reshape(sig.shape[:-1] + (bands, rows))
     multipliers = _row_multipliers(rows)
     # Row by row over all bands at once (a sum over a short last axis costs three times as
@@ -239,6 +342,8 @@ def band_hashes(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
     for r in range(1, rows):
         combined += np.multiply(view[..., r], multipliers[r], dtype=np.uint64)
     combined ^= _band_salts(bands)
+    if salt is not None:
+        combined ^= np.asarray(salt, dtype=np.uint64)[..., None]
     return (_mix64(combined) & _MASK32).astype(np.uint32)
 
 
@@ -258,17 +363,20 @@ class Clusters:
     """Near-dedup result over the candidate records: who is dropped and whose cluster it joins."""
 
     survivor_of: np.ndarray   # for each candidate, the candidate index of its cluster's survivor
-    similarity: np.ndarray    # estimated Jaccard of each candidate with its survivor (1.0 for survivors)
+    similarity: np.ndarray    # lowest per-field estimated Jaccard of each candidate with its survivor
+                              # (1.0 for survivors)
 
 
-def cluster(bands: np.ndarray, signatures: Any, scope: np.ndarray, threshold: float) -> Clusters:
+def cluster(bands: np.ndarray, signatures: Any, scope: np.ndarray, threshold: float, num_perm: int) -> Clusters:
     """Cluster candidates (rows, in input order) whose band hashes collide within one ``scope``
-    value and whose signatures agree on at least ``threshold`` of their values.
+    value and whose rows (:func:`near_rows`: output hash, then one signature of ``num_perm``
+    values per field) have equal outputs and agree on at least ``threshold`` of the values
+    of every field.
 
     A colliding group is linked as a star to its first member; every link is verified on the
     signatures, then linked records are merged. The survivor of a cluster is its first
     member in input order, so the result does not depend on how stage 1 was split.
-    ``signatures`` is an array, or anything that returns signature rows when indexed with
+    ``signatures`` is an array of rows, or anything that returns rows when indexed with
     an increasing array of candidate positions (the builder reads them from the spooled
     files on demand).
 
@@ -310,21 +418,21 @@ def cluster(bands: np.ndarray, signatures: Any, scope: np.ndarray, threshold: fl
             # Links of several bands verified together: a pair that collides in many bands
             # is verified once, and a record's signature is read once per batch, not per band.
             if pending and (waiting >= _LINKS or band == bands.shape[1] - 1):
-                _join_verified(parent, signatures, threshold, pending)
+                _join_verified(parent, signatures, threshold, num_perm, pending)
                 pending, waiting = [], 0
     _flatten(parent)
     roots = parent
     similarity = np.ones(n, dtype=np.float64)
     dropped = np.flatnonzero(roots != np.arange(n))
     if len(dropped):
-        similarity[dropped] = _agreement(signatures, dropped, roots[dropped])
+        similarity[dropped] = _agreement(signatures, dropped, roots[dropped], num_perm)
     return Clusters(survivor_of=roots, similarity=similarity)
 
 
-def _join_verified(parent: np.ndarray, signatures: Any, threshold: float,
+def _join_verified(parent: np.ndarray, signatures: Any, threshold: float, num_perm: int,
                    links: list[tuple[np.ndarray, np.ndarray]]) -> None:
-    """Join the linked pairs (``links``: arrays of heads and others) whose signatures agree on
-    at least ``threshold`` of their values; each distinct pair not joined yet is verified once."""
+    """Join the linked pairs (``links``: arrays of heads and others) whose rows agree
+    (:func:`_agreement` ≥ ``threshold``); each distinct pair not joined yet is verified once."""
     heads = np.concatenate([h for h, _ in links])
     others = np.concatenate([o for _, o in links])
     unjoined = _find(parent, heads) != _find(parent, others)
@@ -335,7 +443,7 @@ def _join_verified(parent: np.ndarray, signatures: Any, threshold: float,
     heads, others = heads[order], others[order]
     distinct = np.r_[True, (heads[1:] != heads[:-1]) | (others[1:] != others[:-1])]
     heads, others = heads[distinct], others[distinct]
-    agree = _agreement(signatures, heads, others) >= threshold
+    agree = _agreement(signatures, heads, others, num_perm) >= threshold
     _join(parent, heads[agree], others[agree])
 
 
@@ -417,15 +525,23 @@ def _join(parent: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
 
 _LINKS = 1 << 16  # band links gathered before they are verified (16 bytes a link)
 _STEPS = 8  # levels a root look-up climbs before the whole forest is flattened
-_PAIRS = 8192  # candidate pairs compared at once: their signatures cost 1 KB a pair at 128 values
+_PAIRS = 8192  # candidate pairs compared at once: their rows cost 1 KB a pair and field at 128 values
 
 
-def _agreement(signatures: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The share of equal signature values of every pair (``a[i]``, ``b[i]``)."""
+def _agreement(signatures: Any, a: np.ndarray, b: np.ndarray, num_perm: int) -> np.ndarray:
+    """For every pair (``a[i]``, ``b[i]``): 0 when their outputs differ, else the lowest share
+    of equal signature values over their fields (the estimated Jaccard of the least similar
+    field). Rows of different widths (tasks with more fields) are zero-padded by the reader,
+    and their outputs differ anyway (the family is part of the output hash)."""
     out = np.empty(len(a), dtype=np.float64)
     for s in range(0, len(a), _PAIRS):
         aa, bb = a[s:s + _PAIRS], b[s:s + _PAIRS]
         rows, inverse = np.unique(np.concatenate([aa, bb]), return_inverse=True)
         sig = signatures[rows]
-        out[s:s + _PAIRS] = (sig[inverse[:len(aa)]] == sig[inverse[len(aa):]]).mean(axis=1)
+        left, right = sig[inverse[:len(aa)]], sig[inverse[len(aa):]]
+        fields = (left.shape[1] - HEAD) // num_perm
+        equal = (left[:, HEAD:] == right[:, HEAD:]).reshape(len(aa), fields, num_perm)
+        agreement = equal.mean(axis=2).min(axis=1, initial=1.0)
+        agreement[(left[:, :HEAD] != right[:, :HEAD]).any(axis=1)] = 0.0
+        out[s:s + _PAIRS] = agreement
     return out

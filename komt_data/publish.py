@@ -24,6 +24,7 @@ from .config import Recipe
 from .drops import drop_warnings
 from .errors import OutputError
 from .exports import get_format, get_prompt
+from .mixing import empty_train_warnings
 from .records import TaskRunner
 from .writer import MANIFEST, REJECTED, is_komt_output, staged_output, write_json
 
@@ -82,7 +83,7 @@ def _rewrite(source: Path, manifest: dict[str, Any], target: Path | None, fmt_na
         result = copy.deepcopy(manifest)
         result.update(format=fmt_name, shards=list(manifest["shards"]), shard_size=shard_size, stats=known)
         result["licenses"] = licenses.lineage(result["tasks"])
-        result["warnings"] = licenses.warnings_for(result["tasks"]) + drop_warnings(result["tasks"])
+        result["warnings"] = _warnings(result["tasks"])
         return result
     fmt = get_format(fmt_name)
     count_tokens = None
@@ -114,8 +115,13 @@ def _rewrite(source: Path, manifest: dict[str, Any], target: Path | None, fmt_na
     if prompt is not None:
         result["prompt"] = prompt
     result["licenses"] = licenses.lineage(result["tasks"])
-    result["warnings"] = licenses.warnings_for(result["tasks"]) + drop_warnings(result["tasks"])
+    result["warnings"] = _warnings(result["tasks"])
     return result
+
+
+def _warnings(tasks: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The manifest's ``warnings`` (printed by the CLI, in ``--json``, the card and the report)."""
+    return licenses.warnings_for(tasks) + drop_warnings(tasks) + empty_train_warnings(tasks)
 
 
 def _describe(directory: Path, manifest: dict[str, Any]) -> None:

@@ -8,7 +8,17 @@ import numpy as np
 import pytest
 
 from komt_data import build
-from komt_data.neardup import band_hashes, cluster, content_of, lsh_params, shingle_hashes, signature
+from komt_data.neardup import (
+    HEAD,
+    band_hashes,
+    cluster,
+    field_texts,
+    lsh_params,
+    near_bands,
+    near_rows,
+    shingle_hashes,
+    signature,
+)
 
 from .mixing_helpers import MIXING, assert_accounting, recipe, records, rejected
 
@@ -56,11 +66,13 @@ def test_questions_sharing_a_passage_are_not_merged(tmp_path):
     assert task["written"] == 7 and task["dropped"] == {}
 
 
-def test_near_dedup_of_whole_passages_would_merge_them(tmp_path):
-    # The same build comparing the passage too shows why QA compares question and answer.
+def test_comparing_only_the_passage_never_merges_different_questions(tmp_path):
+    # Before issue 13, comparing the passage alone merged the 4 later questions of each shared
+    # passage. The fields near dedup does not compare (question, answer) must now be equal.
     body = {"tasks": ["passages.yaml"], "dedup": {"near": {"threshold": 0.5, "fields": {"qa": ["context"]}}}}
     manifest = build(recipe(tmp_path, body), tmp_path / "out")
-    assert manifest["tasks"]["passages"]["dropped"]["near_duplicate"] == 4
+    assert manifest["tasks"]["passages"]["dropped"] == {}
+    assert manifest["tasks"]["passages"]["written"] == 7
 
 
 def test_exact_dedup_scope_task_keeps_duplicates_across_tasks(tmp_path):
@@ -80,9 +92,9 @@ def test_exact_dedup_scope_task_keeps_duplicates_across_tasks(tmp_path):
 def test_signature_ignores_normalization_whitespace_and_invisibles():
     text = "배우는 좋은데 각본이 엉망이라 아깝다"
     variants = [unicodedata.normalize("NFD", text), text.replace(" ", "\u200b  "), "  " + text.replace(" ", "\n")]
-    base = signature(content_of({"t": text}, ["t"]), 5, 64)
+    base = signature(field_texts({"t": text}, ["t"])[0], 5, 64)
     for variant in variants:
-        assert np.array_equal(signature(content_of({"t": variant}, ["t"]), 5, 64), base)
+        assert np.array_equal(signature(field_texts({"t": variant}, ["t"])[0], 5, 64), base)
 
 
 def test_shingles_are_syllables_not_jamo_and_never_nfkc():
@@ -122,9 +134,9 @@ def test_one_character_edits_of_100_character_texts_are_caught_reliably():
         texts.append(text)
         edits.append(text[:pos] + ("가" if text[pos] != "가" else "나") + text[pos + 1:])
     bands, rows = lsh_params(0.8, 128)
-    sigs = np.array([signature(content_of({"t": t}, ["t"]), 5, 128) for t in texts + edits])
-    band_rows = np.array([band_hashes(s, bands, rows) for s in sigs])
-    result = cluster(band_rows, sigs, np.zeros(len(sigs), np.int64), 0.8)
+    records = near_rows([(0, field_texts({"t": t}, ["t"])) for t in texts + edits], 5, 128)
+    band_rows = near_bands(records, 128, bands, rows)
+    result = cluster(band_rows, records, np.zeros(len(records), np.int64), 0.8, 128)
     assert result.survivor_of.tolist() == list(range(300)) * 2
 
 
@@ -198,7 +210,15 @@ def test_batched_signatures_are_the_documented_minhash():
             assert np.array_equal(row, _reference_signature(text, 5, num_perm)), text[:20]
 
 
-def _reference_cluster(bands, sigs, scope, threshold):
+def _reference_agreement(a, b, num_perm):
+    # Outputs (the first HEAD words) must be equal; then the least similar field counts.
+    if list(a[:HEAD]) != list(b[:HEAD]):
+        return 0.0
+    fields = [(a[f:f + num_perm] == b[f:f + num_perm]).mean() for f in range(HEAD, len(a), num_perm)]
+    return min(fields, default=1.0)
+
+
+def _reference_cluster(bands, sigs, scope, threshold, num_perm):
     # Band by band, every colliding group linked as a star to its first member, each link
     # verified and merged at once (union-find keeping the smaller index as the root).
     n = len(bands)
@@ -216,11 +236,12 @@ def _reference_cluster(bands, sigs, scope, threshold):
         for members in groups.values():
             head = members[0]
             for j in members[1:]:
-                if (sigs[j] == sigs[head]).mean() >= threshold:
+                if _reference_agreement(sigs[j], sigs[head], num_perm) >= threshold:
                     a, b = find(head), find(j)
                     parent[max(a, b)] = min(a, b)
     roots = np.array([find(i) for i in range(n)], dtype=np.int64)
-    similarity = np.array([(sigs[i] == sigs[r]).mean() for i, r in enumerate(roots)], dtype=np.float64)
+    similarity = np.array([1.0 if i == r else _reference_agreement(sigs[i], sigs[r], num_perm)
+                           for i, r in enumerate(roots)], dtype=np.float64)
     return roots, similarity
 
 
@@ -239,12 +260,15 @@ def test_clusters_match_a_plain_union_find_over_verified_links(links, monkeypatc
         high = np.uint32(rng.choice([0, 1 << 31, 0xFFFF0000]))
         bands = rng.integers(0, int(rng.integers(1, 12)), size=(n, int(rng.integers(1, 5)))).astype(np.uint32)
         bands |= rng.integers(0, 2, size=bands.shape).astype(np.uint32) * high
-        sigs = rng.integers(0, 3, size=(n, 12)).astype(np.uint32)
+        # Rows of an output hash (two values, so some pairs differ in output) and 1-3 fields.
+        num_perm = int(rng.choice([4, 6, 12]))
+        sigs = rng.integers(0, 3, size=(n, HEAD + 12)).astype(np.uint32)
+        sigs[:, :HEAD] = rng.integers(0, 2, size=(n, 1)).astype(np.uint32) * np.uint32(0xFFFFFFFF)
         # Scope values far apart do not fit beside the band hash and row in one sort key.
         scope = rng.integers(0, 2, size=n) * int(rng.choice([1, 1 << 31]))
         threshold = float(rng.choice([0.25, 0.4, 0.5]))
-        result = cluster(bands, sigs, scope, threshold)
-        roots, similarity = _reference_cluster(bands, sigs, scope, threshold)
+        result = cluster(bands, sigs, scope, threshold, num_perm)
+        roots, similarity = _reference_cluster(bands, sigs, scope, threshold, num_perm)
         assert result.survivor_of.tolist() == roots.tolist()
         assert np.array_equal(result.similarity, similarity)
 
@@ -257,11 +281,49 @@ def test_a_chain_of_links_joined_in_one_round_is_clustered_quickly_and_right(mon
     n = 3000
     # Band 0 pairs (2i, 2i+1), band 1 pairs (2i+1, 2i+2): together a path through every row.
     bands = np.stack([np.arange(n) // 2, (np.arange(n) + 1) // 2 + n], axis=1).astype(np.uint32)
-    sigs = np.zeros((n, 8), dtype=np.uint32)
+    sigs = np.zeros((n, HEAD + 8), dtype=np.uint32)
     steps = []
     original = neardup._flatten
     monkeypatch.setattr(neardup, "_flatten", lambda parent: steps.append(1) or original(parent))
-    result = cluster(bands, sigs, np.zeros(n, dtype=np.int64), 0.5)
+    result = cluster(bands, sigs, np.zeros(n, dtype=np.int64), 0.5, 8)
     assert result.survivor_of.tolist() == [0] * n
     assert len(steps) >= 2  # the long path was flattened during the joins, not only at the end
 
+
+
+@pytest.mark.parametrize("fields", [1, 2, 3, 6])
+def test_bands_keep_the_documented_recall_for_every_field_count(fields):
+    from komt_data.neardup import lsh_params_for
+
+    bands, rows = lsh_params_for(0.8, 128, fields)
+    assert bands * rows <= 128
+    # A pair with every field exactly at 0.8 agrees on a band's values with 0.8 ** (fields × rows).
+    assert 1 - (1 - 0.8 ** (fields * rows)) ** bands >= 0.995
+    assert lsh_params_for(0.8, 128, 1) == lsh_params(0.8, 128) == (21, 6)
+    # The band count (the bytes a record costs in stage 2) does not grow with the fields.
+    assert bands == 21
+
+
+def test_two_field_edits_are_caught_and_a_shared_first_field_merges_nothing():
+    # 200 pairs of 100-syllable texts with a one-syllable edit in each field: every pair found.
+    # 200 more examples share an original's first field exactly, with an unrelated second
+    # field: none of them joins anything.
+    from komt_data.neardup import lsh_params_for
+
+    rng = np.random.default_rng(9)
+    syllables = [chr(c) for c in range(0xAC00, 0xAC00 + 2000)]
+
+    def text():
+        return "".join(rng.choice(syllables, 100))
+
+    def edit(t):
+        pos = int(rng.integers(0, 100))
+        return t[:pos] + ("가" if t[pos] != "가" else "나") + t[pos + 1:]
+
+    originals = [(text(), text()) for _ in range(200)]
+    edits = [(edit(a), edit(b)) for a, b in originals]
+    sharing = [(a, text()) for a, _ in originals]
+    bands, rows = lsh_params_for(0.8, 128, 2)
+    records = near_rows([(7, pair) for pair in originals + edits + sharing], 5, 128)
+    result = cluster(near_bands(records, 128, bands, rows), records, np.zeros(len(records), np.int64), 0.8, 128)
+    assert result.survivor_of.tolist() == list(range(200)) * 2 + list(range(400, 600))

@@ -31,9 +31,10 @@ class Adapter:
     ``optional_fields``, ``text_fields`` (example fields that must be non-empty text)
     ``dedup_fields`` (the example content that identifies a duplicate) and
     ``example_fields`` (every name an example carries: what templates may use),
-    ``near_dedup_fields`` (what near dedup compares; default ``text_fields``: choose it so
-    that distinct examples never look alike, e.g. QA compares question and answer, not the
-    passage many questions share) and ``group_fields`` (fields that make sense for a
+    ``near_dedup_fields`` (what near dedup compares, each field near-identical on its own;
+    default ``text_fields``; the ``dedup_fields`` it does not compare, such as a label or an
+    answer, must be equal: NLI compares premise and hypothesis, its label must agree) and
+    ``group_fields`` (fields that make sense for a
     split's ``group_by``, e.g. the passage), then
     implement :meth:`adapt`. ``options`` holds the task config's ``options:``;
     ``labels`` its ``labels:`` map, or ``default_labels`` when the config has none.

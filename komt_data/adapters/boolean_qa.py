@@ -27,8 +27,9 @@ class BooleanQAAdapter(Adapter):
     text_fields = ("passage", "question")
     dedup_fields = ("passage", "question", "answer")
     example_fields = ("passage", "question", "answer", "options", "is_question")
-    # Many questions share a passage: compared alone, the passage would merge them.
-    near_dedup_fields = ("question", "answer")
+    # Like QA: passage and question each near-identical on its own, the answer equal
+    # (komt_data.neardup), so the questions sharing a passage stay apart.
+    near_dedup_fields = ("passage", "question")
     group_fields = ("passage",)
     default_labels = {"true": YES, "false": NO, "1": YES, "0": NO}
 

@@ -95,11 +95,11 @@ def _near(batch: dict[str, np.ndarray], *, threshold: float, num_perm: int, band
     similarity = np.ones(n, dtype=np.float32)
     candidates = np.flatnonzero((reason == mixing.KEEP) & batch["first"])
     # Band hashes are uint32 rows like signatures, so the same memory-mapped reader serves.
-    band_hashes = mixing.Signatures.from_files(band_paths, sizes, bands, batch["idx"][candidates])[
+    band_hashes = mixing.Signatures.from_files(band_paths, sizes, batch["idx"][candidates])[
         np.arange(len(candidates))] if len(candidates) else np.zeros((0, bands), np.uint32)
-    signatures = mixing.Signatures.from_files(sig_paths, sizes, num_perm, batch["idx"][candidates])
-    mixing.near_dedup(threshold, batch["example"], reason, near_of, similarity, candidates, band_hashes,
-                      signatures, batch["scope"][candidates])
+    signatures = mixing.Signatures.from_files(sig_paths, sizes, batch["idx"][candidates])
+    mixing.near_dedup(threshold, num_perm, batch["example"], reason, near_of, similarity, candidates,
+                      band_hashes, signatures, batch["scope"][candidates])
     batch.update(reason=reason, near_of=batch["idx"][near_of], similarity=similarity)
     return _traced(batch, "near", trace)
 
