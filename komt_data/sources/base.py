@@ -280,9 +280,10 @@ def line_too_long(length: int, max_length: int, unit: str = "bytes") -> BadRow:
 def document_too_large(path: Path | URL, size: int | None, max_bytes: int, what: str = "file") -> DataError:
     """The refusal of an input read whole that is over ``--max-document-bytes`` (``size``:
     None when it is only known to be over, as a ``.gz`` read up to the limit)."""
-    found = f"{size:,} bytes" if size is not None else "more"
-    return DataError(f"the {what} is {found}, over the limit of {max_bytes:,} bytes for an input read whole "
-                     "(raise it with --max-document-bytes)", file=str(path))
+    found = (f"is {size:,} bytes, over the limit of {max_bytes:,} bytes" if size is not None
+             else f"decompresses to more than {max_bytes:,} bytes, the limit")
+    return DataError(f"the {what} {found} for an input read whole (raise it with --max-document-bytes)",
+                     file=str(path))
 
 
 class _Range(io.RawIOBase):

@@ -151,22 +151,24 @@ def read_squad(path: Path, encoding: str, max_bytes: int = MAX_DOCUMENT_BYTES) -
                     yield number, BadRow("invalid_row", f"data[{a}].paragraphs[{p}].qas[{q}] is not an object", None)
                     continue
                 answers = qa.get("answers")
-                if answers is None or answers == []:
-                    # KorQuAD 2.x: one answer object
-                    answers = [qa["answer"]] if isinstance(qa.get("answer"), dict) else []
-                elif not isinstance(answers, list):
-                    yield number, BadRow("wrong_type", f"data[{a}].paragraphs[{p}].qas[{q}].answers should be a "
-                                         f"list of answer objects, got {type(answers).__name__}", qa)
-                    continue
+                if isinstance(answers, dict):  # already the flat layout: the adapter reads it
+                    flat = answers
+                else:
+                    if answers is None or answers == []:
+                        # KorQuAD 2.x: one answer object
+                        answers = [qa["answer"]] if isinstance(qa.get("answer"), dict) else []
+                    elif not isinstance(answers, list):
+                        yield number, BadRow("wrong_type", f"data[{a}].paragraphs[{p}].qas[{q}].answers should be "
+                                             f"a list of answer objects, got {type(answers).__name__}", qa)
+                        continue
+                    flat = {"text": [ans.get("text") for ans in answers if isinstance(ans, dict)],
+                            "answer_start": [ans.get("answer_start") for ans in answers if isinstance(ans, dict)]}
                 row = {
                     "id": qa.get("id", qa.get("guid")),
                     "title": title,
                     "context": context,
                     "question": qa.get("question"),
-                    "answers": {
-                        "text": [ans.get("text") for ans in answers if isinstance(ans, dict)],
-                        "answer_start": [ans.get("answer_start") for ans in answers if isinstance(ans, dict)],
-                    },
+                    "answers": flat,
                 }
                 for extra in ("is_impossible", "plausible_answers", "question_type"):
                     if extra in qa:
