@@ -492,3 +492,40 @@ def test_a_lone_cr_in_a_tsv_builds_the_same_bytes_with_any_workers(tmp_path, cli
                for line in data.splitlines()]
     # The cell's \r became a line break inside the premise (text hygiene), not a broken row.
     assert any("셀 안에\n줄바꿈이 있는 문장" in r["instruction"] for r in records)
+
+
+# --- on real bytes (skipped when ../shared/corpora is absent) ------------------------------
+
+def test_real_korsts_with_lone_crs_in_cells_reads_the_same_rows(tmp_path, corpora):
+    """KorSTS dev with a lone \\r put inside every tenth sentence: the same rows at the same lines."""
+    original = (corpora / "KorNLUDatasets" / "KorSTS" / "sts-dev.tsv").read_bytes()
+    lines = original.split(b"\n")
+    changed = [line.replace(b" ", b"\r", 1) if i % 10 == 5 and b" " in line else line
+               for i, line in enumerate(lines)]
+    (tmp_path / "plain.tsv").write_bytes(original)
+    (tmp_path / "cr.tsv").write_bytes(b"\n".join(changed))
+    plain = list(read_delimited(tmp_path / "plain.tsv", "utf-8", "\t"))
+    with_cr = list(read_delimited(tmp_path / "cr.tsv", "utf-8", "\t"))
+    assert len(plain) == len(with_cr) >= 1400
+    assert [n for n, _ in plain] == [n for n, _ in with_cr]
+    assert sum("\r" in row["sentence1"] for _, row in with_cr if isinstance(row, dict)) >= 100
+    # Every row is the original row, with the \r in place of the space it replaced.
+    for (_, before), (n, after) in zip(plain, with_cr, strict=True):
+        if isinstance(before, dict):
+            cr = b"\r" in changed[n - 1]
+            assert after == ({**before, "sentence1": before["sentence1"].replace(" ", "\r", 1)} if cr else before)
+
+
+def test_real_klue_nli_document_limit(tmp_path, cli, corpora):
+    path = corpora / "KLUE" / "klue_benchmark" / "klue-nli-v1.1" / "klue-nli-v1.1_dev.json"
+    size = path.stat().st_size
+    write(tmp_path / "task.yaml", f'name: klue_nli\nadapter: nli\nsource: {{files: "{path}"}}\n'
+          "fields: {label: gold_label}\n")
+    over = cli("build", str(tmp_path / "task.yaml"), "-o", str(tmp_path / "out"), "-q",
+               "--max-document-bytes", str(size - 1))
+    assert over.exit_code == 2
+    assert over.stderr == (f"komt-data: error: {path}: the file is {size:,} bytes, over the limit of {size - 1:,} "
+                           "bytes for an input read whole (raise it with --max-document-bytes)\n")
+    ok = cli("build", str(tmp_path / "task.yaml"), "-o", str(tmp_path / "out"), "-q", "--max-document-bytes", str(size))
+    assert ok.exit_code == 0, ok.stderr
+    assert orjson.loads((tmp_path / "out" / "manifest.json").read_bytes())["tasks"]["klue_nli"]["written"] == 3000
