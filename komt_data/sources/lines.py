@@ -146,8 +146,9 @@ def read_delimited(path: Path, encoding: str, delimiter: str, max_line_bytes: in
     and line numbers count from the chunk's first line.
     """
     quoting = csv.QUOTE_MINIMAL if delimiter == "," else csv.QUOTE_NONE
-    # TSV rows end at \n (or \r\n) only: a lone \r is data in real TSV cells.
-    newline = "\n" if delimiter == "\t" else ""
+    # Unquoted TSV rows end at \n (or \r\n) only: a lone \r is data in real TSV cells (with quoting,
+    # the csv module reads the file as it reads CSV).
+    newline = "\n" if delimiter == "\t" and quoting == csv.QUOTE_NONE else ""
     skip = 0
     if span is not None and span[0] > 0:
         with open_text(path, encoding, newline) as f:
