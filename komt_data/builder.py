@@ -32,7 +32,7 @@ from .errors import ConfigError, DataError, KomtDataError
 from .guards import ErrorBudget, check_output_location, parse_max_errors
 from .records import Record, TaskRunner
 from .resources import sample_recipe_path
-from .sources import MAX_LINE_BYTES, Unit, chunks, resolve_encoding, units_of
+from .sources import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, Unit, chunks, resolve_encoding, units_of
 from .sources.chunks import decompressed_chunks, iter_chunks, worth_decompressing
 from .spool import SpoolFile
 from .storage import URL
@@ -117,12 +117,13 @@ def unit_label(unit: Unit) -> str:
 def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, limit: int | None = None,
                on_error: str = "skip", progress: ProgressBar | None = None, label: str | None = None,
                budget: ErrorBudget | None = None, max_line_bytes: int = MAX_LINE_BYTES,
-               encoding: str | None = None) -> Segment:
+               encoding: str | None = None, max_document_bytes: int = MAX_DOCUMENT_BYTES) -> Segment:
     """Stage 1 for one unit: write its records to a spool and its rejections to a side file.
 
     ``label`` names the unit in provenance; by default its path relative to the working
     directory (a remote worker gets the driver's label, since its working directory differs).
-    ``budget`` counts the rejections against ``--max-errors``; ``max_line_bytes`` caps one line.
+    ``budget`` counts the rejections against ``--max-errors``; ``max_line_bytes`` caps one line,
+    ``max_document_bytes`` a file read whole.
     ``encoding`` is the unit's resolved encoding (looked up when not given).
     """
     label = label or unit_label(unit)
@@ -173,7 +174,7 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
     with open(segment.spool, "wb", buffering=_SPOOL_BUFFER) as spool, open(segment.rejected, "wb") as rejected, \
             _named(unit, label):
         write = spool.write
-        for event in runner.run(unit, encoding, limit, max_line_bytes):
+        for event in runner.run(unit, encoding, limit, max_line_bytes, max_document_bytes):
             if type(event) is Record:
                 line, content_hash, id_hash, position, example, rank, facts, template, ichars, ochars = event
                 if rank == 0:  # spare renderings for repeats are not events of a row
@@ -302,7 +303,8 @@ def _runners(recipe: Recipe, seed: int) -> list[TaskRunner]:
 
 
 def _read_local(runners: list[TaskRunner], spool_dir: Path, *, limit: int | None, on_error: str,
-                max_line_bytes: int, workers: int, bar: ProgressBar, budget: ErrorBudget) -> list[Segment]:
+                max_line_bytes: int, workers: int, bar: ProgressBar, budget: ErrorBudget,
+                max_document_bytes: int = MAX_DOCUMENT_BYTES) -> list[Segment]:
     """Stage 1 on this machine: every unit (large line files in chunks) on ``workers`` processes."""
     # A row limit and a fraction of bad rows are per file: such builds read files whole.
     whole = limit is not None or isinstance(budget.max_errors, float)
@@ -343,7 +345,8 @@ def _read_local(runners: list[TaskRunner], spool_dir: Path, *, limit: int | None
                 pieces = iter_chunks(unit, encoding)
             for piece in pieces:
                 yield parallel.UnitJob(t, piece, encoding, spool_dir, index, limit=limit, on_error=on_error,
-                                       max_line_bytes=max_line_bytes, label=label)
+                                       max_line_bytes=max_line_bytes, max_document_bytes=max_document_bytes,
+                                       label=label)
                 index += 1
 
     try:
@@ -385,7 +388,8 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
           limit: int | None = None, overwrite: bool = False, on_error: str = "skip",
           progress: ProgressFactory | None = None, force: bool = False, engine: str = "local",
           address: str | None = None, max_errors: int | float | str | None = None,
-          max_line_bytes: int = MAX_LINE_BYTES, workers: int = 1) -> dict[str, Any]:
+          max_line_bytes: int = MAX_LINE_BYTES, workers: int = 1,
+          max_document_bytes: int = MAX_DOCUMENT_BYTES) -> dict[str, Any]:
     """Build a recipe into ``output`` and return its manifest.
 
     ``recipe`` is a recipe or task-config path, a :class:`Recipe`, or None for the bundled
@@ -402,8 +406,9 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
     ``max_errors`` (a number of rows, or a fraction below 1 of any one file) stops a build
     that rejects more than that with a DataError (on Ray, once stage 1 is done);
     ``max_line_bytes`` is the longest line a line format accepts (longer ones are rejected
-    as ``line_too_long``). A build that stops leaves no output directory behind, and a
-    previous output untouched.
+    as ``line_too_long``); ``max_document_bytes`` the largest file a format read whole
+    (JSON, SQuAD, AIHub JSON, what an ``.xlsx`` unpacks to) may be. A build that stops
+    leaves no output directory behind, and a previous output untouched.
     """
     if on_error not in ("skip", "fail"):
         raise KomtDataError(f"on_error must be 'skip' or 'fail', got {on_error!r}")
@@ -417,7 +422,12 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
     budget = ErrorBudget(parse_max_errors(max_errors))
     if not isinstance(max_line_bytes, int) or isinstance(max_line_bytes, bool) or max_line_bytes < 1:
         raise ConfigError(f"max_line_bytes must be a positive whole number, got {max_line_bytes!r}")
+    if not isinstance(max_document_bytes, int) or isinstance(max_document_bytes, bool) or max_document_bytes < 1:
+        raise ConfigError(f"max_document_bytes must be a positive whole number, got {max_document_bytes!r}")
     if engine == "ray":
+        if max_document_bytes != MAX_DOCUMENT_BYTES:
+            raise ConfigError("--max-document-bytes is not supported with --engine ray yet (the workers use "
+                              f"the default of {MAX_DOCUMENT_BYTES:,})")
         if max_line_bytes != MAX_LINE_BYTES:
             raise ConfigError("--max-line-bytes is not supported with --engine ray yet (the workers use "
                               f"the default of {MAX_LINE_BYTES:,})")
@@ -452,7 +462,8 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
                 budget.check_segments(segments)
             else:
                 segments = _read_local(runners, spool_dir, limit=limit, on_error=on_error,
-                                       max_line_bytes=max_line_bytes, workers=workers, bar=bar, budget=budget)
+                                       max_line_bytes=max_line_bytes, workers=workers, bar=bar, budget=budget,
+                                       max_document_bytes=max_document_bytes)
         finally:
             bar.close()
         decontaminator = runners[0].analyzer.decontaminator if runners else None

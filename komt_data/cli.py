@@ -144,6 +144,9 @@ def build(
              "or 5%, when any one input file loses more than that share.", show_default=False)] = None,
     max_line_bytes: Annotated[int, typer.Option(
         min=1, help="Reject lines longer than this (line formats) as line_too_long.")] = 10_000_000,
+    max_document_bytes: Annotated[int, typer.Option(
+        min=1, help="Refuse (exit 2) a file read whole (JSON, SQuAD, AIHub JSON, an unpacked .xlsx) larger "
+                    "than this.")] = 1 << 30,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar, no warnings, no summary.")]
     = False,
     json_: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary (JSON) on stdout.")] = False,
@@ -180,7 +183,8 @@ def build(
         manifest = builder.build(config, output, seed=seed, limit=limit, overwrite=overwrite,
                                  on_error=on_error.value, progress=_tqdm_factory(quiet or json_), force=force,
                                  engine=engine.value, address=address, max_errors=max_errors,
-                                 max_line_bytes=max_line_bytes, workers=workers)
+                                 max_line_bytes=max_line_bytes, workers=workers,
+                                 max_document_bytes=max_document_bytes)
     except KomtDataError as exc:
         _fail(exc)
     if json_:

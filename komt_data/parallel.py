@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import KomtDataError
-from .sources import MAX_LINE_BYTES, Unit
+from .sources import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, Unit
 
 if TYPE_CHECKING:
     from .builder import ProgressBar, Segment
@@ -44,6 +44,7 @@ class UnitJob:
     limit: int | None = None
     on_error: str = "skip"
     max_line_bytes: int = MAX_LINE_BYTES
+    max_document_bytes: int = MAX_DOCUMENT_BYTES
     label: str | None = None  # the file's label (the driver's view of its path)
 
 
@@ -59,7 +60,7 @@ def run_job(runner: TaskRunner, job: UnitJob, progress: ProgressBar | None = Non
 
     return spool_unit(runner, job.unit, job.spool_dir, job.index, limit=job.limit, on_error=job.on_error,
                       progress=progress, encoding=job.encoding, budget=budget, max_line_bytes=job.max_line_bytes,
-                      label=job.label)
+                      max_document_bytes=job.max_document_bytes, label=job.label)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from .adapters import Adapter, Skip, get_adapter
 from .config import TaskConfig
 from .errors import AdapterError, ConfigError
 from .exports.prompts import komt as komt_text
-from .sources import MAX_LINE_BYTES, BadRow, Unit, dig, read_unit
+from .sources import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, BadRow, Unit, dig, read_unit
 from .templates import Template, TemplateSet, check_variables, load_template_set
 from .text import clean_text, dedup_keyer, nfc
 
@@ -128,7 +128,8 @@ class TaskRunner:
         self._end = b',"shots":0}\n' if on else b"}\n"
 
     def run(self, unit: Unit, encoding: str, limit: int | None = None,
-            max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[Record | Rejection]:
+            max_line_bytes: int = MAX_LINE_BYTES,
+            max_document_bytes: int = MAX_DOCUMENT_BYTES) -> Iterator[Record | Rejection]:
         """Yield a Record or Rejection for every row of ``unit`` (``limit`` rows at most).
 
         Every row yields at least one event; ``rows_read`` counts the rows, so the events
@@ -139,7 +140,7 @@ class TaskRunner:
         records = self._records
         example_no = 0
         self.rows_read = 0
-        for position, row in read_unit(unit, encoding, max_line_bytes):
+        for position, row in read_unit(unit, encoding, max_line_bytes, max_document_bytes):
             if limit is not None and self.rows_read >= limit:
                 return
             self.rows_read += 1

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..config import SourceConfig
 from .aihub import read_aihub_summary
-from .base import MAX_LINE_BYTES, BadRow, Rows, detect_encoding
+from .base import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, BadRow, Rows, detect_encoding
 from .documents import dig, read_json, read_parquet, read_squad
 from .hub import read_hub
 from .klue_ner import read_klue_ner
@@ -18,7 +18,7 @@ from .lines import read_delimited, read_jsonl
 from .text_pair import read_text_pair
 from .xlsx import read_xlsx
 
-__all__ = ["MAX_LINE_BYTES", "BadRow", "Rows", "Unit", "dig", "read_unit", "units_of"]
+__all__ = ["MAX_DOCUMENT_BYTES", "MAX_LINE_BYTES", "BadRow", "Rows", "Unit", "dig", "read_unit", "units_of"]
 
 
 @dataclass(frozen=True)
@@ -65,17 +65,19 @@ def resolve_encoding(unit: Unit) -> str:
     return unit.source.encoding
 
 
-def read_unit(unit: Unit, encoding: str, max_line_bytes: int = MAX_LINE_BYTES) -> Rows:
-    """All rows of one unit, in file order; line formats reject lines over ``max_line_bytes``."""
+def read_unit(unit: Unit, encoding: str, max_line_bytes: int = MAX_LINE_BYTES,
+              max_document_bytes: int = MAX_DOCUMENT_BYTES) -> Rows:
+    """All rows of one unit, in file order; line formats reject lines over ``max_line_bytes``,
+    formats read whole refuse a file over ``max_document_bytes``."""
     if unit.path is None:
         return read_hub(unit.source, unit.split)
     fmt = unit.source.format_of(unit.path)
     if fmt == "jsonl":
         return read_jsonl(unit.path, encoding, max_line_bytes, unit.span)
     if fmt == "json":
-        return read_json(unit.path, encoding, unit.source.records)
+        return read_json(unit.path, encoding, unit.source.records, max_document_bytes)
     if fmt == "squad":
-        return read_squad(unit.path, encoding)
+        return read_squad(unit.path, encoding, max_document_bytes)
     if fmt == "csv":
         return read_delimited(unit.path, encoding, ",", max_line_bytes, quoting=unit.source.quoting_of(fmt))
     if fmt == "tsv":
@@ -84,9 +86,9 @@ def read_unit(unit: Unit, encoding: str, max_line_bytes: int = MAX_LINE_BYTES) -
     if fmt == "parquet":
         return read_parquet(unit.path)
     if fmt == "xlsx":
-        return read_xlsx(unit.path, unit.source.sheet)
+        return read_xlsx(unit.path, unit.source.sheet, max_document_bytes)
     if fmt == "aihub-summary":
-        return read_aihub_summary(unit.path, encoding)
+        return read_aihub_summary(unit.path, encoding, max_document_bytes)
     if fmt == "text-pair":
         return read_text_pair(unit.path, unit.source.languages, encoding, unit.source.encoding, max_line_bytes)
     if fmt == "klue-ner":

@@ -30,6 +30,10 @@ _SAMPLE_CHUNKS = 8  # megabytes weighed by encoding detection when a file is not
 #: Longer lines are rejected as ``line_too_long`` without ever being held in memory whole.
 MAX_LINE_BYTES = 10_000_000
 
+#: The largest input read as one whole document (a JSON, SQuAD or AIHub JSON file, what a
+#: ``.xlsx`` unpacks to), checked before it is read: parsing one holds it all in memory.
+MAX_DOCUMENT_BYTES = 1 << 30
+
 # Text is decoded with ``surrogateescape``: a byte that is not valid in the encoding
 # becomes a lone surrogate U+DC80..U+DCFF, which no real text contains. Readers look
 # for them to reject exactly the rows that hold such bytes, with their line.
@@ -248,8 +252,11 @@ def binary_line_blocks(f: IO[bytes], max_length: int) -> Iterator[list[bytes | i
         yield [tail if len(tail) <= max_length else len(tail)]
 
 
-def open_text(path: Path, encoding: str) -> IO[str]:
+def open_text(path: Path, encoding: str, newline: str = "") -> IO[str]:
     """Open a text file in ``encoding`` (already resolved from ``auto``), newline-preserving.
+
+    ``newline`` is what ends a line: ``""`` any of ``\n``, ``\r\n`` and a lone ``\r``; ``"\n"``
+    only ``\n`` (and so ``\r\n``), for formats where a lone ``\r`` is data (TSV, JSON Lines).
 
     Undecodable bytes become lone surrogates (``surrogateescape``) so that readers reject
     just the rows holding them, as ``undecodable`` with their line (see :func:`has_undecodable`);
@@ -258,7 +265,7 @@ def open_text(path: Path, encoding: str) -> IO[str]:
     """
     if encoding == "utf-8":
         encoding = "utf-8-sig"
-    return io.TextIOWrapper(open_binary(path), encoding=encoding, errors="surrogateescape", newline="")
+    return io.TextIOWrapper(open_binary(path), encoding=encoding, errors="surrogateescape", newline=newline)
 
 
 def line_too_long(length: int, max_length: int, unit: str = "bytes") -> BadRow:
@@ -268,6 +275,15 @@ def line_too_long(length: int, max_length: int, unit: str = "bytes") -> BadRow:
     """
     return BadRow("line_too_long", f"line of {length:,} {unit} is over the limit of {max_length:,} "
                   "(raise it with --max-line-bytes)", None)
+
+
+def document_too_large(path: Path | URL, size: int | None, max_bytes: int, what: str = "file") -> DataError:
+    """The refusal of an input read whole that is over ``--max-document-bytes`` (``size``:
+    None when it is only known to be over, as a ``.gz`` read up to the limit)."""
+    found = (f"is {size:,} bytes, over the limit of {max_bytes:,} bytes" if size is not None
+             else f"decompresses to more than {max_bytes:,} bytes, the limit")
+    return DataError(f"the {what} {found} for an input read whole (raise it with --max-document-bytes)",
+                     file=str(path))
 
 
 class _Range(io.RawIOBase):
@@ -301,10 +317,11 @@ def open_binary_span(path: Path, span: tuple[int, int] | None) -> IO[bytes]:
     return io.BufferedReader(_Range(path, *span), buffer_size=_CHUNK)
 
 
-def open_text_span(path: Path, encoding: str, span: tuple[int, int] | None) -> IO[str]:
+def open_text_span(path: Path, encoding: str, span: tuple[int, int] | None, newline: str = "") -> IO[str]:
     """Like :func:`open_text`, limited to the byte range ``span`` (starting at a line) when given."""
     if span is None:
-        return open_text(path, encoding)
+        return open_text(path, encoding, newline)
     if encoding == "utf-8":
         encoding = "utf-8-sig"
-    return io.TextIOWrapper(open_binary_span(path, span), encoding=encoding, errors="surrogateescape", newline="")
+    return io.TextIOWrapper(open_binary_span(path, span), encoding=encoding, errors="surrogateescape",
+                            newline=newline)

@@ -38,8 +38,12 @@ def splittable(unit: Unit, path: Path) -> bool:
 
 
 def universal_newlines(fmt: str, encoding: str) -> bool:
-    """Whether the reader of ``fmt`` counts a lone ``\\r`` as a line end (text mode) or only ``\\n``."""
-    return fmt != "jsonl" or encoding not in ("utf-8", "utf-8-sig")
+    """Whether the reader of ``fmt`` counts a lone ``\\r`` as a line end (text mode) or only ``\\n``.
+
+    Only CSV does, and it is never split: in JSON Lines and TSV (any encoding) a lone ``\\r``
+    is data, so a row holding one stays one row, with the line numbers after it unchanged.
+    """
+    return fmt not in SPLITTABLE
 
 
 def iter_chunks(unit: Unit, encoding: str, chunk_bytes: int | None = None) -> Iterator[Unit]:

@@ -8,20 +8,28 @@ from typing import Any
 import orjson
 
 from ..errors import DataError
-from .base import _ESCAPED, BadRow, Rows, open_binary, open_text
+from .base import _ESCAPED, MAX_DOCUMENT_BYTES, BadRow, Rows, document_too_large, open_binary, open_text
 from .lines import JSON_MAX_DEPTH
 
 
-def load_json_document(path: Path, encoding: str) -> Any:
-    """Parse a whole JSON file; a broken file is a DataError naming it and the line."""
+def load_json_document(path: Path, encoding: str, max_bytes: int = MAX_DOCUMENT_BYTES) -> Any:
+    """Parse a whole JSON file; a broken file is a DataError naming it and the line.
+
+    A file over ``max_bytes`` (its size on disk, or what a ``.gz`` or URL decompresses to)
+    is refused before it is parsed: parsing holds the whole document, several times its size.
+    """
+    if isinstance(path, Path) and path.suffix != ".gz" and path.stat().st_size > max_bytes:
+        raise document_too_large(path, path.stat().st_size, max_bytes)
     if encoding in ("utf-8", "utf-8-sig"):
         with open_binary(path) as f:
-            data: bytes | str = f.read()
+            data: bytes | str = f.read(max_bytes + 1)
         if data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
     else:
         with open_text(path, encoding) as f:
-            data = f.read()
+            data = f.read(max_bytes + 1)  # characters, each at least one byte
+    if len(data) > max_bytes:
+        raise document_too_large(path, None, max_bytes)
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
@@ -69,13 +77,13 @@ def dig(value: Any, dotted: str) -> Any:
     return value
 
 
-def read_json(path: Path, encoding: str, records: str | None) -> Rows:
+def read_json(path: Path, encoding: str, records: str | None, max_bytes: int = MAX_DOCUMENT_BYTES) -> Rows:
     """A JSON array of objects, or the array found at ``records`` inside an object.
 
     A file holding one object with no list of objects in it is one row (AIHub ships many
     sets as one JSON document per file); ``records: .`` makes any object one row.
     """
-    data = load_json_document(path, encoding)
+    data = load_json_document(path, encoding, max_bytes)
     if records == ".":
         # The whole object is one row, even when it holds lists of objects.
         data = [data] if isinstance(data, dict) else data
@@ -102,7 +110,7 @@ def read_json(path: Path, encoding: str, records: str | None) -> Rows:
             yield number, BadRow("invalid_json", f"expected a JSON object, got {type(row).__name__}", None)
 
 
-def read_squad(path: Path, encoding: str) -> Rows:
+def read_squad(path: Path, encoding: str, max_bytes: int = MAX_DOCUMENT_BYTES) -> Rows:
     """Nested SQuAD / KorQuAD 1.0 / KLUE-MRC: data → paragraphs → qas, one row per question.
 
     Rows come out in the flat Hugging Face squad layout (``answers: {text, answer_start}``),
@@ -112,8 +120,11 @@ def read_squad(path: Path, encoding: str) -> Rows:
     KorQuAD 2.x nests one level less (data → {context, qas}, the context being a whole
     HTML page) and gives each question one ``answer`` object: an article without
     ``paragraphs`` but with ``context`` and ``qas`` is read as its own single paragraph.
+
+    A question whose ``answers`` is neither a list of answer objects nor absent (``"answers": 5``)
+    is rejected as ``wrong_type``, with the question as its input.
     """
-    data = load_json_document(path, encoding)
+    data = load_json_document(path, encoding, max_bytes)
     articles = data.get("data") if isinstance(data, dict) else None
     if not isinstance(articles, list):
         raise DataError("not a SQuAD file: expected an object with a 'data' list", file=str(path))
@@ -139,18 +150,25 @@ def read_squad(path: Path, encoding: str) -> Rows:
                 if not isinstance(qa, dict):
                     yield number, BadRow("invalid_row", f"data[{a}].paragraphs[{p}].qas[{q}] is not an object", None)
                     continue
-                answers = qa.get("answers") or []
-                if not answers and isinstance(qa.get("answer"), dict):
-                    answers = [qa["answer"]]
+                answers = qa.get("answers")
+                if isinstance(answers, dict):  # already the flat layout: the adapter reads it
+                    flat = answers
+                else:
+                    if answers is None or answers == []:
+                        # KorQuAD 2.x: one answer object
+                        answers = [qa["answer"]] if isinstance(qa.get("answer"), dict) else []
+                    elif not isinstance(answers, list):
+                        yield number, BadRow("wrong_type", f"data[{a}].paragraphs[{p}].qas[{q}].answers should be "
+                                             f"a list of answer objects, got {type(answers).__name__}", qa)
+                        continue
+                    flat = {"text": [ans.get("text") for ans in answers if isinstance(ans, dict)],
+                            "answer_start": [ans.get("answer_start") for ans in answers if isinstance(ans, dict)]}
                 row = {
                     "id": qa.get("id", qa.get("guid")),
                     "title": title,
                     "context": context,
                     "question": qa.get("question"),
-                    "answers": {
-                        "text": [ans.get("text") for ans in answers if isinstance(ans, dict)],
-                        "answer_start": [ans.get("answer_start") for ans in answers if isinstance(ans, dict)],
-                    },
+                    "answers": flat,
                 }
                 for extra in ("is_impossible", "plausible_answers", "question_type"):
                     if extra in qa:
@@ -159,12 +177,21 @@ def read_squad(path: Path, encoding: str) -> Rows:
 
 
 def read_parquet(path: Path) -> Rows:
-    """Parquet, streamed in record batches."""
+    """Parquet, streamed in record batches (a file pyarrow cannot read is a DataError naming it)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     number = 0
-    with open_binary(path) as raw, pq.ParquetFile(raw) as f:
-        for batch in f.iter_batches(batch_size=4096):
-            for row in batch.to_pylist():
-                number += 1
-                yield number, row
+    try:
+        with open_binary(path) as raw, pq.ParquetFile(raw) as f:
+            for batch in f.iter_batches(batch_size=4096):
+                rows = batch.to_pylist()
+                for row in rows:
+                    number += 1
+                    yield number, row
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        # Not parquet, truncated, or a corrupt page: pyarrow cannot go on past it, so the rest
+        # of the file is unreadable and cannot be counted row by row.
+        where = f"after row {number:,}: " if number else ""
+        problem = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise DataError(f"cannot read as Parquet: {where}{problem}", file=str(path)) from None

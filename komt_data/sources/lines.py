@@ -61,7 +61,8 @@ def read_jsonl(path: Path, encoding: str, max_line_bytes: int = MAX_LINE_BYTES,
                     yield number, row if type(row) is dict else _parse_json_line(line, encoding)
                 first += len(lines)
     else:
-        with open_text_span(path, encoding, byte_range) as f:
+        # Only \n ends a line, as in the UTF-8 path above (a lone \r is JSON whitespace).
+        with open_text_span(path, encoding, byte_range, newline="\n") as f:
             for number, (line, length) in enumerate(bounded_lines(f, max_line_bytes), first):
                 if line is None:
                     yield number, line_too_long(length, max_line_bytes, "characters")
@@ -151,17 +152,19 @@ def read_delimited(path: Path, encoding: str, delimiter: str, max_line_bytes: in
     if quoting is None:
         quoting = "csv" if delimiter == "," else "none"
     quoting = csv.QUOTE_MINIMAL if quoting == "csv" else csv.QUOTE_NONE
+    # Unquoted TSV rows end at \n (or \r\n) only: a lone \r is data in real TSV cells (with quoting,
+    # the csv module reads the file as it reads CSV).
+    newline = "\n" if delimiter == "\t" and quoting == csv.QUOTE_NONE else ""
     skip = 0
     if span is not None and span[0] > 0:
-        with open_text(path, encoding) as f:
-            header = next(csv.reader(_Lines(f, max_line_bytes), delimiter=delimiter, quoting=quoting,
-                                     strict=False), None)
+        with open_text(path, encoding, newline) as f:
+            header = next(_reader(_Lines(f, max_line_bytes), delimiter, quoting), None)
         if header is None:
             return
         skip = span[2] - 1
-    with open_text_span(path, encoding, span[:2] if span else None) as f:
+    with open_text_span(path, encoding, span[:2] if span else None, newline) as f:
         lines = _Lines(f, max_line_bytes)
-        reader = csv.reader(lines, delimiter=delimiter, quoting=quoting, strict=False)
+        reader = _reader(lines, delimiter, quoting)
         if skip:
             yield from _delimited_rows(reader, lines, header, skip, delimiter, encoding, max_line_bytes)
             return
@@ -176,6 +179,32 @@ def read_delimited(path: Path, encoding: str, delimiter: str, max_line_bytes: in
         if any(has_undecodable(name) for name in header):
             raise DataError(_undecodable("", encoding).detail + " in the header line", file=str(path), line=1)
         yield from _delimited_rows(reader, lines, header, 0, delimiter, encoding, max_line_bytes)
+
+
+def _reader(lines: _Lines, delimiter: str, quoting: int) -> Any:
+    """``csv.reader``, or for TSV with quoting off a split at tabs: what ``csv.reader`` gives
+    then, except that the csv module ends a row at a lone ``\r`` inside a line (or refuses it)."""
+    if delimiter == "\t" and quoting == csv.QUOTE_NONE:
+        return _TabReader(lines)
+    return csv.reader(lines, delimiter=delimiter, quoting=quoting, strict=False)
+
+
+class _TabReader:
+    """Cells of one line per row, split at tabs, with ``line_num`` as ``csv.reader`` counts it."""
+
+    def __init__(self, lines: _Lines):
+        self._lines = iter(lines)
+        self.line_num = 0
+
+    def __iter__(self) -> _TabReader:
+        return self
+
+    def __next__(self) -> list[str]:
+        line = next(self._lines)
+        self.line_num += 1
+        line = line[:-1] if line[-1:] == "\n" else line
+        line = line[:-1] if line[-1:] == "\r" else line
+        return line.split("\t") if line else []
 
 
 def _delimited_rows(reader: Any, lines: _Lines, header: list[str], skip: int, delimiter: str, encoding: str,
