@@ -413,6 +413,9 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
     recipe = resolve_recipe(recipe)
     seed = recipe.seed if seed is None else seed
     output = Path(output)
+    # First: an output that holds an input of this build (its recipe, a template, data read
+    # back through file://) is refused, before anything is compared, read or replaced.
+    check_output_location(output, recipe)
     # Before the up-to-date check: a build killed between its renames left the previous
     # output aside, and putting it back may make this build unnecessary.
     clear_leftovers(output.resolve())
@@ -425,7 +428,6 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
             return {**current, "up_to_date": True}
     make_bar = progress or _NoProgress
     runners = _runners(recipe, seed)
-    check_output_location(output, recipe)
     with staged_output(output, overwrite or force) as stage, _engine_session(engine, address) as ray:
         spool_dir = stage / "_spool"
         spool_dir.mkdir()

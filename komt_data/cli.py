@@ -17,7 +17,7 @@ import typer
 
 from . import __version__
 from .cli_table import table
-from .errors import KomtDataError
+from .errors import Interrupted, KomtDataError
 
 EXIT_CODES = """Exit codes:
 
@@ -344,16 +344,6 @@ def list_(
                 typer.echo(f"{row['ref']:<40} {row['adapter']:<14} {row['source']}")
     except KomtDataError as exc:
         _fail(exc)
-
-
-class Interrupted(BaseException):
-    """Raised from a SIGINT/SIGTERM handler. A BaseException like KeyboardInterrupt, so no
-    ``except Exception`` swallows it and the staged output is removed on the way out; its
-    own class, so the CLI framework does not turn it into a silent exit before we report it."""
-
-    def __init__(self, signum: int):
-        super().__init__(signal.Signals(signum).name)
-        self.exit_code = 128 + signum
 
 
 def _on_signal(signum: int, frame: Any) -> None:
