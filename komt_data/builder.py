@@ -31,7 +31,7 @@ from .engines import ENGINES
 from .errors import ConfigError, DataError, KomtDataError
 from .guards import ErrorBudget, check_output_location, parse_max_errors
 from .records import Record, TaskRunner
-from .resources import sample_recipe_path
+from .resources import bundled_dir, sample_recipe_path
 from .sources import MAX_LINE_BYTES, Unit, chunks, resolve_encoding, units_of
 from .sources.chunks import decompressed_chunks, iter_chunks, worth_decompressing
 from .spool import SpoolFile
@@ -95,10 +95,31 @@ class Segment:
         return entry
 
 
-def _display_path(path: Path | URL) -> str:
+def _display_path(path: Path | URL, base: Path | None = None) -> str:
+    """How manifest.json and rejected.jsonl name a file, the same from any working directory:
+    a bundled file as ``<bundled>/templates/nli.yaml`` (not the install path), a file under
+    ``base`` (the folder of the config that names it) relative to it, any other by its
+    absolute path; a URL as given."""
     if isinstance(path, URL):
         return str(path)
-    # Relative when under the working directory; "../../tmp/x" helps nobody find a file.
+    resolved = Path(path).resolve()
+    for kind in ("templates", "task_configs"):
+        try:
+            root = bundled_dir(kind)
+        except FileNotFoundError:
+            continue
+        if resolved.is_relative_to(root):
+            return f"<bundled>/{kind}/{resolved.relative_to(root).as_posix()}"
+    if base is not None and resolved.is_relative_to(base.resolve()):
+        return resolved.relative_to(base.resolve()).as_posix()
+    return str(resolved)
+
+
+def _shown(path: Path | URL) -> str:
+    """How an error message names a file for the person at the terminal: relative to the
+    working directory when under it ("../../tmp/x" helps nobody find a file)."""
+    if isinstance(path, URL):
+        return str(path)
     try:
         relative = os.path.relpath(path)
     except ValueError:  # another drive on Windows
@@ -106,9 +127,10 @@ def _display_path(path: Path | URL) -> str:
     return str(path) if relative.startswith("..") else relative
 
 
-def unit_label(unit: Unit) -> str:
-    """How manifest.json and rejected.jsonl name a unit: its path relative to the working directory."""
-    return _display_path(unit.path) if unit.path is not None else unit.label
+def unit_label(unit: Unit, base: Path | None = None) -> str:
+    """How manifest.json and rejected.jsonl name a unit: its path relative to ``base``, the
+    folder of its task config (see :func:`_display_path`), or its hub name."""
+    return _display_path(unit.path, base) if unit.path is not None else unit.label
 
 
 def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, limit: int | None = None,
@@ -123,6 +145,8 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
     ``encoding`` is the unit's resolved encoding (looked up when not given).
     """
     label = label or unit_label(unit)
+    # Errors name the file for the terminal; rejected.jsonl and the manifest by ``label``.
+    shown = _shown(unit.path) if unit.path is not None else label
     fmt = unit.source.format_of(unit.path) if unit.path is not None else "hub"
     encoding = encoding or resolve_encoding(unit)
     segment = Segment(
@@ -167,7 +191,7 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
     # A 1 MB buffer: records are about a kilobyte, and the default 8 KB buffer made a write
     # system call every few records (a tenth of stage 1's time on QA passages).
     with open(segment.spool, "wb", buffering=_SPOOL_BUFFER) as spool, open(segment.rejected, "wb") as rejected, \
-            _named(unit, label):
+            _named(unit, shown):
         write = spool.write
         for event in runner.run(unit, encoding, limit, max_line_bytes):
             if type(event) is Record:
@@ -205,10 +229,10 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
             else:
                 events += 1
                 if on_error == "fail":
-                    raise DataError(f"{event.reason}: {event.detail}", file=label, line=event.position)
+                    raise DataError(f"{event.reason}: {event.detail}", file=shown, line=event.position)
                 segment.dropped[event.reason] += 1
                 if budget is not None:
-                    budget.rejected(event.reason, label, event.position)
+                    budget.rejected(event.reason, shown, event.position)
                 reason, detail, position, row = event
                 if position is None:
                     entry = {"task": segment.task, "reason": reason, "detail": detail, "file": label, "input": row}
@@ -232,7 +256,7 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
     segment.read = runner.rows_read
     segment.expanded = events - runner.rows_read
     if budget is not None:
-        budget.unit_done(label, events, segment.dropped)
+        budget.unit_done(shown, events, segment.dropped)
     if not keys and content:  # records without facts
         keys = groups = content
         contaminated, overlaps = array("i", [-1]) * len(content), array("f", [0.0]) * len(content)
@@ -318,7 +342,7 @@ def _read_local(runners: list[TaskRunner], spool_dir: Path, *, limit: int | None
         # rest of it is still being cut (or decompressed).
         index = 0
         for t, unit, gunzip in units:
-            label = unit_label(unit)
+            label = unit_label(unit, runners[t].task.path.parent)
             encoding = resolve_encoding(unit)
             pieces: Iterable[Unit]
             if whole:
@@ -501,7 +525,7 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
         entry = {
             "adapter": task.adapter,
             "family": own[0].family if own else None,
-            "templates": _display_path(task.templates),
+            "templates": _display_path(task.templates, task.path.parent),
             "license": task.license,
             "sources": _sources(own),
             "weight": ref.weight,

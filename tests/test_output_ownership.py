@@ -269,3 +269,21 @@ def test_the_portable_parent_watch_ends_an_orphan(tmp_path):
     if alive:
         os.kill(child, signal.SIGKILL)
     assert not alive
+
+
+def test_builds_from_different_working_directories_are_byte_identical(tmp_path, monkeypatch):
+    config = task(tmp_path / "proj" / "in")
+    with open(tmp_path / "proj" / "in" / "reviews.jsonl", "a", encoding="utf-8") as f:
+        f.write("{not json\n")  # a rejected row: rejected.jsonl names its file
+    monkeypatch.chdir(tmp_path / "proj")
+    build(Path("in/task.yaml"), tmp_path / "a")
+    monkeypatch.chdir(tmp_path)
+    build(config, tmp_path / "b")
+    first, second = tmp_path / "a", tmp_path / "b"
+    assert sorted(p.name for p in first.iterdir()) == sorted(p.name for p in second.iterdir())
+    for path in first.iterdir():
+        assert path.read_bytes() == (second / path.name).read_bytes(), path.name
+    manifest = orjson.loads((first / "manifest.json").read_bytes())
+    assert manifest["tasks"]["nsmc"]["sources"][0]["file"] == "reviews.jsonl"  # relative to its config
+    assert manifest["tasks"]["nsmc"]["templates"] == "<bundled>/templates/classification.yaml"
+    assert orjson.loads((first / "rejected.jsonl").read_bytes().splitlines()[0])["file"] == "reviews.jsonl"

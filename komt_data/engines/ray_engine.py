@@ -163,7 +163,8 @@ def spool_segments(recipe: Recipe, seed: int, spool_dir: Path, *, limit: int | N
     jobs = []
     for t, ref in enumerate(recipe.tasks):
         for unit in units_of(ref.config.source):
-            jobs.append({"index": len(jobs), "task": t, "unit": pickle.dumps((unit, unit_label(unit)))})
+            label = unit_label(unit, ref.config.path.parent)
+            jobs.append({"index": len(jobs), "task": t, "unit": pickle.dumps((unit, label))})
     if not jobs:
         return []
     with connected(address) as ray, _data_context(ray):
