@@ -168,6 +168,7 @@ def build(
                                  max_line_bytes=max_line_bytes, workers=workers)
     except KomtDataError as exc:
         _fail(exc)
+    _output_in_place()
     if json_:
         typer.echo(_json_summary(manifest, output))
         return
@@ -346,6 +347,15 @@ def list_(
         _fail(exc)
 
 
+def _output_in_place() -> None:
+    """The build succeeded: a Ctrl-C now must not report "no output written" and exit 130
+    (a Makefile would fail a target that is complete). Only our own handlers are replaced
+    (not those of a program that runs the CLI in-process)."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(sig) is _on_signal:
+            signal.signal(sig, signal.SIG_IGN)
+
+
 def _on_signal(signum: int, frame: Any) -> None:
     # A second Ctrl-C must not cut the cleanup of the first one short.
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -377,7 +387,7 @@ def main() -> None:
         if _is_usage_error(exc):
             exc.show()  # type: ignore[attr-defined]
             sys.exit(1)
-        if os.environ.get("KOMT_DATA_DEBUG"):
+        if os.environ.get("KOMT_DATA_DEBUG", "") not in ("", "0"):  # KOMT_DATA_DEBUG=0 means off
             raise
         typer.echo(f"komt-data: internal error: {type(exc).__name__}: {exc} "
                    "(set KOMT_DATA_DEBUG=1 for the traceback, and please report it)", err=True)

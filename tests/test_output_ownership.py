@@ -287,3 +287,38 @@ def test_builds_from_different_working_directories_are_byte_identical(tmp_path, 
     assert manifest["tasks"]["nsmc"]["sources"][0]["file"] == "reviews.jsonl"  # relative to its config
     assert manifest["tasks"]["nsmc"]["templates"] == "<bundled>/templates/classification.yaml"
     assert orjson.loads((first / "rejected.jsonl").read_bytes().splitlines()[0])["file"] == "reviews.jsonl"
+
+
+def test_ctrl_c_during_start_up_is_one_line(tmp_path):
+    # Sent at several moments of start-up (imports of numpy, typer, the readers): never a traceback.
+    seen = set()
+    for delay in (0.03, 0.06, 0.1, 0.15, 0.25):
+        proc = subprocess.Popen([sys.executable, "-m", "komt_data", "build", "-o", str(tmp_path / f"o{delay}"), "-q"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+        assert "Traceback" not in stderr
+        if proc.returncode == -signal.SIGINT:  # before Python itself was up: killed, silently
+            assert stderr == ""
+            continue
+        assert proc.returncode in (0, 130), stderr
+        assert len(stderr.splitlines()) <= 1
+        seen.add(stderr)
+    assert seen  # at least one run was interrupted after Python was up
+
+
+def test_komt_data_debug_0_keeps_tracebacks_off(tmp_path):
+    script = ("import sys, komt_data.builder as b\n"
+              "def broken(*a, **k): raise RuntimeError('boom')\n"
+              "b.build = broken\n"
+              "sys.argv = ['komt-data', 'build', '-o', sys.argv[1], '-q']\n"
+              "from komt_data.__main__ import main\n"
+              "main()\n")
+    for value, traceback in (("0", False), ("", False), ("1", True)):
+        result = subprocess.run([sys.executable, "-c", script, str(tmp_path / "out")], capture_output=True, text=True,
+                                env={**os.environ, "KOMT_DATA_DEBUG": value})
+        assert ("Traceback" in result.stderr) is traceback, (value, result.stderr)
+        if not traceback:
+            assert result.returncode == 70
+            assert result.stderr.startswith("komt-data: internal error: RuntimeError: boom")
