@@ -136,7 +136,7 @@ def unit_label(unit: Unit, base: Path | None = None) -> str:
 def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, limit: int | None = None,
                on_error: str = "skip", progress: ProgressBar | None = None, label: str | None = None,
                budget: ErrorBudget | None = None, max_line_bytes: int = MAX_LINE_BYTES,
-               encoding: str | None = None) -> Segment:
+               encoding: str | None = None, shown: str | None = None) -> Segment:
     """Stage 1 for one unit: write its records to a spool and its rejections to a side file.
 
     ``label`` names the unit in provenance; by default its path relative to the working
@@ -144,9 +144,11 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
     ``budget`` counts the rejections against ``--max-errors``; ``max_line_bytes`` caps one line.
     ``encoding`` is the unit's resolved encoding (looked up when not given).
     """
+    # Errors name the file for the terminal (``shown``); rejected.jsonl and the manifest by
+    # ``label``. A chunk of a decompressed copy is given both, for the .gz file it came from.
+    if shown is None:
+        shown = label or (_shown(unit.path) if unit.path is not None else unit.label)
     label = label or unit_label(unit)
-    # Errors name the file for the terminal; rejected.jsonl and the manifest by ``label``.
-    shown = _shown(unit.path) if unit.path is not None else label
     fmt = unit.source.format_of(unit.path) if unit.path is not None else "hub"
     encoding = encoding or resolve_encoding(unit)
     segment = Segment(
@@ -343,6 +345,7 @@ def _read_local(runners: list[TaskRunner], spool_dir: Path, *, limit: int | None
         index = 0
         for t, unit, gunzip in units:
             label = unit_label(unit, runners[t].task.path.parent)
+            shown = _shown(unit.path) if unit.path is not None else label
             encoding = resolve_encoding(unit)
             pieces: Iterable[Unit]
             if whole:
@@ -361,7 +364,7 @@ def _read_local(runners: list[TaskRunner], spool_dir: Path, *, limit: int | None
                 pieces = iter_chunks(unit, encoding)
             for piece in pieces:
                 yield parallel.UnitJob(t, piece, encoding, spool_dir, index, limit=limit, on_error=on_error,
-                                       max_line_bytes=max_line_bytes, label=label)
+                                       max_line_bytes=max_line_bytes, label=label, shown=shown)
                 index += 1
 
     try:

@@ -86,6 +86,7 @@ class UnitJob:
     on_error: str = "skip"
     max_line_bytes: int = MAX_LINE_BYTES
     label: str | None = None  # the file's label (the driver's view of its path)
+    shown: str | None = None  # how error messages name the file (relative to the working directory)
 
 
 # The build's runners, set before the pool forks so that every worker has them as built
@@ -100,7 +101,7 @@ def run_job(runner: TaskRunner, job: UnitJob, progress: ProgressBar | None = Non
 
     return spool_unit(runner, job.unit, job.spool_dir, job.index, limit=job.limit, on_error=job.on_error,
                       progress=progress, encoding=job.encoding, budget=budget, max_line_bytes=job.max_line_bytes,
-                      label=job.label)
+                      label=job.label, shown=job.shown)
 
 
 @dataclass(frozen=True)
