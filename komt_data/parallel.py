@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .records import TaskRunner
 
 
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
     """Pool initializer: end this worker when the build process ends, however it ends.
 
     A pool's workers wait for work on a pipe whose write end every worker inherited too,
@@ -60,7 +60,7 @@ def _die_with_parent(parent: int) -> None:
 
 def watch_parent(parent: int, interval: float = 0.5) -> threading.Thread:
     """Start a daemon thread that ends this process once its parent ``parent`` is gone (the
-    portable fallback of :func:`_die_with_parent`): a re-parented process sees another ppid."""
+    portable fallback of :func:`die_with_parent`): a re-parented process sees another ppid."""
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -148,7 +148,7 @@ def run_jobs(runners: Sequence[TaskRunner], jobs: Iterable[UnitJob], workers: in
     try:
         # A forking pool starts all its processes at once: no more than there will be jobs.
         processes = min(workers, max(2, expected)) if expected is not None else workers
-        with ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=_die_with_parent,
+        with ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=die_with_parent,
                                  initargs=(os.getpid(),)) as pool:
             try:
                 # A few jobs per process in flight: results (and a worker's error) are taken
@@ -329,7 +329,7 @@ def write_shards(jobs: Sequence[ShardJob], spools: tuple[Path, ...], workers: in
         cut, whole = _cut_first(pieces)
         cut_shards = {path for piece in cut for path, *_ in piece.ranges}
         with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
+                                 initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             futures = [pool.submit(_write_piece, piece) for piece in cut + whole]  # forks every process
             if meanwhile is not None:
                 meanwhile()
