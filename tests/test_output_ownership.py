@@ -214,16 +214,9 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
-def test_kill_9_of_the_build_leaves_no_worker_behind(tmp_path):
-    root = tmp_path / "in"
-    lines = [orjson.dumps({"review": f"{i}번째 관객: 연기가 {'좋았고 결말도 마음에 든다' if i % 2 else '어색했다'}",
-                           "rating": "10" if i % 2 else "1"}) for i in range(200_000)]
-    write(root / "reviews.jsonl", (b"\n".join(lines) + b"\n").decode())
-    config = write(root / "task.yaml", TASK.format(data="reviews.jsonl"))
-    env = {**os.environ, "KOMT_DATA_WORKERS": "2"}
-    proc = subprocess.Popen([sys.executable, "-m", "komt_data", "build", str(config), "-o", str(tmp_path / "out"),
-                             "-q"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def _kill_9_leaves_no_worker(config: Path, out: Path, env: dict[str, str]) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "komt_data", "build", str(config), "-o", str(out), "-q"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     workers: list[int] = []
     while time.monotonic() < deadline and len(workers) < 2:
@@ -240,6 +233,27 @@ def test_kill_9_of_the_build_leaves_no_worker_behind(tmp_path):
     for pid in survivors:  # do not leave them to the next test run
         os.kill(pid, signal.SIGKILL)
     assert survivors == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_kill_9_of_the_build_leaves_no_worker_behind(tmp_path):
+    root = tmp_path / "in"
+    lines = [orjson.dumps({"review": f"{i}번째 관객: 연기가 {'좋았고 결말도 마음에 든다' if i % 2 else '어색했다'}",
+                           "rating": "10" if i % 2 else "1"}) for i in range(200_000)]
+    write(root / "reviews.jsonl", (b"\n".join(lines) + b"\n").decode())
+    config = write(root / "task.yaml", TASK.format(data="reviews.jsonl"))
+    _kill_9_leaves_no_worker(config, tmp_path / "out", {**os.environ, "KOMT_DATA_WORKERS": "2"})
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_kill_9_of_a_raw_nsmc_build_leaves_no_worker_behind(tmp_path, corpora):
+    # The reproduction: the shipped raw-NSMC config, default workers (two at least).
+    from komt_data.resources import bundled_dir
+
+    if not (corpora / "nsmc" / "nsmc_raw_reviews.jsonl.gz").is_file():
+        pytest.skip("raw NSMC is not in the corpora")
+    env = {**os.environ, "KOMT_DATA_DIR": str(corpora), "KOMT_DATA_WORKERS": str(max(2, os.cpu_count() or 2))}
+    _kill_9_leaves_no_worker(bundled_dir("task_configs") / "nsmc_raw_files.yaml", tmp_path / "out", env)
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
