@@ -1,5 +1,36 @@
-"""``python -m komt_data`` runs the command line."""
+"""``python -m komt_data`` and the ``komt-data`` script: the command line.
 
-from .cli import main
+Signal handlers go in before anything heavy is imported, so a Ctrl-C during start-up
+ends with one line and exit 130, not a traceback from the middle of an import.
+"""
 
-main()
+from __future__ import annotations
+
+import signal
+import sys
+
+from .errors import Interrupted
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
+def main() -> None:
+    """Entry point of the ``komt-data`` console script."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _on_signal)
+    try:
+        from .cli import main as cli_main
+    except (Interrupted, KeyboardInterrupt) as exc:
+        code = exc.exit_code if isinstance(exc, Interrupted) else 130
+        sys.stderr.write(f"komt-data: interrupted{' (SIGTERM)' if code == 143 else ''} while starting; "
+                         "nothing written\n")
+        sys.exit(code)
+    cli_main()
+
+
+if __name__ == "__main__":
+    main()

@@ -31,7 +31,7 @@ from .engines import ENGINES
 from .errors import ConfigError, DataError, KomtDataError
 from .guards import ErrorBudget, check_output_location, parse_max_errors
 from .records import Record, TaskRunner
-from .resources import sample_recipe_path
+from .resources import bundled_dir, sample_recipe_path
 from .sources import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, Unit, chunks, resolve_encoding, units_of
 from .sources.chunks import decompressed_chunks, iter_chunks, worth_decompressing
 from .spool import SpoolFile
@@ -98,10 +98,31 @@ class Segment:
         return entry
 
 
-def _display_path(path: Path | URL) -> str:
+def _display_path(path: Path | URL, base: Path | None = None) -> str:
+    """How manifest.json and rejected.jsonl name a file, the same from any working directory:
+    a bundled file as ``<bundled>/templates/nli.yaml`` (not the install path), a file under
+    ``base`` (the folder of the config that names it) relative to it, any other by its
+    absolute path; a URL as given."""
     if isinstance(path, URL):
         return str(path)
-    # Relative when under the working directory; "../../tmp/x" helps nobody find a file.
+    resolved = Path(path).resolve()
+    for kind in ("templates", "task_configs"):
+        try:
+            root = bundled_dir(kind)
+        except FileNotFoundError:
+            continue
+        if resolved.is_relative_to(root):
+            return f"<bundled>/{kind}/{resolved.relative_to(root).as_posix()}"
+    if base is not None and resolved.is_relative_to(base.resolve()):
+        return resolved.relative_to(base.resolve()).as_posix()
+    return str(resolved)
+
+
+def _shown(path: Path | URL) -> str:
+    """How an error message names a file for the person at the terminal: relative to the
+    working directory when under it ("../../tmp/x" helps nobody find a file)."""
+    if isinstance(path, URL):
+        return str(path)
     try:
         relative = os.path.relpath(path)
     except ValueError:  # another drive on Windows
@@ -109,15 +130,17 @@ def _display_path(path: Path | URL) -> str:
     return str(path) if relative.startswith("..") else relative
 
 
-def unit_label(unit: Unit) -> str:
-    """How manifest.json and rejected.jsonl name a unit: its path relative to the working directory."""
-    return _display_path(unit.path) if unit.path is not None else unit.label
+def unit_label(unit: Unit, base: Path | None = None) -> str:
+    """How manifest.json and rejected.jsonl name a unit: its path relative to ``base``, the
+    folder of its task config (see :func:`_display_path`), or its hub name."""
+    return _display_path(unit.path, base) if unit.path is not None else unit.label
 
 
 def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, limit: int | None = None,
                on_error: str = "skip", progress: ProgressBar | None = None, label: str | None = None,
                budget: ErrorBudget | None = None, max_line_bytes: int = MAX_LINE_BYTES,
-               encoding: str | None = None, max_document_bytes: int = MAX_DOCUMENT_BYTES) -> Segment:
+               encoding: str | None = None, max_document_bytes: int = MAX_DOCUMENT_BYTES,
+               shown: str | None = None) -> Segment:
     """Stage 1 for one unit: write its records to a spool and its rejections to a side file.
 
     ``label`` names the unit in provenance; by default its path relative to the working
@@ -126,6 +149,10 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
     ``max_document_bytes`` a file read whole.
     ``encoding`` is the unit's resolved encoding (looked up when not given).
     """
+    # Errors name the file for the terminal (``shown``); rejected.jsonl and the manifest by
+    # ``label``. A chunk of a decompressed copy is given both, for the .gz file it came from.
+    if shown is None:
+        shown = label or (_shown(unit.path) if unit.path is not None else unit.label)
     label = label or unit_label(unit)
     fmt = unit.source.format_of(unit.path) if unit.path is not None else "hub"
     encoding = encoding or resolve_encoding(unit)
@@ -172,7 +199,7 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
     # A 1 MB buffer: records are about a kilobyte, and the default 8 KB buffer made a write
     # system call every few records (a tenth of stage 1's time on QA passages).
     with open(segment.spool, "wb", buffering=_SPOOL_BUFFER) as spool, open(segment.rejected, "wb") as rejected, \
-            _named(unit, label):
+            _named(unit, shown):
         write = spool.write
         for event in runner.run(unit, encoding, limit, max_line_bytes, max_document_bytes):
             if type(event) is Record:
@@ -210,10 +237,10 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
             else:
                 events += 1
                 if on_error == "fail":
-                    raise DataError(f"{event.reason}: {event.detail}", file=label, line=event.position)
+                    raise DataError(f"{event.reason}: {event.detail}", file=shown, line=event.position)
                 segment.dropped[event.reason] += 1
                 if budget is not None:
-                    budget.rejected(event.reason, label, event.position)
+                    budget.rejected(event.reason, shown, event.position)
                 reason, detail, position, row = event
                 if position is None:
                     entry = {"task": segment.task, "reason": reason, "detail": detail, "file": label, "input": row}
@@ -237,7 +264,7 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
     segment.read = runner.rows_read
     segment.expanded = events - runner.rows_read
     if budget is not None:
-        budget.unit_done(label, events, segment.dropped)
+        budget.unit_done(shown, events, segment.dropped)
     if not keys and content:  # records without facts
         keys = groups = content
         contaminated, overlaps = array("i", [-1]) * len(content), array("f", [0.0]) * len(content)
@@ -326,7 +353,8 @@ def _read_local(runners: list[TaskRunner], spool_dir: Path, *, limit: int | None
         # rest of it is still being cut (or decompressed).
         index = 0
         for t, unit, gunzip in units:
-            label = unit_label(unit)
+            label = unit_label(unit, runners[t].task.path.parent)
+            shown = _shown(unit.path) if unit.path is not None else label
             encoding = resolve_encoding(unit)
             pieces: Iterable[Unit]
             if whole:
@@ -346,7 +374,7 @@ def _read_local(runners: list[TaskRunner], spool_dir: Path, *, limit: int | None
             for piece in pieces:
                 yield parallel.UnitJob(t, piece, encoding, spool_dir, index, limit=limit, on_error=on_error,
                                        max_line_bytes=max_line_bytes, max_document_bytes=max_document_bytes,
-                                       label=label)
+                                       label=label, shown=shown)
                 index += 1
 
     try:
@@ -437,6 +465,9 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
     recipe = resolve_recipe(recipe)
     seed = recipe.seed if seed is None else seed
     output = Path(output)
+    # First: an output that holds an input of this build (its recipe, a template, data read
+    # back through file://) is refused, before anything is compared, read or replaced.
+    check_output_location(output, recipe)
     # Before the up-to-date check: a build killed between its renames left the previous
     # output aside, and putting it back may make this build unnecessary.
     clear_leftovers(output.resolve())
@@ -449,7 +480,6 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
             return {**current, "up_to_date": True}
     make_bar = progress or _NoProgress
     runners = _runners(recipe, seed)
-    check_output_location(output, recipe)
     with staged_output(output, overwrite or force) as stage, _engine_session(engine, address) as ray:
         spool_dir = stage / "_spool"
         spool_dir.mkdir()
@@ -528,7 +558,7 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
         entry = {
             "adapter": task.adapter,
             "family": own[0].family if own else None,
-            "templates": _display_path(task.templates),
+            "templates": _display_path(task.templates, task.path.parent),
             "license": task.license,
             "sources": _sources(own),
             "weight": ref.weight,

@@ -17,7 +17,7 @@ import typer
 
 from . import __version__
 from .cli_table import table
-from .errors import KomtDataError
+from .errors import Interrupted, KomtDataError
 
 EXIT_CODES = """Exit codes:
 
@@ -187,6 +187,7 @@ def build(
                                  max_document_bytes=max_document_bytes)
     except KomtDataError as exc:
         _fail(exc)
+    _output_in_place()
     if json_:
         typer.echo(_json_summary(manifest, output))
         return
@@ -365,14 +366,13 @@ def list_(
         _fail(exc)
 
 
-class Interrupted(BaseException):
-    """Raised from a SIGINT/SIGTERM handler. A BaseException like KeyboardInterrupt, so no
-    ``except Exception`` swallows it and the staged output is removed on the way out; its
-    own class, so the CLI framework does not turn it into a silent exit before we report it."""
-
-    def __init__(self, signum: int):
-        super().__init__(signal.Signals(signum).name)
-        self.exit_code = 128 + signum
+def _output_in_place() -> None:
+    """The build succeeded: a Ctrl-C now must not report "no output written" and exit 130
+    (a Makefile would fail a target that is complete). Only our own handlers are replaced
+    (not those of a program that runs the CLI in-process)."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(sig) is _on_signal:
+            signal.signal(sig, signal.SIG_IGN)
 
 
 def _on_signal(signum: int, frame: Any) -> None:
@@ -406,7 +406,7 @@ def main() -> None:
         if _is_usage_error(exc):
             exc.show()  # type: ignore[attr-defined]
             sys.exit(1)
-        if os.environ.get("KOMT_DATA_DEBUG"):
+        if os.environ.get("KOMT_DATA_DEBUG", "") not in ("", "0"):  # KOMT_DATA_DEBUG=0 means off
             raise
         typer.echo(f"komt-data: internal error: {type(exc).__name__}: {exc} "
                    "(set KOMT_DATA_DEBUG=1 for the traceback, and please report it)", err=True)

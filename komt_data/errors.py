@@ -59,3 +59,16 @@ class OutputError(KomtDataError):
 
 class DependencyError(KomtDataError):
     """An optional dependency is missing; the message carries the exact install command."""
+
+
+class Interrupted(BaseException):
+    """Raised from a SIGINT/SIGTERM handler (the CLI installs one). A BaseException like
+    KeyboardInterrupt, so no ``except Exception`` swallows it and a staged output is
+    removed on the way out; its own class, so the CLI framework does not turn it into a
+    silent exit before it is reported. ``exit_code`` is 128 + the signal number."""
+
+    def __init__(self, signum: int):
+        import signal
+
+        super().__init__(signal.Signals(signum).name)
+        self.exit_code = 128 + signum

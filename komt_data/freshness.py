@@ -6,6 +6,11 @@ of every input file, of each task's adapter module and of a local tokenizer, and
 options that change the result (``limit``, ``on_error``). A remote hub dataset cannot be
 hashed by content without downloading it, so a recipe that reads one is never considered
 up to date.
+
+An output is up to date only when its files are still the ones the build wrote: every file
+``manifest.json`` lists is checked by size and xxh3-128 digest. That reads the whole output
+once, at the speed the inputs are hashed (about 1.4 GB/s on one core here, where sha256
+runs at 145 MB/s): a truncated, appended or edited shard is noticed, and not "up to date".
 """
 from __future__ import annotations
 
@@ -15,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import xxhash
 
 from .adapters import get_adapter
 from .config import Recipe
+from .errors import OutputError
 from .sources import units_of
 from .storage import URL
-from .writer import MANIFEST, is_komt_output
+from .writer import MANIFEST, content_digest, is_komt_output, verify_files
 
 
 def input_files(recipe: Recipe) -> list[Path] | None:
@@ -53,16 +58,6 @@ def build_fingerprint(recipe: Recipe, recipe_fingerprint: str, **options: Any) -
     return digest.hexdigest()
 
 
-def content_digest(path: Path) -> str:
-    """xxh3-128 of a file's bytes: it tells a changed input from an unchanged one (nothing
-    here needs a cryptographic hash) at memory speed, before a build of gigabytes starts."""
-    digest = xxhash.xxh3_128()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _code_and_tokenizer_files(recipe: Recipe) -> list[Path]:
     """The adapter modules (a plugin or a local adapter can change without a version bump)
     and a local tokenizer's files (they decide the token filters)."""
@@ -84,12 +79,15 @@ def _code_and_tokenizer_files(recipe: Recipe) -> list[Path]:
 
 
 def current_manifest(output: Path, fingerprint: str | None) -> dict[str, Any] | None:
-    """The manifest in ``output`` when it was built with ``fingerprint`` and its files are all there."""
+    """The manifest in ``output`` when it was built with ``fingerprint`` and its files are
+    all there as they were written (size and digest)."""
     if fingerprint is None or not is_komt_output(output):
         return None
     manifest = orjson.loads((output / MANIFEST).read_bytes())
     if manifest.get("build_fingerprint") != fingerprint:
         return None
-    if not all((output / shard["path"]).is_file() for shard in manifest.get("shards", [])):
+    try:
+        verify_files(output, manifest)
+    except OutputError:
         return None
     return manifest

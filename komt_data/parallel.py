@@ -13,6 +13,10 @@ import hashlib
 import itertools
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -31,6 +35,43 @@ if TYPE_CHECKING:
     from .records import TaskRunner
 
 
+def die_with_parent(parent: int) -> None:
+    """Pool initializer: end this worker when the build process ends, however it ends.
+
+    A pool's workers wait for work on a pipe whose write end every worker inherited too,
+    so a ``kill -9`` of the build never gives them end-of-file: they would wait forever,
+    re-parented to init. On Linux the kernel sends them SIGKILL when their parent dies
+    (PR_SET_PDEATHSIG; the pool forks them from the main thread, whose exit is the
+    process's); elsewhere, and in case the parent died before that was set, a thread
+    watches the parent's pid.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the worker got this far
+        os._exit(1)
+    watch_parent(parent)
+
+
+def watch_parent(parent: int, interval: float = 0.5) -> threading.Thread:
+    """Start a daemon thread that ends this process once its parent ``parent`` is gone (the
+    portable fallback of :func:`die_with_parent`): a re-parented process sees another ppid."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    thread = threading.Thread(target=watch, name="komt-data-parent-watch", daemon=True)
+    thread.start()
+    return thread
+
+
 @dataclass(frozen=True)
 class UnitJob:
     """Stage 1 for one unit or chunk: which task (its index in the build's runners), which
@@ -46,6 +87,7 @@ class UnitJob:
     max_line_bytes: int = MAX_LINE_BYTES
     max_document_bytes: int = MAX_DOCUMENT_BYTES
     label: str | None = None  # the file's label (the driver's view of its path)
+    shown: str | None = None  # how error messages name the file (relative to the working directory)
 
 
 # The build's runners, set before the pool forks so that every worker has them as built
@@ -60,7 +102,7 @@ def run_job(runner: TaskRunner, job: UnitJob, progress: ProgressBar | None = Non
 
     return spool_unit(runner, job.unit, job.spool_dir, job.index, limit=job.limit, on_error=job.on_error,
                       progress=progress, encoding=job.encoding, budget=budget, max_line_bytes=job.max_line_bytes,
-                      max_document_bytes=job.max_document_bytes, label=job.label)
+                      max_document_bytes=job.max_document_bytes, label=job.label, shown=job.shown)
 
 
 @dataclass(frozen=True)
@@ -107,7 +149,8 @@ def run_jobs(runners: Sequence[TaskRunner], jobs: Iterable[UnitJob], workers: in
     try:
         # A forking pool starts all its processes at once: no more than there will be jobs.
         processes = min(workers, max(2, expected)) if expected is not None else workers
-        with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=die_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
             try:
                 # A few jobs per process in flight: results (and a worker's error) are taken
                 # in job order as they come, while later jobs are still being made.
@@ -286,7 +329,8 @@ def write_shards(jobs: Sequence[ShardJob], spools: tuple[Path, ...], workers: in
         processes = len(pieces)
         cut, whole = _cut_first(pieces)
         cut_shards = {path for piece in cut for path, *_ in piece.ranges}
-        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             futures = [pool.submit(_write_piece, piece) for piece in cut + whole]  # forks every process
             if meanwhile is not None:
                 meanwhile()

@@ -26,7 +26,17 @@ from .errors import OutputError
 from .exports import get_format, get_prompt
 from .mixing import empty_train_warnings
 from .records import TaskRunner
-from .writer import MANIFEST, REJECTED, is_komt_output, staged_output, write_json
+from .writer import (
+    FILES,
+    MANIFEST,
+    REJECTED,
+    is_komt_output,
+    list_files,
+    member,
+    staged_output,
+    verify_files,
+    write_json,
+)
 
 REPORT = "report.html"
 
@@ -46,7 +56,7 @@ def read_records(directory: Path, manifest: Mapping[str, Any], split: str) -> It
     """The komt records of ``split``, shard by shard, in their written order."""
     for shard in manifest["shards"]:
         if shard["split"] == split:
-            with open(directory / shard["path"], "rb") as f:
+            with open(member(directory, shard["path"]), "rb") as f:
                 for line in f:
                     yield orjson.loads(line)
 
@@ -130,6 +140,8 @@ def _describe(directory: Path, manifest: dict[str, Any]) -> None:
     if info:
         write_json(directory / card.LLAMA_FACTORY, info)
     (directory / REPORT).write_text(report.render_html(manifest), encoding="utf-8")
+    # Last: every other file, with the size and digest that later checks hold it to.
+    manifest[FILES] = list_files(directory)
     write_json(directory / MANIFEST, manifest)
 
 
@@ -185,11 +197,16 @@ def export(output: str | Path, fmt: str, dest: str | Path, *, prompt: str | None
     dest = Path(dest)
     if dest.resolve() == source.resolve():
         raise OutputError(f"export needs a destination other than {source}")
+    # Nothing of the source is trusted before it is checked: its shards and rejected.jsonl
+    # must be inside it, with the size and digest its manifest lists.
+    verify_files(source, manifest, [s["path"] for s in manifest["shards"]]
+                 + ([REJECTED] if (source / REJECTED).is_file() else []))
     size = shard_size or manifest.get("shard_size") or max((s["records"] for s in manifest["shards"]), default=1)
     with staged_output(dest, overwrite) as stage:
         tokenizer = manifest.get("stats", {}).get("tokenizer")
         result = _rewrite(source, manifest, stage, fmt, max(1, size), prompt, tokenizer)
         result.pop("build_fingerprint", None)  # dest is an export, never "up to date" for a build
+        result.pop(FILES, None)  # the source's: dest's own list is made when it is described
         if (source / REJECTED).is_file():
             shutil.copyfile(source / REJECTED, stage / REJECTED)
         _describe(stage, result)

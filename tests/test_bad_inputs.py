@@ -69,7 +69,7 @@ def test_bad_row_is_rejected_with_its_line_and_counted(tmp_path, monkeypatch, na
     assert len(rejected) == 1
     (entry,) = rejected
     assert (entry["file"], entry["line"], entry["reason"], entry["detail"]) == (
-        name, case["line"], case["reason"], case["detail"])
+        str(CORPUS / name), case["line"], case["reason"], case["detail"])
     shards = [orjson.loads(line) for p in sorted((tmp_path / "out").glob("train-*.jsonl"))
               for line in p.read_bytes().splitlines()]
     assert len(shards) == case["written"]
@@ -151,7 +151,8 @@ def test_auto_detected_legacy_encoding_is_reported(tmp_path, monkeypatch, cli):
     monkeypatch.chdir(CORPUS)
     result = cli("build", str(task_config(tmp_path, name)), "-o", str(tmp_path / "out"))
     assert result.exit_code == 0, result.stderr
-    assert f"note: {name} was read as cp949" in result.stdout.splitlines()
+    # Named by its absolute path: it is outside the folder of the config that reads it.
+    assert f"note: {CORPUS / name} was read as cp949" in result.stdout.splitlines()
     manifest = orjson.loads((tmp_path / "out" / "manifest.json").read_bytes())
     assert manifest["tasks"]["kornli"]["sources"][0]["encoding"] == "cp949"
     # A UTF-8 file with one cp949 line stays UTF-8: only that line is lost, not the file to mojibake.

@@ -118,11 +118,12 @@ def _stage1(row: dict[str, Any], *, recipe_blob: bytes, seed: int, limit: int | 
     from ..builder import spool_unit
 
     index, task_index = row["index"], row["task"]
-    unit, label = pickle.loads(row["unit"])
+    unit, label, shown = pickle.loads(row["unit"])
     with tempfile.TemporaryDirectory(prefix="komt-data-ray-") as tmp:
         try:
             runner = _runners_for(recipe_blob, seed)[task_index]
-            segment = spool_unit(runner, unit, Path(tmp), index, limit=limit, on_error=on_error, label=label)
+            segment = spool_unit(runner, unit, Path(tmp), index, limit=limit, on_error=on_error, label=label,
+                                 shown=shown)
         except KomtDataError as exc:
             try:
                 data = pickle.dumps(exc)
@@ -157,13 +158,16 @@ def _data_context(ray: Any) -> Iterator[Any]:
 def spool_segments(recipe: Recipe, seed: int, spool_dir: Path, *, limit: int | None, on_error: str,
                    address: str | None = None, progress: Any = None) -> list:
     """Stage 1 of ``recipe`` on Ray: the segments, in recipe order, with their spools in ``spool_dir``."""
-    from ..builder import unit_label
+    from ..builder import _shown, unit_label
 
     recipe = portable(recipe)
     jobs = []
     for t, ref in enumerate(recipe.tasks):
         for unit in units_of(ref.config.source):
-            jobs.append({"index": len(jobs), "task": t, "unit": pickle.dumps((unit, unit_label(unit)))})
+            label = unit_label(unit, ref.config.path.parent)
+            # Messages name the file as the driver's terminal sees it; provenance by the stable label.
+            shown = _shown(unit.path) if unit.path is not None else label
+            jobs.append({"index": len(jobs), "task": t, "unit": pickle.dumps((unit, label, shown))})
     if not jobs:
         return []
     with connected(address) as ray, _data_context(ray):
