@@ -25,6 +25,7 @@ import orjson
 
 from . import __version__, columns, figures, freshness, mixing, parallel, passes, publish
 from .analysis import Analyzer
+from .arguments import check_flag, check_limit, check_seed
 from .config import Recipe, TaskConfig, load
 from .decontam import Decontaminator
 from .engines import ENGINES
@@ -354,8 +355,10 @@ def plan(recipe: str | Path | Recipe | None = None, *, seed: int | None = None, 
     The inputs are read (and spooled to a temporary directory that is removed) because the
     plan depends on what survives dedup and decontamination.
     """
+    check_seed(seed)
+    check_limit(limit)
     recipe = resolve_recipe(recipe)
-    seed = recipe.seed if seed is None else seed
+    seed = check_seed(recipe.seed if seed is None else seed)
     runners = _runners(recipe, seed)
     bar = (progress or _NoProgress)(desc="reading", unit=" rows")
     with tempfile.TemporaryDirectory(prefix="komt-data-plan-") as tmp:
@@ -391,6 +394,10 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
     as ``line_too_long``). A build that stops leaves no output directory behind, and a
     previous output untouched.
     """
+    check_seed(seed)
+    check_limit(limit)
+    check_flag(overwrite, "overwrite")
+    check_flag(force, "force")
     if on_error not in ("skip", "fail"):
         raise KomtDataError(f"on_error must be 'skip' or 'fail', got {on_error!r}")
     if engine not in ENGINES:
@@ -411,7 +418,7 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
 
         ray_engine.import_ray()  # a missing extra fails before anything is read or written
     recipe = resolve_recipe(recipe)
-    seed = recipe.seed if seed is None else seed
+    seed = check_seed(recipe.seed if seed is None else seed)  # a Recipe made in Python is not checked
     output = Path(output)
     # Before the up-to-date check: a build killed between its renames left the previous
     # output aside, and putting it back may make this build unnecessary.
