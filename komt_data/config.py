@@ -19,10 +19,10 @@ import yaml
 
 from .errors import ConfigError
 from .mixconfig import (
+    MAX_SEED,
     Decontaminate,
     Dedup,
     Mixing,
-    MAX_SEED,
     SplitSpec,
     parse_cap,
     parse_decontaminate,
