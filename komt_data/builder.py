@@ -37,6 +37,7 @@ from .sources import MAX_LINE_BYTES, Unit, chunks, resolve_encoding, units_of
 from .sources.chunks import decompressed_chunks, iter_chunks, worth_decompressing
 from .spool import SpoolFile
 from .storage import URL
+from .templates import load_template_set
 from .writer import MANIFEST, REJECTED, clear_leftovers, shard_names, staged_output, write_json
 
 LINE_FORMATS = ("jsonl", "csv", "tsv", "text-pair")
@@ -426,6 +427,10 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
     fingerprint = freshness.build_fingerprint(
         recipe, _fingerprint(recipe, seed), limit=limit, on_error=on_error,
         **({"max_line_bytes": max_line_bytes} if max_line_bytes != MAX_LINE_BYTES else {}))
+    for ref in recipe.tasks:
+        # Before "up to date": an output an older komt-data built from a template that is
+        # now refused (lipsum, say: different bytes every build) must not pass for current.
+        load_template_set(ref.config.templates)
     if not force:
         current = freshness.current_manifest(output, fingerprint)
         if current is not None:

@@ -29,8 +29,8 @@ from .mixconfig import (
     parse_dedup,
     parse_int,
     parse_mixing,
-    parse_number,
     parse_split,
+    parse_weight,
 )
 from .resources import bundled_dir, template_set_path
 from .storage import URL, expand, is_url
@@ -522,9 +522,7 @@ def parse_recipe(data: dict[str, Any], path: Path | None, _including: tuple[Path
         check_keys(item, TASK_REF_KEYS, file=file, prefix=f"{key}.")
         if ("config" in item) == ("recipe" in item):
             raise ConfigError("give exactly one of 'config' and 'recipe'", file=str(file), key=f"{key}.config")
-        weight = parse_number(item.get("weight", 1.0), file=file, key=f"{key}.weight")
-        if weight <= 0:
-            raise ConfigError("must be greater than 0", file=str(file), key=f"{key}.weight")
+        weight = parse_weight(item.get("weight", 1.0), file=file, key=f"{key}.weight")
         cap = parse_cap(item.get("cap"), file=file, key=f"{key}.cap")
         if "recipe" in item:
             sub_value = _expect(item["recipe"], str, file=file, key=f"{key}.recipe", what="a path")

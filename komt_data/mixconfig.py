@@ -26,6 +26,10 @@ SCOPES = ("family", "task", "recipe", "none")
 MAX_COUNT = 2**63 - 1
 #: Seeds key 64-bit hashes: 0 to 2**64 - 1.
 MAX_SEED = 2**64 - 1
+#: Weights are relative, so a million to one is as uneven as a mix gets; the bound (and the
+#: one on temperature) keeps weight × size ** (1 / temperature) × total a finite float.
+MAX_WEIGHT = 1_000_000.0
+MIN_TEMPERATURE = 0.05
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,17 @@ def parse_number(value: Any, *, file: Path | str, key: str) -> float:
     return _number(value, file=file, key=key)
 
 
+def parse_weight(value: Any, *, file: Path | str, key: str) -> float:
+    """A mixing weight: a finite number above 0 and at most MAX_WEIGHT."""
+    weight = _number(value, file=file, key=key)
+    if weight <= 0:
+        raise ConfigError("must be greater than 0", file=_where(file), key=key)
+    if weight > MAX_WEIGHT:
+        raise ConfigError(f"must be at most {MAX_WEIGHT:,.0f} (weights are relative: divide them all)",
+                          file=_where(file), key=key)
+    return weight
+
+
 def _bool(value: Any, *, file: Path | str, key: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"must be true or false, got {value!r}", file=_where(file), key=key)
@@ -189,8 +204,8 @@ def parse_mixing(value: Any, file: Path | str) -> Mixing:
     if total is not None:
         total = _int(total, file=file, key="mixing.total", minimum=1)
     temperature = _number(data.get("temperature", 1.0), file=file, key="mixing.temperature")
-    if temperature <= 0:
-        raise ConfigError("must be greater than 0", file=_where(file), key="mixing.temperature")
+    if temperature < MIN_TEMPERATURE:
+        raise ConfigError(f"must be at least {MIN_TEMPERATURE}", file=_where(file), key="mixing.temperature")
     return Mixing(total=total, temperature=temperature,
                   cap=parse_cap(data.get("cap"), file=file, key="mixing.cap"),
                   repeat=_bool(data.get("repeat", False), file=file, key="mixing.repeat"))

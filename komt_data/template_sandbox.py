@@ -9,7 +9,7 @@ Here:
 
 * **Only text and numbers print.** Whatever reaches the output (``{{ }}``, ``~``, ``%``,
   ``format``, ``join``, text filters) must be text or a number: a method, an object, a
-  list, ``none`` or ``true`` fails the render instead of printing a repr (some with a
+  list or ``none`` fails the render instead of printing a repr (some with a
   memory address, different on every run). ``lipsum`` and ``|random`` are refused when a
   template is loaded: their output does not depend on the seed.
 * **Every render has a budget.** :data:`MAX_RENDER_STEPS` loop iterations and calls over
@@ -157,14 +157,12 @@ def printable(value: Any) -> Any:
     says what it is. Never a repr: an object's repr can hold a memory address."""
     if isinstance(value, str):
         return value
-    if isinstance(value, Number) and not isinstance(value, bool):
+    if isinstance(value, Number):  # True is the number 1 in Python, and prints as True
         return value
     if isinstance(value, _Method):
         value._refuse()
     if value is None:
         problem = "none (an empty value)"
-    elif isinstance(value, bool):
-        problem = "true/false"
     elif isinstance(value, (list, tuple)):
         problem = "a list (join it: x|join(', '))"
     elif isinstance(value, dict):
