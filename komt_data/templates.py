@@ -258,9 +258,19 @@ def _parse_template(entry: Any, index: int, path: Path) -> Template:
     return template
 
 
-@cache
 def load_template_set(path: Path) -> TemplateSet:
-    """Read, validate and compile a template set file (cached per path)."""
+    """Read, validate and compile a template set file (cached per path while the file is unchanged)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return _load_template_set(path, None)  # read_yaml says what is wrong
+    # Keyed by the file's time and size too: a set edited between two builds in one process
+    # must not render with the old templates while the fingerprint hashes the new file.
+    return _load_template_set(path, (stat.st_mtime_ns, stat.st_size))
+
+
+@cache
+def _load_template_set(path: Path, version: tuple[int, int] | None) -> TemplateSet:
     data = read_yaml(path)
     check_keys(data, SET_KEYS, file=path)
     family = data.get("family")
