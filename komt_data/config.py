@@ -396,8 +396,9 @@ def _string_map(value: Any, file: Path, key: str) -> dict[str, str]:
     for k, v in value.items():
         if not isinstance(k, (str, int, float)):
             raise ConfigError(f"{k!r} must be text or a number", file=str(file), key=f"{key}.{k}")
-        # Labels are words of the training text (text only); a field may name a column by number.
-        if not isinstance(v, str) and (key == "labels" or isinstance(v, bool) or not isinstance(v, int)):
+        # Text, or a whole number (a column's number, COPA's alternative 1 or 2); never true/false,
+        # a list, none or bytes, which would print as Python's repr of them.
+        if not isinstance(v, str) and (isinstance(v, bool) or not isinstance(v, int)):
             raise ConfigError(f"value for {k!r} must be text, got {v!r}", file=str(file), key=f"{key}.{k}")
         # YAML reads `0: 부정` with an int key and `1.0` as a float; labels compare as text.
         text = _label_text(k)

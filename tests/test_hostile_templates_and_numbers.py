@@ -250,7 +250,8 @@ def test_a_section_given_twice_is_refused(tmp_path, cli):
 @pytest.mark.parametrize("labels, key, problem", [
     ('{1: 부정, "1": 긍정}', "labels.1", "1 and '1' are the same label once read as text; keep one"),
     ('{true: 긍정, "true": 부정}', "labels.true", "True and 'true' are the same label once read as text; keep one"),
-    ('{"1": 3, "10": 긍정}', "labels.1", "value for '1' must be text, got 3"),
+    ('{"1": yes, "10": 긍정}', "labels.1", "value for '1' must be text, got True"),
+    ('{"1": 2.5, "10": 긍정}', "labels.1", "value for '1' must be text, got 2.5"),
     ('{"1": [부정], "10": 긍정}', "labels.1", "value for '1' must be text, got ['부정']"),
     ('{"1": ~, "10": 긍정}', "labels.1", "value for '1' must be text, got None"),
 ])
