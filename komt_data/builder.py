@@ -25,6 +25,7 @@ import orjson
 
 from . import __version__, columns, drops, fewshot, figures, freshness, mixing, parallel, passes, publish
 from .analysis import Analyzer
+from .arguments import check_flag, check_limit, check_seed
 from .config import Recipe, TaskConfig, load
 from .decontam import Decontaminator
 from .engines import ENGINES
@@ -36,6 +37,7 @@ from .sources import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, Unit, chunks, resolve_e
 from .sources.chunks import decompressed_chunks, iter_chunks, worth_decompressing
 from .spool import SpoolFile
 from .storage import URL
+from .templates import load_template_set
 from .writer import MANIFEST, REJECTED, clear_leftovers, shard_names, staged_output, write_json
 
 LINE_FORMATS = ("jsonl", "csv", "tsv", "text-pair", "klue-ner")
@@ -391,8 +393,10 @@ def plan(recipe: str | Path | Recipe | None = None, *, seed: int | None = None, 
     The inputs are read (and spooled to a temporary directory that is removed) because the
     plan depends on what survives dedup and decontamination.
     """
+    check_seed(seed)
+    check_limit(limit)
     recipe = resolve_recipe(recipe)
-    seed = recipe.seed if seed is None else seed
+    seed = check_seed(recipe.seed if seed is None else seed)
     runners = _runners(recipe, seed)
     bar = (progress or _NoProgress)(desc="reading", unit=" rows")
     with tempfile.TemporaryDirectory(prefix="komt-data-plan-") as tmp:
@@ -438,6 +442,10 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
     (JSON, SQuAD, AIHub JSON, what an ``.xlsx`` unpacks to) may be. A build that stops
     leaves no output directory behind, and a previous output untouched.
     """
+    check_seed(seed)
+    check_limit(limit)
+    check_flag(overwrite, "overwrite")
+    check_flag(force, "force")
     if on_error not in ("skip", "fail"):
         raise KomtDataError(f"on_error must be 'skip' or 'fail', got {on_error!r}")
     if engine not in ENGINES:
@@ -463,7 +471,7 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
 
         ray_engine.import_ray()  # a missing extra fails before anything is read or written
     recipe = resolve_recipe(recipe)
-    seed = recipe.seed if seed is None else seed
+    seed = check_seed(recipe.seed if seed is None else seed)  # a Recipe made in Python is not checked
     output = Path(output)
     # First: an output that holds an input of this build (its recipe, a template, data read
     # back through file://) is refused, before anything is compared, read or replaced.
@@ -474,6 +482,10 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
     fingerprint = freshness.build_fingerprint(
         recipe, _fingerprint(recipe, seed), limit=limit, on_error=on_error,
         **({"max_line_bytes": max_line_bytes} if max_line_bytes != MAX_LINE_BYTES else {}))
+    for ref in recipe.tasks:
+        # Before "up to date": an output an older komt-data built from a template that is
+        # now refused (lipsum, say: different bytes every build) must not pass for current.
+        load_template_set(ref.config.templates)
     if not force:
         current = freshness.current_manifest(output, fingerprint)
         if current is not None:

@@ -170,7 +170,13 @@ def build(
     Example: komt-data build recipe.yaml -o out --engine ray --address auto
     """
     from . import builder
+    from .arguments import check_limit, check_seed
 
+    try:  # before anything is read: a wrong number must not fail after the whole build ran
+        check_seed(seed, "--seed")
+        check_limit(limit, "--limit")
+    except KomtDataError as exc:
+        _fail(exc)
     if dry_run:
         try:
             mix_plan = builder.plan(config, seed=seed, limit=limit, progress=_tqdm_factory(quiet))
@@ -304,9 +310,13 @@ def preview(
 
     Example: komt-data preview task_configs/sample/klue_nli.yaml -n 2
     """
+    from .arguments import check_seed
     from .preview import preview as preview_records
 
     try:
+        check_seed(seed, "--seed")
+        if n < 0:
+            raise KomtDataError(f"-n must be a whole number of records, got {n}")
         records = preview_records(config, n, task=task, seed=seed)
     except KomtDataError as exc:
         _fail(exc)
@@ -406,12 +416,18 @@ def main() -> None:
         if _is_usage_error(exc):
             exc.show()  # type: ignore[attr-defined]
             sys.exit(1)
-        if os.environ.get("KOMT_DATA_DEBUG", "") not in ("", "0"):  # KOMT_DATA_DEBUG=0 means off
+        if debug():
             raise
         typer.echo(f"komt-data: internal error: {type(exc).__name__}: {exc} "
                    "(set KOMT_DATA_DEBUG=1 for the traceback, and please report it)", err=True)
         sys.exit(70)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def debug() -> bool:
+    """Whether ``KOMT_DATA_DEBUG`` asks for tracebacks: ``0``, ``false``, ``no``, ``off`` and
+    empty mean no, as a user who writes ``KOMT_DATA_DEBUG=0`` expects."""
+    return os.environ.get("KOMT_DATA_DEBUG", "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
 def _is_usage_error(exc: Exception) -> bool:

@@ -20,6 +20,7 @@ import yaml
 
 from .errors import ConfigError
 from .mixconfig import (
+    MAX_SEED,
     Decontaminate,
     Dedup,
     FewShot,
@@ -28,9 +29,11 @@ from .mixconfig import (
     parse_cap,
     parse_decontaminate,
     parse_dedup,
+    parse_int,
     parse_mixing,
     parse_prompting,
     parse_split,
+    parse_weight,
 )
 from .resources import bundled_dir, template_set_path
 from .storage import URL, expand, is_url
@@ -56,21 +59,112 @@ _EXTENSION_FORMATS = {
 }
 
 
+#: The most values a YAML file may hold once its aliases are expanded. PyYAML shares an
+#: aliased node instead of copying it, but everything downstream (the fingerprint, the
+#: checks, the adapters) walks the expanded tree: 500 bytes of nested anchors would make
+#: it billions of values (a "billion laughs" bomb). Real configs hold a few hundred.
+MAX_YAML_VALUES = 100_000
+
+
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: str, line: int, first: int):
+        super().__init__(key)
+        self.key, self.line, self.first = key, line, first
+
+
+class _Loader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses what would be silently wrong in a config: a key given
+    twice in one mapping (YAML keeps the last), and ``!!binary`` and ``!!set`` values (bytes
+    would become label words like ``b'...'``; a set's order changes from run to run)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *base` then overrides: meant
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.get(key)
+                except TypeError:  # an unhashable key: SafeLoader's own error says so
+                    continue
+                line = key_node.start_mark.line + 1
+                if first is not None:
+                    raise _DuplicateKey(str(getattr(key_node, "value", key)), line, first)
+                seen[key] = line
+        return super().construct_mapping(node, deep)
+
+    def _refuse(self, node: yaml.Node) -> Any:
+        kind = node.tag.rsplit(":", 1)[-1]
+        raise yaml.constructor.ConstructorError(
+            None, None, f"'!!{kind}' values are not allowed (write text, numbers or lists)", node.start_mark)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:binary", _Loader._refuse)
+_Loader.add_constructor("tag:yaml.org,2002:set", _Loader._refuse)
+
+
+def _expanded_size(root: yaml.Node, path: Path) -> int:
+    """How many values ``root`` holds with every alias expanded, refusing past MAX_YAML_VALUES
+    (and a node that contains itself). Shared nodes are sized once, so this is linear."""
+    sizes: dict[int, int] = {}
+    busy: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        if not isinstance(node, (yaml.SequenceNode, yaml.MappingNode)):
+            return 1
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        if id(node) in busy:
+            raise ConfigError(f"line {node.start_mark.line + 1}: an alias refers to a value that contains it",
+                              file=str(path))
+        busy.add(id(node))
+        children = node.value if isinstance(node, yaml.SequenceNode) else [n for pair in node.value for n in pair]
+        total = 1
+        for child in children:
+            total += size(child)
+            if total > MAX_YAML_VALUES:
+                raise ConfigError(f"holds more than {MAX_YAML_VALUES:,} values once its aliases (*name) are "
+                                  "expanded; write the values out or use fewer nested aliases", file=str(path))
+        busy.discard(id(node))
+        sizes[id(node)] = total
+        return total
+
+    return size(root)
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
-    """Load one YAML mapping with ``yaml.safe_load``; errors name the file and position."""
+    """Load one YAML mapping (the safe subset of YAML); errors name the file and position.
+
+    Besides ``yaml.safe_load``'s checks: a key given twice, ``!!binary``/``!!set`` values and
+    aliases that expand past :data:`MAX_YAML_VALUES` are refused.
+    """
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError("file not found", file=str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read: {exc}", file=str(path)) from None
+    loader = _Loader(text)
     try:
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        if node is not None:
+            _expanded_size(node, path)
+        data = None if node is None else loader.construct_document(node)
+    except _DuplicateKey as exc:
+        lines = f"line {exc.line}" if exc.first == exc.line else f"lines {exc.first} and {exc.line}"
+        raise ConfigError(f"is given twice in one mapping ({lines}); YAML would silently keep only the last, "
+                          "so remove one", file=f"{path}:{exc.line}", key=exc.key) from None
+    except RecursionError:
+        raise ConfigError("is nested too deeply", file=str(path)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"invalid YAML: {problem}", file=where) from None
+    finally:
+        loader.dispose()
     if not isinstance(data, dict):
         raise ConfigError("expected a mapping of keys at the top level", file=str(path))
     return data
@@ -265,11 +359,15 @@ def _expand(pattern: str, base: Path, file: Path, key: str = "source.files") -> 
 
     A path that starts with a variable (``${KOMT_DATA_DIR}/nsmc/*.gz``) is where the user's
     shell says the data is, so a relative value of that variable means the working directory,
-    not the config's folder. An unset variable is an error, never an empty string.
+    not the config's folder. An unset or empty variable is an error, never an empty string.
     """
     missing = [a or b for a, b in _VARIABLE.findall(pattern) if (a or b) not in os.environ]
     if missing:
         raise ConfigError(f"environment variable {missing[0]} is not set (used in '{pattern}'); "
+                          f"set it to the folder that holds this dataset", file=str(file), key=key)
+    empty = [a or b for a, b in _VARIABLE.findall(pattern) if not os.environ[a or b].strip()]
+    if empty:  # `KOMT_DATA_DIR=` would otherwise make '${KOMT_DATA_DIR}/nsmc' the filesystem root's /nsmc
+        raise ConfigError(f"environment variable {empty[0]} is set but empty (used in '{pattern}'); "
                           f"set it to the folder that holds this dataset", file=str(file), key=key)
     path = Path(os.path.expandvars(pattern)).expanduser()
     if path.is_absolute():
@@ -427,11 +525,21 @@ def _parse_source(data: Any, base: Path, file: Path) -> SourceConfig:
 def _string_map(value: Any, file: Path, key: str) -> dict[str, str]:
     _expect(value, dict, file=file, key=key, what="a mapping")
     out: dict[str, str] = {}
+    given: dict[str, Any] = {}
     for k, v in value.items():
-        if isinstance(v, (dict, list)) or v is None:
-            raise ConfigError(f"value for {k!r} must be a string", file=str(file), key=f"{key}.{k}")
+        if not isinstance(k, (str, int, float)):
+            raise ConfigError(f"{k!r} must be text or a number", file=str(file), key=f"{key}.{k}")
+        # Text, or a whole number (a column's number, COPA's alternative 1 or 2); never true/false,
+        # a list, none or bytes, which would print as Python's repr of them.
+        if not isinstance(v, str) and (isinstance(v, bool) or not isinstance(v, int)):
+            raise ConfigError(f"value for {k!r} must be text, got {v!r}", file=str(file), key=f"{key}.{k}")
         # YAML reads `0: 부정` with an int key and `1.0` as a float; labels compare as text.
-        out[_label_text(k)] = str(v)
+        text = _label_text(k)
+        if text in given:
+            raise ConfigError(f"{given[text]!r} and {k!r} are the same {key[:-1]} once read as text; keep one",
+                              file=str(file), key=f"{key}.{text}")
+        given[text] = k
+        out[text] = str(v)
     return out
 
 
@@ -491,10 +599,8 @@ def parse_task_config(data: dict[str, Any], path: Path) -> TaskConfig:
         raise ConfigError(str(exc), file=str(path), key="adapter") from None
     templates_value = data.get("templates", adapter_cls.family)
     _expect(templates_value, str, file=path, key="templates", what="a template set name or path")
-    per_example = _expect(data.get("templates_per_example", 1), int, file=path,
-                          key="templates_per_example", what="a whole number")
-    if per_example < 1:
-        raise ConfigError("must be at least 1", file=str(path), key="templates_per_example")
+    per_example = parse_int(data.get("templates_per_example", 1), file=path, key="templates_per_example",
+                            minimum=1)
     options = _expect(data.get("options", {}) or {}, dict, file=path, key="options", what="a mapping")
     for key in ("license", "description"):
         if data.get(key) is not None:
@@ -583,9 +689,7 @@ def parse_recipe(data: dict[str, Any], path: Path | None, _including: tuple[Path
         check_keys(item, TASK_REF_KEYS, file=file, prefix=f"{key}.")
         if ("config" in item) == ("recipe" in item):
             raise ConfigError("give exactly one of 'config' and 'recipe'", file=str(file), key=f"{key}.config")
-        weight = _expect(item.get("weight", 1.0), (int, float), file=file, key=f"{key}.weight", what="a number")
-        if weight <= 0:
-            raise ConfigError("must be greater than 0", file=str(file), key=f"{key}.weight")
+        weight = parse_weight(item.get("weight", 1.0), file=file, key=f"{key}.weight")
         cap = parse_cap(item.get("cap"), file=file, key=f"{key}.cap")
         if "recipe" in item:
             sub_value = _expect(item["recipe"], str, file=file, key=f"{key}.recipe", what="a path")
@@ -630,16 +734,13 @@ def parse_recipe(data: dict[str, Any], path: Path | None, _including: tuple[Path
     split = parse_split(data.get("split"), file)
     output = _expect(data.get("output", {}) or {}, dict, file=file, key="output", what="a mapping")
     check_keys(output, OUTPUT_KEYS, file=file, prefix="output.")
-    shard_size = _expect(output.get("shard_size", 100_000), int, file=file, key="output.shard_size",
-                         what="a whole number")
-    if shard_size < 1:
-        raise ConfigError("must be at least 1", file=str(file), key="output.shard_size")
+    shard_size = parse_int(output.get("shard_size", 100_000), file=file, key="output.shard_size", minimum=1)
     fmt = output.get("format", "komt")
     if fmt not in OUTPUT_FORMATS:
         raise ConfigError(f"must be one of {', '.join(OUTPUT_FORMATS)}, got {fmt!r}", file=str(file),
                           key="output.format")
     exports = _parse_export_options(output, file)
-    seed = _expect(data.get("seed", 42), int, file=file, key="seed", what="a whole number")
+    seed = parse_int(data.get("seed", 42), file=file, key="seed", minimum=0, maximum=MAX_SEED)
     name = _expect(data.get("name", path.stem if path else "recipe"), str, file=file, key="name", what="a string")
     return Recipe(name=name, tasks=tuple(refs), path=path, seed=seed,
                   validation=float(split.validation) if isinstance(split.validation, float) else 0.0,
@@ -666,9 +767,7 @@ def _parse_export_options(output: Mapping[str, Any], file: Path) -> dict[str, An
     for key in ("min_tokens", "max_tokens"):
         value = output.get(key)
         if value is not None:
-            _expect(value, int, file=file, key=f"output.{key}", what="a whole number")
-            if value < 1:
-                raise ConfigError("must be at least 1", file=str(file), key=f"output.{key}")
+            parse_int(value, file=file, key=f"output.{key}", minimum=1)
             if tokenizer is None:
                 raise ConfigError("needs output.tokenizer (the tokenizer that counts the tokens)",
                                   file=str(file), key=f"output.{key}")

@@ -7,6 +7,7 @@ unknown key is a :class:`ConfigError` naming the file and the key.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,14 @@ FEWSHOT_KEYS = {"share", "shots", "max_chars"}
 # within this), and a bound keeps stage 3's reads per record bounded whatever a recipe says.
 MAX_SHOTS = 32
 SCOPES = ("family", "task", "recipe", "none")
+#: The largest count a recipe may give (cap, total, shard_size, ...): counts are numpy int64.
+MAX_COUNT = 2**63 - 1
+#: Seeds key 64-bit hashes: 0 to 2**64 - 1.
+MAX_SEED = 2**64 - 1
+#: Weights are relative, so a million to one is as uneven as a mix gets; the bound (and the
+#: one on temperature) keeps weight × size ** (1 / temperature) × total a finite float.
+MAX_WEIGHT = 1_000_000.0
+MIN_TEMPERATURE = 0.05
 
 
 @dataclass(frozen=True)
@@ -146,18 +155,47 @@ def _check(data: Mapping[str, Any], allowed: set[str], *, file: Path | str, pref
     check_keys(data, allowed, file=file, prefix=prefix)
 
 
-def _int(value: Any, *, file: Path | str, key: str, minimum: int) -> int:
+def _int(value: Any, *, file: Path | str, key: str, minimum: int, maximum: int = MAX_COUNT) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(f"must be a whole number, got {value!r}", file=_where(file), key=key)
     if value < minimum:
         raise ConfigError(f"must be at least {minimum}", file=_where(file), key=key)
+    if value > maximum:
+        raise ConfigError(f"must be at most {maximum:,}, got {value:,}", file=_where(file), key=key)
     return value
+
+
+def parse_int(value: Any, *, file: Path | str, key: str, minimum: int, maximum: int = MAX_COUNT) -> int:
+    """A whole number (not a bool) in ``[minimum, maximum]``."""
+    return _int(value, file=file, key=key, minimum=minimum, maximum=maximum)
 
 
 def _number(value: Any, *, file: Path | str, key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(f"must be a number, got {value!r}", file=_where(file), key=key)
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # a whole number too big for a float
+        raise ConfigError(f"must be a finite number, got {value!r}", file=_where(file), key=key) from None
+    if not math.isfinite(number):
+        raise ConfigError(f"must be a finite number, got {value!r}", file=_where(file), key=key)
+    return number
+
+
+def parse_number(value: Any, *, file: Path | str, key: str) -> float:
+    """A finite number (not a bool) as a float: ``.inf`` and ``.nan`` are refused."""
+    return _number(value, file=file, key=key)
+
+
+def parse_weight(value: Any, *, file: Path | str, key: str) -> float:
+    """A mixing weight: a finite number above 0 and at most MAX_WEIGHT."""
+    weight = _number(value, file=file, key=key)
+    if weight <= 0:
+        raise ConfigError("must be greater than 0", file=_where(file), key=key)
+    if weight > MAX_WEIGHT:
+        raise ConfigError(f"must be at most {MAX_WEIGHT:,.0f} (weights are relative: divide them all)",
+                          file=_where(file), key=key)
+    return weight
 
 
 def _bool(value: Any, *, file: Path | str, key: str) -> bool:
@@ -178,7 +216,7 @@ def parse_held_out(value: Any, *, file: Path | str, key: str) -> float | int:
     if isinstance(value, int):
         if value < 0:
             raise ConfigError("must not be negative", file=_where(file), key=key)
-        return value
+        return _int(value, file=file, key=key, minimum=0)
     if not 0 <= value < 1:
         raise ConfigError("a fraction must be at least 0 and below 1 (write a count as a whole number)",
                           file=_where(file), key=key)
@@ -193,8 +231,8 @@ def parse_mixing(value: Any, file: Path | str) -> Mixing:
     if total is not None:
         total = _int(total, file=file, key="mixing.total", minimum=1)
     temperature = _number(data.get("temperature", 1.0), file=file, key="mixing.temperature")
-    if temperature <= 0:
-        raise ConfigError("must be greater than 0", file=_where(file), key="mixing.temperature")
+    if temperature < MIN_TEMPERATURE:
+        raise ConfigError(f"must be at least {MIN_TEMPERATURE}", file=_where(file), key="mixing.temperature")
     return Mixing(total=total, temperature=temperature,
                   cap=parse_cap(data.get("cap"), file=file, key="mixing.cap"),
                   repeat=_bool(data.get("repeat", False), file=file, key="mixing.repeat"))

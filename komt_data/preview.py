@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from .arguments import check_seed
 from .builder import resolve_recipe
 from .config import Recipe
 from .errors import ConfigError
@@ -18,6 +19,9 @@ from .sources import resolve_encoding, units_of
 def preview(config: str | Path | Recipe | None = None, n: int = 3, *, task: str | None = None,
             seed: int | None = None) -> list[dict[str, Any]]:
     """Return up to ``n`` records of one task (the first of the recipe unless ``task`` names one)."""
+    check_seed(seed)
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ConfigError(f"n must be a whole number of records, got {n!r}")
     recipe = resolve_recipe(config)
     refs = [ref for ref in recipe.tasks if task is None or ref.config.name == task]
     if not refs:

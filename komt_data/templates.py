@@ -25,6 +25,9 @@ import orjson
 from .config import check_keys, read_yaml
 from .errors import ConfigError, TemplateError
 from .template_compiler import compile_template
+from .template_sandbox import MAX_RENDER_CHARS, Sandbox, load_problem
+
+__all__ = ["MAX_RENDER_CHARS", "Template", "TemplateSet", "check_variables", "environment", "load_template_set"]
 
 TEMPLATE_KEYS = {"id", "instruction", "response", "original_task", "choices_in_prompt", "requires",
                  "response_style"}
@@ -32,35 +35,11 @@ SET_KEYS = {"family", "description", "templates"}
 _ID = re.compile(r"^[a-z0-9_]+/[0-9a-z_]+$")
 
 
-#: The most text one template may render. A hostile template (a loop in a loop, a
-#: string times a billion) stops here with a TemplateError instead of eating memory.
-MAX_RENDER_CHARS = 1_000_000
-_MAX_EXPONENT = 1_000
-
-
-class _Sandbox(jinja2.sandbox.SandboxedEnvironment):
-    """Jinja's sandbox, also bounding ``*`` and ``**``: ``{{ 9**9**9 }}`` would hang the
-    build and ``{{ 'a' * 10**10 }}`` exhaust memory, which the stock sandbox allows."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**" and isinstance(right, (int, float)) and (
-                abs(right) > _MAX_EXPONENT
-                or isinstance(left, int) and left.bit_length() * abs(right) > 64 * _MAX_EXPONENT):
-            raise jinja2.sandbox.SecurityError(f"power {right} is too large")
-        if operator == "*":
-            for seq, times in ((left, right), (right, left)):
-                if isinstance(seq, (str, list, tuple)) and isinstance(times, int) \
-                        and len(seq) * times > MAX_RENDER_CHARS:
-                    raise jinja2.sandbox.SecurityError("repetition too large")
-        return super().call_binop(context, operator, left, right)
-
-
 @cache
 def environment() -> jinja2.sandbox.SandboxedEnvironment:
-    """The one Jinja environment: sandboxed, strict about undefined names, no autoescape."""
-    return _Sandbox(
+    """The one Jinja environment: sandboxed and bounded (komt_data.template_sandbox), strict
+    about undefined names, no autoescape."""
+    return Sandbox(
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,
@@ -262,20 +241,36 @@ def _parse_template(entry: Any, index: int, path: Path) -> Template:
         file=str(path),
     )
     try:
+        # Checked before compiling: a removed filter (random) would otherwise only be "no filter named".
+        private = _private_names(template.instruction_source) + _private_names(template.response_source)
+        if private:
+            raise TemplateError(f"reaches for '{private[0]}': templates may not use names starting with '_' "
+                                "(Python internals are off limits in the sandbox)", template=template_id,
+                                file=str(path))
+        for source in (template.instruction_source, template.response_source):
+            problem = load_problem(environment().parse(source))
+            if problem is not None:
+                raise TemplateError(problem, template=template_id, file=str(path))
         _compiled(template.instruction_source, template.response_source)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"syntax error on line {exc.lineno}: {exc.message}", template=template_id,
                             file=str(path)) from None
-    private = _private_names(template.instruction_source) + _private_names(template.response_source)
-    if private:
-        raise TemplateError(f"reaches for '{private[0]}': templates may not use names starting with '_' "
-                            "(Python internals are off limits in the sandbox)", template=template_id, file=str(path))
     return template
 
 
-@cache
 def load_template_set(path: Path) -> TemplateSet:
-    """Read, validate and compile a template set file (cached per path)."""
+    """Read, validate and compile a template set file (cached per path while the file is unchanged)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return _load_template_set(path, None)  # read_yaml says what is wrong
+    # Keyed by the file's time and size too: a set edited between two builds in one process
+    # must not render with the old templates while the fingerprint hashes the new file.
+    return _load_template_set(path, (stat.st_mtime_ns, stat.st_size))
+
+
+@cache
+def _load_template_set(path: Path, version: tuple[int, int] | None) -> TemplateSet:
     data = read_yaml(path)
     check_keys(data, SET_KEYS, file=path)
     family = data.get("family")

@@ -67,6 +67,8 @@ def test_sandbox_stops_what_the_static_check_cannot_see(tmp_path, cli):
     ("{{ 'ㅋ' * 1000000000 }}", "SecurityError: repetition too large"),
     ("{{ 9 ** 999999 }}", "SecurityError: power 999999 is too large"),
     ("{% for i in range(100000) %}{% for j in range(100000) %}ㅋ{% endfor %}{% endfor %}",
+     "SecurityError: takes more than 100,000 steps (loop iterations and calls, all loops together)"),
+    ("{% for i in range(1000) %}{{ 'ㅋ' * 1000 }}{% endfor %}ㅋ",
      "SecurityError: renders more than 1,000,000 characters"),
     ("{{ range(10000000)|list }}", "OverflowError: Range too big. The sandbox blocks ranges larger than "
                                     "MAX_RANGE (100000)."),

@@ -77,7 +77,7 @@ def test_a_recipe_including_itself_is_an_error(tmp_path):
 
 @pytest.mark.parametrize(("body", "message"), [
     ({"mixing": {"totl": 5}}, "key 'mixing.totl': unknown key (did you mean 'mixing.total'?)"),
-    ({"mixing": {"temperature": 0}}, "key 'mixing.temperature': must be greater than 0"),
+    ({"mixing": {"temperature": 0}}, "key 'mixing.temperature': must be at least 0.05"),
     ({"dedup": {"near": {"treshold": 0.8}}}, "key 'dedup.near.treshold': unknown key (did you mean "
                                              "'dedup.near.threshold'?)"),
     ({"dedup": {"exact": {"scope": "global"}}}, "key 'dedup.exact.scope': must be one of family, task, recipe, none"),
