@@ -24,6 +24,7 @@ import orjson
 
 from .config import check_keys, read_yaml
 from .errors import ConfigError, TemplateError
+from .josa import josa, particle, unknown_pairs
 from .template_compiler import compile_template
 
 TEMPLATE_KEYS = {"id", "instruction", "response", "original_task", "choices_in_prompt", "requires",
@@ -60,13 +61,15 @@ class _Sandbox(jinja2.sandbox.SandboxedEnvironment):
 @cache
 def environment() -> jinja2.sandbox.SandboxedEnvironment:
     """The one Jinja environment: sandboxed, strict about undefined names, no autoescape."""
-    return _Sandbox(
+    env = _Sandbox(
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters.update(josa=josa, particle=particle)  # Korean particles: {{ title | josa("은/는") }}
+    return env
 
 
 @dataclass(frozen=True)
@@ -266,6 +269,11 @@ def _parse_template(entry: Any, index: int, path: Path) -> Template:
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"syntax error on line {exc.lineno}: {exc.message}", template=template_id,
                             file=str(path)) from None
+    pairs = unknown_pairs(environment().parse(template.instruction_source)) + \
+        unknown_pairs(environment().parse(template.response_source))
+    if pairs:
+        raise TemplateError(f"josa/particle needs one particle pair such as \"을/를\" or \"으로/로\", got "
+                            f"{pairs[0]!r}", template=template_id, file=str(path))
     private = _private_names(template.instruction_source) + _private_names(template.response_source)
     if private:
         raise TemplateError(f"reaches for '{private[0]}': templates may not use names starting with '_' "
