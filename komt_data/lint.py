@@ -30,14 +30,16 @@ class Problem(NamedTuple):
 _RENDERED_CHECKS = (
     # "보기:- 함의": a list item glued to the line that introduces it.
     ("collapsed_list", re.compile(r"[:：]- \S")),
-    # "- 함의- 중립": two items on one line.
-    ("collapsed_list", re.compile(r"(?m)^[ \t]*- [^\n]*?[^\s-]- \S")),
+    # "- 함의- 중립": two items on one line (at its start or after a colon).
+    ("collapsed_list", re.compile(r"(?m)(?:^|[:：])[ \t]*- [^\n]*?[^\s-]- \S")),
     ("template_markup", re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")),
     ("doubled_space", re.compile(r"\S {2,}\S")),
     ("space_at_line_end", re.compile(r"(?m)[ \t]+$")),
     ("space_at_line_start", re.compile(r"(?m)^[ \t]+\S")),
     ("blank_lines", re.compile(r"\n[ \t]*\n[ \t]*\n")),
-    ("empty_brackets", re.compile(r"\[\]|\(\)|「」|『』|''|\"\"|“”|‘’|《》|〈〉")),
+    # An empty pair where a field was left out ("참고 자료 ():", "다음은 ''에 관한"): after a
+    # space or at a line's start, so that a quote that closes a quote (..."왔어요."") is not one.
+    ("empty_brackets", re.compile(r"(?<!\S)(?:\[\]|\(\)|「」|『』|''|\"\"|“”|‘’|《》|〈〉)")),
 )
 
 # A particle whose form depends on the word before it, written straight after a placeholder
