@@ -214,3 +214,19 @@ def test_a_wrong_pair_fails_when_the_set_loads(tmp_path) -> None:
     with pytest.raises(TemplateError, match=r"template 'nli/01'.*josa/particle needs one particle pair.*'을/는'"):
         load_template_set(path)
     assert compile_template(environment().parse("{{ x | josa('을/는') }}")) is None  # left to Jinja's error
+
+
+def test_the_readme_table_is_what_josa_gives() -> None:
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    lines = [line for line in readme.splitlines() if line.startswith("| `{{ w \\| josa(pair) }}`")]
+    assert len(lines) == 1
+    header = readme.splitlines().index(lines[0])
+    words = [cell.strip() for cell in re.split(r"(?<!\\)\|", lines[0])[2:-1]]
+    rows = readme.splitlines()[header + 2:header + 4]
+    for row in rows:
+        cells = [cell.strip() for cell in row.split("|")[1:-1]]
+        pair = cells[0].strip('`"')
+        assert cells[1:] == [josa(word, pair) for word in words], row
