@@ -130,21 +130,22 @@ def particle(value: Any, pair: str) -> str:
 
 
 def unknown_pairs(parsed: Any) -> list[str]:
-    """The pairs that the ``josa``/``particle`` filters of a parsed Jinja template name and
-    that are not particle pairs (checked when a template set is loaded, not per record)."""
+    """What the ``josa``/``particle`` filters of a parsed Jinja template are given that is
+    not a particle pair, each as it reads in an error (``'을/는'``, ``no pair``): checked when
+    a template set is loaded, not per record."""
     from jinja2 import nodes
 
     bad = []
     for node in parsed.find_all(nodes.Filter):
         if node.name in ("josa", "particle"):
             if len(node.args) != 1 or node.kwargs:
-                bad.append("")  # josa("을/를") takes one pair
+                bad.append("no pair" if not node.args else f"{len(node.args)} arguments")
             for arg in node.args:
                 if isinstance(arg, nodes.Const):
                     try:
                         parse_pair(arg.value)
                     except ValueError:
-                        bad.append(str(arg.value))
+                        bad.append(repr(arg.value))
     return bad
 
 

@@ -273,7 +273,7 @@ def _parse_template(entry: Any, index: int, path: Path) -> Template:
         unknown_pairs(environment().parse(template.response_source))
     if pairs:
         raise TemplateError(f"josa/particle needs one particle pair such as \"을/를\" or \"으로/로\", got "
-                            f"{pairs[0]!r}", template=template_id, file=str(path))
+                            f"{pairs[0]}", template=template_id, file=str(path))
     private = _private_names(template.instruction_source) + _private_names(template.response_source)
     if private:
         raise TemplateError(f"reaches for '{private[0]}': templates may not use names starting with '_' "

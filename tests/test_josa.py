@@ -213,6 +213,10 @@ def test_a_wrong_pair_fails_when_the_set_loads(tmp_path) -> None:
                     "    response: \"{{ label }}\"\n", encoding="utf-8")
     with pytest.raises(TemplateError, match=r"template 'nli/01'.*josa/particle needs one particle pair.*'을/는'"):
         load_template_set(path)
+    path.write_text(path.read_text(encoding="utf-8").replace("josa('을/는')", "josa"), encoding="utf-8")
+    load_template_set.cache_clear()
+    with pytest.raises(TemplateError, match=r"josa/particle needs one particle pair.*got no pair"):
+        load_template_set(path)
     assert compile_template(environment().parse("{{ x | josa('을/는') }}")) is None  # left to Jinja's error
 
 
