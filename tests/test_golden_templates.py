@@ -27,8 +27,11 @@ UPDATE = os.environ.get("KOMT_DATA_UPDATE_GOLDEN") == "1"
 REGENERATE = "KOMT_DATA_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_golden_templates.py"
 
 
-def family_examples(family: str) -> list[dict]:
-    """The fixed examples of a family (each with its ``name``), or a failure saying how to add them."""
+def family_examples(family: str, name: str = "") -> list[dict]:
+    """The fixed examples of template set ``name`` if it has its own, else of its family (each
+    with its ``name``), or a failure saying how to add them."""
+    if name in EXAMPLES:
+        return EXAMPLES[name]
     if family not in EXAMPLES:
         pytest.fail(f"no golden example for family '{family}': add a list under '{family}:' in "
                     f"tests/golden/examples.yaml (every field its adapter's examples carry), then run "
@@ -41,7 +44,7 @@ def render_set(template_set: TemplateSet, name: str) -> str:
     parts = [f"# Golden renderings of templates/{name}.yaml on tests/golden/examples.yaml "
              f"({template_set.family}).\n# Regenerate: {REGENERATE}\n"]
     for template in template_set.templates:
-        for example in family_examples(template_set.family):
+        for example in family_examples(template_set.family, name):
             fields = {k: v for k, v in example.items() if k != "name"}
             header = f"=== {template.id} · {example['name']} ==="
             if not template.applies_to(fields):
@@ -77,8 +80,10 @@ def test_examples_are_what_the_adapters_make() -> None:
     for adapter in adapter_names():
         cls = get_adapter(adapter)
         fields_of.setdefault(cls.family, set(cls.example_fields))
-    for family, examples in EXAMPLES.items():
-        assert family in fields_of, f"examples.yaml has examples of '{family}', which no adapter makes"
+    for key, examples in EXAMPLES.items():
+        # A key is a family, or a template set with examples of its own.
+        family = load_template_set(template_set_path(key)).family if key in template_set_names() else key
+        assert family in fields_of, f"examples.yaml has examples of '{key}', which no adapter makes"
         assert len(examples) >= 2, family
         for example in examples:
             fields = {k: v for k, v in example.items() if k != "name"}
