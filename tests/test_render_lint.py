@@ -129,23 +129,50 @@ def test_the_sample_build_reads_clean(tmp_path) -> None:
     assert any(r["template"] == "nli/03" and "보기:\n- 함의\n- 중립\n- 모순" in r["instruction"] for r in records)
 
 
-@pytest.mark.parametrize("name", ["kornli_files", "korsts_files", "nsmc_raw_files", "klue_nli_files"])
-def test_real_corpora_render_clean_with_every_template(corpora, monkeypatch, tmp_path, name) -> None:
-    # Every template on the first 40 rows of each file: real text, real labels, every phrasing.
-    data_dir = corpora
-    if name == "klue_nli_files":  # the config reads $KOMT_DATA_DIR/klue/, the corpus keeps the release's folders
-        data_dir = tmp_path / "data"
-        data_dir.mkdir()
-        (data_dir / "klue").symlink_to(corpora / "KLUE" / "klue_benchmark" / "klue-nli-v1.1")
-    built = build_shipped(name, data_dir, tmp_path / "out", monkeypatch, overrides={"templates_per_example": 20},
-                          limit=40)
-    records = built["records"]
-    family = yaml.safe_load(template_set_path(_set_of(name)).read_text(encoding="utf-8"))["family"]
-    used = {r["template"] for r in records}
-    assert used == {t.id for t in TEMPLATES if t.id.startswith(f"{family}/") and "extractive" not in t.id}, used
+def test_a_few_shot_build_of_the_sample_reads_clean(tmp_path) -> None:
+    # Few-shot records join exemplars and the record's own input: the joins add no blank-line
+    # piles, doubled spaces or markup either.
+    from komt_data.resources import sample_recipe_path
+
+    recipe = yaml.safe_load(sample_recipe_path().read_text(encoding="utf-8"))
+    recipe["tasks"] = [t if isinstance(t, dict) else {"config": t} for t in recipe["tasks"]]
+    for task in recipe["tasks"]:
+        task["config"] = str(sample_recipe_path().parent / task["config"])
+    recipe["prompting"] = {"fewshot": {"share": 0.5, "shots": [1, 3]}}
+    path = tmp_path / "recipe.yaml"
+    path.write_text(yaml.safe_dump(recipe, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "out"
+    komt_data.build(path, out)
+    records = [json.loads(line) for shard in sorted(out.glob("*-of-*.jsonl")) for line in shard.open(encoding="utf-8")]
+    assert sum(1 for r in records if r.get("shots")) >= 30
     assert _lint_records(records) == []
 
 
-def _set_of(name: str) -> str:
-    return {"kornli_files": "nli", "korsts_files": "sts", "nsmc_raw_files": "classification",
-            "klue_nli_files": "nli"}[name]
+# Shipped config → (template set, links to make under $KOMT_DATA_DIR: path there → corpus path).
+REAL = {
+    "kornli_files": ("nli", {}), "korsts_files": ("sts", {}), "nsmc_raw_files": ("classification", {}),
+    # The configs read where a clone or download puts the files; the corpus folder keeps its own layout.
+    "klue_nli_files": ("nli", {"klue": "KLUE/klue_benchmark/klue-nli-v1.1"}),
+    "klue_ner_files": ("ner", {"KLUE/klue_benchmark/klue-ner-v1.1/klue-ner-v1.1_train.tsv":
+                               "KLUE/klue_benchmark/klue-ner-v1.1/klue-ner-v1.1_dev.tsv"}),
+    **{f"kobest_{task}_files": (family, {"KoBEST_datarepo/v1.0": "KoBEST/v1.0"})
+       for task, family in (("boolq", "boolean_qa"), ("copa", "cause_effect"), ("hellaswag", "continuation"),
+                            ("wic", "word_sense"), ("sentineg", "classification"))},
+}
+
+
+@pytest.mark.parametrize("name", sorted(REAL))
+def test_real_corpora_render_clean_with_every_template(corpora, monkeypatch, tmp_path, name) -> None:
+    # Every template on the first 40 rows of each file: real text, real labels, every phrasing.
+    set_name, links = REAL[name]
+    data_dir = corpora
+    if links:
+        data_dir = tmp_path / "data"
+        for there, corpus_path in links.items():
+            (data_dir / there).parent.mkdir(parents=True, exist_ok=True)
+            (data_dir / there).symlink_to(corpora / corpus_path)
+    built = build_shipped(name, data_dir, tmp_path / "out", monkeypatch, overrides={"templates_per_example": 20},
+                          limit=40)
+    records = built["records"]
+    assert {r["template"] for r in records} == {t.id for t in load_template_set(template_set_path(set_name)).templates}
+    assert _lint_records(records) == []
