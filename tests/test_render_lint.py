@@ -3,7 +3,8 @@
 Every bundled template is linted in its source (a placeholder straight before a particle,
 a line break trim_blocks eats) and in its renderings: on the fixed examples of its family
 (tests/golden/examples.yaml, with and without optional fields), on the bundled sample
-build (`make demo`), and on real corpora when ../shared/corpora is present.
+build (`make demo`) with and without few-shot records, and on real corpora (KorNLI, KorSTS,
+NSMC, KLUE-NLI/NER, KoBEST) when ../shared/corpora is present.
 """
 
 from __future__ import annotations
