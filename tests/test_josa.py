@@ -234,3 +234,25 @@ def test_the_readme_table_is_what_josa_gives() -> None:
         cells = [cell.strip() for cell in row.split("|")[1:-1]]
         pair = cells[0].strip('`"')
         assert cells[1:] == [josa(word, pair) for word in words], row
+
+
+@pytest.mark.parametrize(("call", "got"), [("josa('을/는')", "'을/는'"), ("josa", "no pair"),
+                                           ("particle('을/를', '이/가')", "2 arguments")])
+def test_the_cli_names_a_wrong_pair_in_one_line(tmp_path, call, got) -> None:
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "rows.jsonl").write_text('{"review": "재밌다", "rating": "10"}\n', encoding="utf-8")
+    (tmp_path / "set.yaml").write_text(
+        "family: classification\ntemplates:\n  - id: classification/01\n"
+        f"    instruction: \"{{{{ text | {call} }}}} 분류하세요.\"\n    response: \"{{{{ label }}}}\"\n",
+        encoding="utf-8")
+    (tmp_path / "task.yaml").write_text(
+        "name: nsmc\nadapter: classification\nsource: {files: rows.jsonl}\nfields: {text: review, label: rating}\n"
+        "labels: {\"10\": 긍정, \"1\": 부정}\ntemplates: set.yaml\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "komt_data", "build", "task.yaml", "-q"], capture_output=True,
+                            text=True, cwd=tmp_path, env={**os.environ, "KOMT_DATA_DEBUG": ""}, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr == ("komt-data: error: set.yaml: template 'classification/01': josa/particle needs one "
+                             f"particle pair such as \"을/를\" or \"으로/로\", got {got}\n")
