@@ -2,8 +2,9 @@
 
 Jinja spends a few microseconds per render on setting up a context, more than the text
 itself costs. Templates built only from literal text, ``{{ name }}``,
-``{{ name | join("sep") }}``, ``{% if name %}`` (with ``elif``/``else``) and
-``{% for x in name %}`` (without ``loop``) are compiled here, from Jinja's own parse tree
+``{{ name | join("sep") }}``, ``{{ name | josa("을/를") }}`` (and ``particle``),
+``{% if name %}`` (with ``elif``/``else``) and ``{% for x in name %}`` (without ``loop``)
+are compiled here, from Jinja's own parse tree
 (so whitespace control and trim_blocks are already applied), into a Python function that
 gives the same string. Anything else, and any name an example lacks, goes to Jinja,
 which stays the reference: the fast function returns None and the caller renders there.
@@ -21,6 +22,7 @@ from typing import Any
 
 from jinja2 import nodes
 
+from .josa import josa, parse_pair, particle
 from .template_sandbox import MAX_RENDER_CHARS, MAX_RENDER_STEPS, text_of
 
 
@@ -37,7 +39,8 @@ def compile_template(template: nodes.Template) -> Callable[[Mapping[str, Any]], 
         return None
     source = "def render(v):\n try:\n  p = []\n  a = p.append\n  n = k = 0\n" + "\n".join(lines) + (
         "\n  return ''.join(p)\n except Exception:\n  return None\n")
-    namespace: dict[str, Any] = {"t": text_of, "j": _join, "LIMIT": MAX_RENDER_CHARS, "STEPS": MAX_RENDER_STEPS}
+    namespace: dict[str, Any] = {"t": text_of, "j": _join, "LIMIT": MAX_RENDER_CHARS, "STEPS": MAX_RENDER_STEPS,
+                                 "_josa": josa, "_particle": particle}  # the very functions Jinja calls
     exec(compile(source, "<komt-data template>", "exec"), namespace)  # noqa: S102 - our own generated code
     return namespace["render"]
 
@@ -61,7 +64,22 @@ def _expr(node: nodes.Node, scope: dict[str, str]) -> str:
             and not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None):
         # jinja's join without autoescape: str(d).join(map(str, value)), its items printable
         return f"j({node.args[0].value!r}, {_expr(node.node, scope)})"
+    if (isinstance(node, nodes.Filter) and node.name in ("josa", "particle") and node.node is not None
+            and len(node.args) == 1 and isinstance(node.args[0], nodes.Const) and _is_pair(node.args[0].value)
+            and not node.kwargs and node.dyn_args is None and node.dyn_kwargs is None):
+        return f"_{node.name}({_expr(node.node, scope)}, {node.args[0].value!r})"
     raise _Unsupported
+
+
+def _is_pair(value: Any) -> bool:
+    # A pair that is not one is left to Jinja, whose error names the template.
+    if not isinstance(value, str):
+        return False
+    try:
+        parse_pair(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _body(body: list[nodes.Node], lines: list[str], depth: int, scope: dict[str, str],

@@ -24,6 +24,7 @@ import orjson
 
 from .config import check_keys, read_yaml
 from .errors import ConfigError, TemplateError
+from .josa import josa, particle, unknown_pairs
 from .template_compiler import compile_template
 from .template_sandbox import MAX_RENDER_CHARS, Sandbox, load_problem
 
@@ -39,13 +40,15 @@ _ID = re.compile(r"^[a-z0-9_]+/[0-9a-z_]+$")
 def environment() -> jinja2.sandbox.SandboxedEnvironment:
     """The one Jinja environment: sandboxed and bounded (komt_data.template_sandbox), strict
     about undefined names, no autoescape."""
-    return Sandbox(
+    env = Sandbox(
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters.update(josa=josa, particle=particle)  # Korean particles: {{ title | josa("은/는") }}
+    return env
 
 
 @dataclass(frozen=True)
@@ -255,6 +258,11 @@ def _parse_template(entry: Any, index: int, path: Path) -> Template:
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"syntax error on line {exc.lineno}: {exc.message}", template=template_id,
                             file=str(path)) from None
+    pairs = unknown_pairs(environment().parse(template.instruction_source)) + \
+        unknown_pairs(environment().parse(template.response_source))
+    if pairs:
+        raise TemplateError(f"josa/particle needs one particle pair such as \"을/를\" or \"으로/로\", got "
+                            f"{pairs[0]}", template=template_id, file=str(path))
     return template
 
 

@@ -23,7 +23,8 @@ class QAAdapter(Adapter):
     ``keep_unanswerable`` (default true), ``html`` (default false: KorQuAD 2.x, whose
     contexts are HTML pages; context and answer are both turned into plain text, tables
     and lists kept readable, and a question whose answer cannot be found in the converted
-    context is dropped as ``answer_lost``).
+    context is dropped as ``answer_lost``). A wiki slug title (``1988년_하계_올림픽``) is
+    written with spaces (:func:`page_title`).
     """
 
     family = "qa"
@@ -56,6 +57,7 @@ class QAAdapter(Adapter):
         title = row.get("title") or ""
         if not isinstance(title, str):
             title = str(title)
+        title = page_title(title)
         if row.get("is_impossible") is True:
             if not self.options.get("keep_unanswerable", True):
                 raise Skip("unanswerable", "the question has no answer in the passage")
@@ -70,6 +72,13 @@ class QAAdapter(Adapter):
         elif answer not in context:
             raise Skip("answer_not_in_context", f"answer {answer!r:.40} is not found in the passage")
         return [{"context": context, "question": question, "answer": answer, "title": title, "answerable": True}]
+
+
+def page_title(title: str) -> str:
+    """A wiki slug as the page's title, the way a reader writes it: KorQuAD 1 and 2 titles
+    are slugs (``1988년_하계_올림픽``), where MediaWiki writes each space as an underscore
+    (a MediaWiki title never holds one). A title with a space in it is not a slug, kept."""
+    return title.replace("_", " ") if "_" in title and " " not in title else title
 
 
 def first_answer(row: Mapping[str, Any]) -> str:
