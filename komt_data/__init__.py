@@ -13,6 +13,8 @@ from .builder import build  # noqa: E402
 from .catalog import list_adapters, list_tasks, list_templates, validate  # noqa: E402
 from .config import Recipe, TaskConfig, load, load_task_config  # noqa: E402
 from .errors import ConfigError, DataError, KomtDataError, OutputError, TemplateError  # noqa: E402
+from .outputs import Output  # noqa: E402
+from .outputs import open_output as open  # noqa: E402, A001
 from .preview import preview  # noqa: E402
 from .publish import export, load_manifest  # noqa: E402
 
@@ -21,6 +23,7 @@ __all__ = [
     "ConfigError",
     "DataError",
     "KomtDataError",
+    "Output",
     "OutputError",
     "Recipe",
     "Skip",
@@ -37,6 +40,7 @@ __all__ = [
     "load",
     "load_manifest",
     "load_task_config",
+    "open",
     "preview",
     "register_adapter",
     "validate",

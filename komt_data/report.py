@@ -330,6 +330,11 @@ def shared_ngram_flags(text: str, other: str, n: int) -> list[bool]:
         if squeezed[j:j + n] in grams:
             for k in range(j, j + n):
                 flags[where[k]] = True
+    # Whitespace inside a shared run is marked too, so the run reads as one.
+    for k in range(len(where) - 1):
+        if flags[where[k]] and flags[where[k + 1]]:
+            for i in range(where[k] + 1, where[k + 1]):
+                flags[i] = True
     return flags
 
 
