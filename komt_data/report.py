@@ -259,7 +259,7 @@ mark.d {{ background: #ffc84a; color: inherit; }}
 mark.n {{ background: #8fe3a1; color: inherit; }}
 .fail {{ color: #b00020; font-weight: bold; }} .pass {{ color: #2e7d32; }}
 tr.fail td {{ background: #fde7ea; }}
-.clip {{ color: #777; font-style: italic; }}
+.clip {{ color: #777; font-style: italic; }} table.checks td {{ text-align: left; }}
 </style></head><body>
 <h1>{_esc(title)}</h1>
 <p>{stats['records']} records ({splits}), seed {manifest['seed']}, format {_esc(manifest['format'])},
