@@ -212,3 +212,38 @@ def test_open_gives_pandas_and_datasets_views(with_pairs):
         out.to_pandas("test")
     with pytest.raises(komt_data.OutputError):
         komt_data.open(with_pairs.parent)
+
+
+def test_report_on_real_kornli_and_nsmc(tmp_path, corpora):
+    """KorNLI (all of XNLI dev and test) and 20,000 raw NSMC reviews with near dedup and a
+    small local test set: the report shows every template used, every drop reason, near
+    pairs and contamination matches with their highlights, and the checks find the collapsed
+    option list of classification/02 and nli/03."""
+    nlu = corpora / "KorNLUDatasets" / "KorNLI"
+    premises = sorted({line.split("\t")[0] for line in (nlu / "xnli.test.ko.tsv").read_text("utf-8").splitlines()[1:40]})
+    (tmp_path / "testset.txt").write_text("\n".join(premises[:10]) + "\n", "utf-8")
+    root = Path(__file__).resolve().parents[1] / "task_configs"
+    nsmc = (root / "nsmc_raw_files.yaml").read_text("utf-8").replace(
+        "${KOMT_DATA_DIR}", str(corpora))
+    kornli = (root / "kornli_files.yaml").read_text("utf-8").replace("${KOMT_DATA_DIR}", str(corpora))
+    (tmp_path / "nsmc.yaml").write_text(nsmc, "utf-8")
+    (tmp_path / "kornli.yaml").write_text(kornli, "utf-8")
+    (tmp_path / "recipe.yaml").write_text("name: real\nseed: 1\ntasks: [nsmc.yaml, kornli.yaml]\n"
+                                          "dedup: {near: true}\ndecontaminate:\n  sets:\n    - files: testset.txt\n"
+                                          "split: {validation: 0.05}\n", "utf-8")
+    out = tmp_path / "out"
+    manifest = komt_data.build(tmp_path / "recipe.yaml", out, limit=20000)
+    html = (out / "report.html").read_text(encoding="utf-8")
+    for task, t in manifest["stats"]["tasks"].items():
+        for template in t["templates"]:
+            assert f"<h3>{task} · {template}</h3>" in html, (task, template)
+    for task, t in manifest["tasks"].items():
+        for reason in t["dropped"]:
+            assert f"<b>{reason}</b> · {task} · " in html, (task, reason)
+    assert {"near_duplicate", "contaminated", "unknown_label", "duplicate"} <= {
+        r for t in manifest["tasks"].values() for r in t["dropped"]}
+    assert html.count('<div class="pair">') >= 2 and '<mark class="d">' in html and '<mark class="n">' in html
+    assert '<tr class="fail"><td>collapsed_list</td>' in html
+    assert len(html.encode()) < 1_000_000
+    result = audit(out)
+    assert {c["name"] for c in result["checks"] if c["failed"]} >= {"collapsed_list"}
