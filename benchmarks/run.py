@@ -53,8 +53,14 @@ output:
 {dedup}"""
 
 
-def prepare(workdir: Path, rows: int, nsmc: Path | None) -> dict[str, Path]:
-    """Write the inputs and configs once; return workload name -> input file."""
+FEWSHOT = """prompting:
+  fewshot: {{share: {share}, shots: [1, 5], max_chars: 4000}}
+"""
+
+
+def prepare(workdir: Path, rows: int, nsmc: Path | None, fewshot: float | None = None) -> dict[str, Path]:
+    """Write the inputs and configs once; return workload name -> input file. With ``fewshot``,
+    each workload also gets ``recipe-fewshot.yaml``: the same recipe with that share of few-shot records."""
     workdir.mkdir(parents=True, exist_ok=True)
     inputs: dict[str, Path] = {}
     qa = workdir / f"qa-{rows}" / "qa.jsonl"
@@ -73,6 +79,9 @@ def prepare(workdir: Path, rows: int, nsmc: Path | None) -> dict[str, Path]:
         raw.unlink()
     (qa.parent / "task.yaml").write_text(QA_TASK, encoding="utf-8")
     (qa.parent / "recipe.yaml").write_text(RECIPE.format(name="qa", task="task.yaml", dedup=""), encoding="utf-8")
+    if fewshot is not None:
+        (qa.parent / "recipe-fewshot.yaml").write_text(
+            RECIPE.format(name="qa", task="task.yaml", dedup="") + FEWSHOT.format(share=fewshot), encoding="utf-8")
     inputs["qa"] = qa
     if nsmc is not None and nsmc.exists():
         d = workdir / "nsmc"
@@ -80,6 +89,8 @@ def prepare(workdir: Path, rows: int, nsmc: Path | None) -> dict[str, Path]:
         (d / "task.yaml").write_text(nsmc_task(nsmc), encoding="utf-8")
         recipe = RECIPE.format(name="nsmc", task="task.yaml", dedup="dedup:\n  near: true\n")
         (d / "recipe.yaml").write_text(recipe, encoding="utf-8")
+        if fewshot is not None:
+            (d / "recipe-fewshot.yaml").write_text(recipe + FEWSHOT.format(share=fewshot), encoding="utf-8")
         inputs["nsmc"] = nsmc
     return inputs
 
@@ -128,9 +139,11 @@ def main() -> None:
     parser.add_argument("--only", choices=["qa", "nsmc"], help="run one workload")
     parser.add_argument("--no-hf", action="store_true", help="skip Hugging Face datasets (slow)")
     parser.add_argument("--pandas", action="store_true", help="also run pandas (needs a lot of memory)")
+    parser.add_argument("--fewshot", type=float, metavar="SHARE",
+                        help="also build each workload with this share of few-shot records (prompting.fewshot)")
     args = parser.parse_args()
 
-    inputs = prepare(args.workdir, args.rows, args.nsmc)
+    inputs = prepare(args.workdir, args.rows, args.nsmc, args.fewshot)
     compile_package()
     if args.only:
         inputs = {args.only: inputs[args.only]}
@@ -143,6 +156,10 @@ def main() -> None:
         for w in args.workers:
             pipelines[_komt(w)] = [KOMT, "build", "recipe.yaml", "-o", str(scratch / "komt"), "--overwrite", "-q",
                                    "--workers", str(w)]
+            if args.fewshot is not None:
+                pipelines[f"{_komt(w)}, few-shot share {args.fewshot}"] = [
+                    KOMT, "build", "recipe-fewshot.yaml", "-o", str(scratch / "komt"), "--overwrite", "-q",
+                    "--workers", str(w)]
         pipelines["plain Python floor"] = [PYTHON, str(HERE / "baselines.py"), "floor", name, str(src),
                                            str(scratch / "floor.jsonl")]
         if not args.no_hf:
@@ -176,6 +193,11 @@ def main() -> None:
         for w in args.workers[1:]:
             t = statistics.median(times[_komt(w)])
             print(f"--workers {w} vs --workers {args.workers[0]}: {one / t:.2f}x")
+        if args.fewshot is not None:
+            for w in args.workers:
+                zero = statistics.median(times[_komt(w)])
+                few = statistics.median(times[f"{_komt(w)}, few-shot share {args.fewshot}"])
+                print(f"few-shot share {args.fewshot} vs zero-shot, --workers {w}: {few / zero:.2f}x the time")
         print(flush=True)
 
 

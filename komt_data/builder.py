@@ -16,14 +16,14 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 import orjson
 
-from . import __version__, audit, columns, figures, freshness, mixing, parallel, passes, publish
+from . import __version__, audit, columns, fewshot, figures, freshness, mixing, parallel, passes, publish
 from .analysis import Analyzer
 from .config import Recipe, TaskConfig, load
 from .decontam import Decontaminator
@@ -38,7 +38,7 @@ from .spool import SpoolFile
 from .storage import URL
 from .writer import MANIFEST, REJECTED, clear_leftovers, shard_names, staged_output, write_json
 
-LINE_FORMATS = ("jsonl", "csv", "tsv", "text-pair")
+LINE_FORMATS = ("jsonl", "csv", "tsv", "text-pair", "klue-ner")
 _SPOOL_BUFFER = 1 << 20
 
 
@@ -276,6 +276,8 @@ def _fingerprint(recipe: Recipe, seed: int) -> str:
     for ref in recipe.tasks:
         files += [ref.config.path, ref.config.templates]
         digest.update(f"{ref.config.name} weight={ref.weight} cap={ref.cap}\n".encode())
+        if ref.fewshot is not None:  # (a recipe made in code has no file to digest)
+            digest.update(f"{ref.config.name} fewshot={ref.fewshot}\n".encode())
     stack = list(recipe.parts)
     while stack:  # included recipes (submixtures) shape the mix too
         part = stack.pop()
@@ -377,7 +379,15 @@ def plan(recipe: str | Path | Recipe | None = None, *, seed: int | None = None, 
                                    workers=1, bar=bar, budget=ErrorBudget(None))
         finally:
             bar.close()
-        return mixing.decide(recipe, seed, segments).plan
+        decisions = mixing.decide(recipe, seed, segments)
+        if not fewshot.enabled(recipe):
+            return decisions.plan
+        names = [ref.config.name for ref in recipe.tasks]
+        selection = fewshot.select(columns.Table(segments, names), decisions.split, recipe, seed)
+        counts = selection.counts(len(names))
+        return replace(decisions.plan, fewshot={
+            name: counts.get(t, fewshot.NO_COUNTS)
+            for t, (name, ref) in enumerate(zip(names, recipe.tasks, strict=True)) if ref.fewshot is not None})
 
 
 def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out", *, seed: int | None = None,
@@ -483,12 +493,16 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
 
         decisions, orders = ray_stage2.decide(ray, recipe, seed, segments, mixing.gather(recipe, segments))
     split = decisions.split
+    composed = fewshot.Composed.none()
+    if fewshot.enabled(recipe):  # exemplars from the train records just decided
+        composed = fewshot.write(table, fewshot.select(table, split, recipe, seed), len(names),
+                                 recipe.prompt_format, stage / "_spool", workers)
     bar = make_bar(desc="writing", unit=" records", total=int(np.count_nonzero(split != mixing.UNSELECTED)))
     evaluation = _Evaluation(decontaminator)
     rejected: list[int] = []  # rejected.jsonl is written while the shard writers run: it needs none of them
     try:
         shards, split_counts = _write_splits(
-            stage, recipe, seed, table, split, orders, workers, bar,
+            stage, recipe, seed, table, split, orders, workers, bar, composed,
             meanwhile=lambda: rejected.append(_write_rejected(stage / REJECTED, table, decisions, evaluation)))
         rejected_count = rejected[0]
         orders = None  # the Ray engine's: written out as the splits' order files
@@ -528,6 +542,8 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
         }
         if repeated:
             entry["repeated"] = repeated
+        if ref.fewshot is not None:
+            entry["fewshot"] = composed.counts.get(t, fewshot.NO_COUNTS)
         tasks[task.name] = entry
     manifest = {
         "komt_data_version": __version__,
@@ -575,11 +591,12 @@ class _Evaluation:
 
 def _write_splits(stage: Path, recipe: Recipe, seed: int, table: columns.Table, split: np.ndarray,
                   orders: dict[int, np.ndarray] | None, workers: int,
-                  progress: ProgressBar, meanwhile: Callable[[], Any] | None = None
+                  progress: ProgressBar, composed: fewshot.Composed, meanwhile: Callable[[], Any] | None = None
                   ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """The shards of every split, written by ``workers`` processes (the same bytes for any
     number), and the records of each split. ``orders``: each split's records in output order
     when stage 2 ran elsewhere (the Ray engine); else they are ordered here, on disk.
+    ``composed``: the records rewritten with few-shot exemplars, copied from their new lines.
     ``meanwhile`` runs in this process while the shards are written (parallel.write_shards)."""
     jobs: list[parallel.ShardJob] = []
     entries: list[dict[str, Any]] = []
@@ -590,15 +607,16 @@ def _write_splits(stage: Path, recipe: Recipe, seed: int, table: columns.Table, 
             continue
         rows = stage / "_spool" / f"{name}.order"
         if orders is None:
-            sizes = passes.order_split(table, split, code, seed, rows, recipe.shard_size)
+            sizes = passes.order_split(table, split, code, seed, rows, recipe.shard_size, composed)
         else:
-            sizes = passes.rows_of(table, orders.get(code, np.zeros(0, np.int64)), rows, recipe.shard_size)
+            sizes = passes.rows_of(table, orders.get(code, np.zeros(0, np.int64)), rows, recipe.shard_size,
+                                   composed)
         split_counts[name] = count
         for k, shard in enumerate(shard_names(name, len(sizes))):
             start, stop = k * recipe.shard_size, min((k + 1) * recipe.shard_size, count)
             jobs.append(parallel.ShardJob(stage / shard, rows, start, stop, sizes[k]))
             entries.append({"path": shard, "split": name, "records": stop - start})
-    spools = tuple(s.spool for s in table.segments)
+    spools = tuple(s.spool for s in table.segments) + tuple(composed.files)
     digests = parallel.write_shards(jobs, spools, workers, progress, meanwhile)
     for entry, digest in zip(entries, digests, strict=True):
         entry["sha256"] = digest

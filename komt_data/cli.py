@@ -87,29 +87,44 @@ def _tqdm_factory(quiet: bool):
 
 
 def _summary_table(manifest: dict[str, Any]) -> str:
-    header = ("task", "read", "planned", "written", "train", "valid", "test", "dropped")
+    few = any("fewshot" in t for t in manifest["tasks"].values())
+    header = ("task", "read", "planned", "written", "train", "valid", "test") + (("few-shot",) if few else ()) \
+        + ("dropped",)
     rows = [header]
     for name, t in manifest["tasks"].items():
         dropped = ", ".join(f"{k} {v}" for k, v in t["dropped"].items()) or "-"
         rows.append((name, str(t["read"]), str(t.get("planned", "-")), str(t["written"]),
-                     str(t["splits"]["train"]), str(t["splits"]["validation"]), str(t["splits"].get("test", 0)),
-                     dropped))
+                     str(t["splits"]["train"]), str(t["splits"]["validation"]), str(t["splits"].get("test", 0)))
+                    + ((_shots(t.get("fewshot"), t["written"]),) if few else ()) + (dropped,))
     total_read = sum(t["read"] for t in manifest["tasks"].values())
     total_planned = sum(t.get("planned", 0) for t in manifest["tasks"].values())
     total_written = sum(t["written"] for t in manifest["tasks"].values())
+    few_total = sum(t.get("fewshot", {}).get("records", 0) for t in manifest["tasks"].values())
     rows.append(("total", str(total_read), str(total_planned), str(total_written),
                  str(manifest["splits"].get("train", 0)), str(manifest["splits"].get("validation", 0)),
-                 str(manifest["splits"].get("test", 0)), str(manifest["rejected"]["records"])))
+                 str(manifest["splits"].get("test", 0)))
+                + ((_shots({"records": few_total}, total_written),) if few else ())
+                + (str(manifest["rejected"]["records"]),))
     return table(rows, left=(0, len(rows[0]) - 1), total_row=True)
 
 
 def _plan_table(plan: Any) -> str:
-    rows = [("task", "available", "planned", "share", "repeat")]
+    few = plan.fewshot
+    rows = [("task", "available", "planned", "share", "repeat") + (("few-shot",) if few else ())]
     for t in plan.tasks:
-        rows.append((t.name, str(t.available), str(t.planned), f"{t.share:.1%}", "yes" if t.repeat else "-"))
+        rows.append((t.name, str(t.available), str(t.planned), f"{t.share:.1%}", "yes" if t.repeat else "-")
+                    + ((_shots(few.get(t.name), t.planned),) if few else ()))
     total = plan.total if plan.total is not None else "-"
-    rows.append(("total", str(sum(t.available for t in plan.tasks)), str(plan.planned), "100.0%", f"asked {total}"))
+    rows.append(("total", str(sum(t.available for t in plan.tasks)), str(plan.planned), "100.0%", f"asked {total}")
+                + ((_shots({"records": sum(c["records"] for c in few.values())}, plan.planned),) if few else ()))
     return table(rows, left=(0, len(rows[0]) - 1), total_row=True)
+
+
+def _shots(counts: dict[str, int] | None, records: int) -> str:
+    """A task's few-shot records, as a count and a share of its records ("-": few-shot off)."""
+    if counts is None:
+        return "-"
+    return f"{counts['records']} ({counts['records'] / records:.0%})" if records else "0"
 
 
 @app.command()
@@ -200,7 +215,7 @@ def _json_summary(manifest: dict[str, Any], output: Path) -> str:
         "seed": manifest["seed"],
         "splits": manifest["splits"],
         "files": [s["path"] for s in manifest["shards"]],
-        "tasks": {name: {k: t[k] for k in ("read", "written", "dropped", "license")}
+        "tasks": {name: {k: t[k] for k in ("read", "written", "dropped", "license", "fewshot") if k in t}
                   for name, t in manifest["tasks"].items()},
         "rejected": manifest["rejected"]["records"],
         "warnings": manifest.get("warnings", []),

@@ -11,7 +11,7 @@ import difflib
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +21,21 @@ from .errors import ConfigError
 from .mixconfig import (
     Decontaminate,
     Dedup,
+    FewShot,
     Mixing,
     SplitSpec,
     parse_cap,
     parse_decontaminate,
     parse_dedup,
     parse_mixing,
+    parse_prompting,
     parse_split,
 )
 from .resources import bundled_dir, template_set_path
 from .storage import URL, expand, is_url
 
-FORMATS = ("json", "jsonl", "csv", "tsv", "parquet", "squad", "xlsx", "aihub-summary", "text-pair")
+FORMATS = ("json", "jsonl", "csv", "tsv", "parquet", "squad", "xlsx", "aihub-summary", "text-pair",
+           "klue-ner")
 ENCODINGS = ("utf-8", "utf-8-sig", "cp949", "auto")
 # Kept in step with the registries in komt_data.exports (a test checks they agree).
 OUTPUT_FORMATS = ("komt", "komt-json", "alpaca", "sharegpt", "messages", "parquet", "hf")
@@ -138,7 +141,8 @@ class TaskRef:
 
     ``repeat`` (None: the recipe's ``mixing.repeat``) lets the mix ask for more records than
     the task has, rendered with other templates; ``split`` overrides the recipe's held-out
-    sizes and ``group_by`` for this task.
+    sizes and ``group_by`` for this task. ``fewshot``: the task's few-shot settings (the
+    recipe's ``prompting.fewshot`` with the entry's own ``prompting`` over it; None: off).
     """
 
     config: TaskConfig
@@ -146,6 +150,7 @@ class TaskRef:
     cap: int | None = None
     repeat: bool | None = None
     split: SplitSpec | None = None
+    fewshot: FewShot | None = None
 
 
 @dataclass(frozen=True)
@@ -187,8 +192,9 @@ TASK_KEYS = {"name", "adapter", "source", "fields", "labels", "options", "templa
              "templates_per_example", "license", "description"}
 SOURCE_KEYS = {"files", "hub", "config", "split", "streaming", "format", "encoding", "records", "sheet",
                "languages"}
-RECIPE_KEYS = {"name", "seed", "tasks", "split", "output", "description", "mixing", "dedup", "decontaminate"}
-TASK_REF_KEYS = {"config", "recipe", "weight", "cap", "repeat", "validation", "test", "group_by"}
+RECIPE_KEYS = {"name", "seed", "tasks", "split", "output", "description", "mixing", "dedup", "decontaminate",
+               "prompting"}
+TASK_REF_KEYS = {"config", "recipe", "weight", "cap", "repeat", "validation", "test", "group_by", "prompting"}
 OUTPUT_KEYS = {"shard_size", "format", "prompt", "tokenizer", "min_tokens", "max_tokens"}
 
 
@@ -407,6 +413,7 @@ def parse_recipe(data: dict[str, Any], path: Path | None, _including: tuple[Path
     if not isinstance(tasks_value, list) or not tasks_value:
         raise ConfigError("must be a non-empty list of task configs", file=str(file), key="tasks")
     mixing = parse_mixing(data.get("mixing"), file)
+    fewshot = parse_prompting(data.get("prompting"), file)
     refs: list[TaskRef] = []
     parts: list[Part] = []
     for i, item in enumerate(tasks_value):
@@ -427,7 +434,7 @@ def parse_recipe(data: dict[str, Any], path: Path | None, _including: tuple[Path
             sub_path = (sub_path if sub_path.is_absolute() else base / sub_path).resolve()
             if sub_path in _including or (path is not None and sub_path == path.resolve()):
                 raise ConfigError(f"recipe {sub_value} includes itself", file=str(file), key=f"{key}.recipe")
-            for extra in ("repeat", "validation", "test", "group_by"):
+            for extra in ("repeat", "validation", "test", "group_by", "prompting"):
                 if extra in item:
                     raise ConfigError("is a task setting; set it in the included recipe",
                                       file=str(file), key=f"{key}.{extra}")
@@ -435,7 +442,9 @@ def parse_recipe(data: dict[str, Any], path: Path | None, _including: tuple[Path
             if "tasks" not in sub_data:
                 raise ConfigError(f"{sub_value} is not a recipe (has no 'tasks')", file=str(file), key=f"{key}.recipe")
             sub = parse_recipe(sub_data, sub_path, _including + ((path.resolve(),) if path else ()))
-            refs.extend(sub.tasks)
+            # The included recipe's own prompting stands; where it sets none, this one's applies.
+            outer = fewshot if fewshot is not None and fewshot.on else None
+            refs.extend(r if r.fewshot is not None else replace(r, fewshot=outer) for r in sub.tasks)
             parts.append(Part(name=sub.name, weight=float(weight), cap=cap, mixing=sub.mixing, parts=sub.parts,
                               path=sub_path))
             continue
@@ -448,7 +457,9 @@ def parse_recipe(data: dict[str, Any], path: Path | None, _including: tuple[Path
             split_override = parse_split({k: item[k] for k in ("validation", "test", "group_by") if k in item},
                                          file, prefix=f"{key}.")
         task = load_task_config(_find_task_config(config_value, base, file))
-        refs.append(TaskRef(task, float(weight), cap, repeat, split_override))
+        task_fewshot = parse_prompting(item.get("prompting"), file, prefix=f"{key}.", base=fewshot)
+        refs.append(TaskRef(task, float(weight), cap, repeat, split_override,
+                            task_fewshot if task_fewshot is not None and task_fewshot.on else None))
         parts.append(Part(name=task.name, weight=float(weight), cap=cap))
     names = [ref.config.name for ref in refs]
     for name in names:

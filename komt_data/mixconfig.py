@@ -1,4 +1,5 @@
-"""The mixing sections of a recipe: ``mixing:``, ``dedup:``, ``decontaminate:`` and ``split:``.
+"""The mixing sections of a recipe: ``mixing:``, ``dedup:``, ``decontaminate:``, ``split:``
+and ``prompting:``.
 
 Frozen dataclasses checked while parsing, like the rest of :mod:`komt_data.config`; every
 unknown key is a :class:`ConfigError` naming the file and the key.
@@ -20,6 +21,11 @@ NEAR_KEYS = {"threshold", "shingle", "num_perm", "fields"}
 DECONTAM_KEYS = {"sets", "ngram", "threshold", "min_chars"}
 EVAL_SET_KEYS = {"preset", "name", "files", "hub", "config", "configs", "split", "fields"}
 SPLIT_KEYS = {"validation", "test", "group_by"}
+PROMPTING_KEYS = {"fewshot"}
+FEWSHOT_KEYS = {"share", "shots", "max_chars"}
+# The most exemplars one record may ask for: FLAN's few-shot mixtures used up to 5 (well
+# within this), and a bound keeps stage 3's reads per record bounded whatever a recipe says.
+MAX_SHOTS = 32
 SCOPES = ("family", "task", "recipe", "none")
 
 
@@ -99,6 +105,22 @@ class SplitSpec:
     def sets(self, key: str) -> bool:
         """Whether ``key`` was given (for a task entry: overrides the recipe's)."""
         return key in self.given
+
+
+@dataclass(frozen=True)
+class FewShot:
+    """FLAN v2's few-shot records: ``share`` of a task's records get ``shots`` (a range,
+    drawn per record) exemplars of the same task and template before their own input;
+    exemplars are dropped from the end until the instruction is at most ``max_chars``."""
+
+    share: float = 0.0
+    shots: tuple[int, int] = (1, 5)
+    max_chars: int = 4000
+
+    @property
+    def on(self) -> bool:
+        """Whether any record may get exemplars."""
+        return self.share > 0
 
 
 def _where(file: Path | str) -> str:
@@ -291,3 +313,45 @@ def parse_split(value: Any, file: Path | str, prefix: str = "split.") -> SplitSp
     return SplitSpec(validation=parse_held_out(data.get("validation", 0.0), file=file, key=f"{prefix}validation"),
                      test=parse_held_out(data.get("test", 0.0), file=file, key=f"{prefix}test"),
                      group_by=group_by, given=frozenset(data))
+
+
+def parse_prompting(value: Any, file: Path | str, prefix: str = "",
+                    base: FewShot | None = None) -> FewShot | None:
+    """Validate ``prompting:`` (in a recipe, or in a task entry where it overrides the
+    recipe's keys one by one: ``base``). None when it sets nothing."""
+    data = _mapping(value, file=file, key=f"{prefix}prompting")
+    _check(data, PROMPTING_KEYS, file=file, prefix=f"{prefix}prompting.")
+    if "fewshot" not in data:
+        return base
+    key = f"{prefix}prompting.fewshot"
+    fewshot = _mapping(data["fewshot"], file=file, key=key)
+    _check(fewshot, FEWSHOT_KEYS, file=file, prefix=f"{key}.")
+    start = base or FewShot()
+    share = start.share
+    if "share" in fewshot:
+        share = _number(fewshot["share"], file=file, key=f"{key}.share")
+        if not 0 <= share <= 1:
+            raise ConfigError(f"must be a fraction from 0 to 1, got {fewshot['share']!r}", file=_where(file),
+                              key=f"{key}.share")
+    shots = start.shots
+    if "shots" in fewshot:
+        value = fewshot["shots"]
+        if isinstance(value, list) and len(value) == 2:
+            low = _int(value[0], file=file, key=f"{key}.shots", minimum=1)
+            high = _int(value[1], file=file, key=f"{key}.shots", minimum=1)
+        elif isinstance(value, list):
+            raise ConfigError(f"must be a number of exemplars or a range [fewest, most], got {value!r}",
+                              file=_where(file), key=f"{key}.shots")
+        else:
+            low = high = _int(value, file=file, key=f"{key}.shots", minimum=1)
+        if low > high:
+            raise ConfigError(f"the fewest ({low}) must not exceed the most ({high})", file=_where(file),
+                              key=f"{key}.shots")
+        if high > MAX_SHOTS:
+            raise ConfigError(f"at most {MAX_SHOTS} exemplars a record, got {high}", file=_where(file),
+                              key=f"{key}.shots")
+        shots = (low, high)
+    max_chars = start.max_chars
+    if "max_chars" in fewshot:
+        max_chars = _int(fewshot["max_chars"], file=file, key=f"{key}.max_chars", minimum=1)
+    return FewShot(share=share, shots=shots, max_chars=max_chars)

@@ -56,6 +56,9 @@ class MixPlan:
     total: int | None
     temperature: float
     tasks: tuple[TaskPlan, ...]
+    # Per task with few-shot records on: records given exemplars, exemplars, fewer than drawn
+    # (filled by ``builder.plan``; a build records them per task in the manifest).
+    fewshot: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def planned(self) -> int:

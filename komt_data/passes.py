@@ -32,6 +32,7 @@ import numpy as np
 from . import mixer
 from .columns import Table
 from .config import Recipe
+from .fewshot import Composed
 from .mixing import (
     CONTAMINATED,
     DUPLICATE,
@@ -313,12 +314,14 @@ ROW = np.dtype([("segment", np.uint32), ("length", np.uint32), ("offset", np.uin
 _ENTRY = np.dtype([("key", np.uint64), ("segment", np.uint32), ("length", np.uint32), ("offset", np.uint64)])
 
 
-def order_split(table: Table, split: np.ndarray, code: int, seed: int, path: Path, shard_size: int) -> list[int]:
+def order_split(table: Table, split: np.ndarray, code: int, seed: int, path: Path, shard_size: int,
+                composed: Composed | None = None) -> list[int]:
     """Write the rows (:data:`ROW`) of split ``code``'s records in output order to ``path``:
     by seeded order key, ties by position (a stable sort on the key; the keys are a
     bijection of the ids, so this is the order of a lexsort over (key, id)). ``at`` is
     where the line starts in its shard of ``shard_size`` records. Returns the byte size of
-    every shard (one, empty, for an empty split)."""
+    every shard (one, empty, for an empty split). Records rewritten with few-shot exemplars
+    (``composed``) are copied from their new lines."""
     count = int(np.count_nonzero(split == code))
     bits = max(0, int(np.ceil(np.log2(max(1, count) / BUCKET))))
     buckets = [path.with_name(f"{path.name}.{b}") for b in range(1 << bits)]
@@ -333,6 +336,9 @@ def order_split(table: Table, split: np.ndarray, code: int, seed: int, path: Pat
             entries["segment"] = block.segment
             entries["length"] = block["lengths"][local]
             entries["offset"] = block["offsets"][local]
+            if composed is not None:
+                composed.redirect(len(table.segments), block.start + local, entries["segment"], entries["offset"],
+                                  entries["length"])
             # To the bucket of the key's top bits, in position order within each bucket.
             if bits:
                 # A stable sort on 16 bits is a radix sort (2^16 buckets: 2^34 records).
@@ -378,7 +384,8 @@ def _place(rows: np.ndarray, written: int, sizes: np.ndarray, shard_size: int) -
     sizes[shard[first]] += ends[np.r_[first[1:], len(rows)] - 1] - starts[first]
 
 
-def rows_of(table: Table, order: np.ndarray, path: Path, shard_size: int) -> list[int]:
+def rows_of(table: Table, order: np.ndarray, path: Path, shard_size: int,
+            composed: Composed | None = None) -> list[int]:
     """:func:`order_split`'s file for records already in output order (positions ``order``,
     as the Ray engine's stage 2 gives them); the same rows, the same shard sizes."""
     rows = np.empty(len(order), ROW)
@@ -391,6 +398,8 @@ def rows_of(table: Table, order: np.ndarray, path: Path, shard_size: int) -> lis
     rows["length"] = lengths[order]
     del lengths
     rows["offset"] = before[order] - before[table.starts[segment]]
+    if composed is not None:
+        composed.redirect(len(table.segments), order, rows["segment"], rows["offset"], rows["length"])
     sizes = np.zeros(max(1, -(-len(order) // shard_size)), np.int64)
     _place(rows, 0, sizes, shard_size)
     rows.tofile(path)

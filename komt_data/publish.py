@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from . import audit, card, licenses, report
+from . import audit, card, fewshot, licenses, report
 from .config import Recipe
 from .errors import OutputError
 from .exports import get_format, get_prompt
@@ -30,9 +30,11 @@ REPORT = "report.html"
 
 
 def configure_runner(runner: TaskRunner, recipe: Recipe) -> None:
-    """Stage-1 settings from ``output:``: the prompt format of ``text`` and the token filters."""
+    """Stage-1 settings from ``output:``: the prompt format of ``text`` and the token filters;
+    from ``prompting:``, whether records carry a ``shots`` field."""
     runner.prompt = get_prompt(recipe.prompt_format)
     runner.line_checks = audit.stage_one_checks(runner)  # report.html's per-record checks
+    runner.shots_field = fewshot.enabled(recipe)
     if recipe.tokenizer and (recipe.min_tokens or recipe.max_tokens):
         from .tokens import length_filter
 

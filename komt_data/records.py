@@ -97,6 +97,9 @@ class TaskRunner:
         # Set by the builder from the recipe's ``output:`` (komt_data.publish.configure_runner).
         self.prompt = komt_text
         self.record_check: Callable[[str], tuple[str, str] | None] | None = None
+        # A build with few-shot records gives every record a ``shots`` field (0 here: the
+        # few-shot step rewrites the records it gives exemplars), so all shards share keys.
+        self._end = b"}\n"
         # The JSON of a record up to its id's hash, and between the hash and the template.
         self._head = b'{"id":' + dumps(self._task_prefix)[:-1]
         self._after_id = b'","task":' + dumps(task.name) + b',"template":'
@@ -114,6 +117,15 @@ class TaskRunner:
         parts = getattr(fn, "parts", None)
         self._text_json = None if parts is None else (
             b'"' + dumps(parts[0])[1:-1], dumps(parts[1])[1:-1], dumps(parts[2])[1:-1] + b'"')
+
+    @property
+    def shots_field(self) -> bool:
+        """Whether records carry ``"shots": 0`` (set for builds with few-shot records)."""
+        return self._end != b"}\n"
+
+    @shots_field.setter
+    def shots_field(self, on: bool) -> None:
+        self._end = b',"shots":0}\n' if on else b"}\n"
 
     def run(self, unit: Unit, encoding: str, limit: int | None = None,
             max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[Record | Rejection]:
@@ -215,9 +227,11 @@ class TaskRunner:
                         if not rank:  # a spare rendering for repeats that fails is simply not offered
                             events.append(Rejection(*problem, position, row))
                         continue
-                line = dumps({"id": f"{self._task_prefix}{id_hash:016x}", "task": self.task.name,
-                              "template": template.id, "instruction": instruction, "output": output,
-                              "text": text}, option=OPT_APPEND_NEWLINE)
+                record = {"id": f"{self._task_prefix}{id_hash:016x}", "task": self.task.name,
+                          "template": template.id, "instruction": instruction, "output": output, "text": text}
+                if self.shots_field:
+                    record["shots"] = 0
+                line = dumps(record, option=OPT_APPEND_NEWLINE)
             events.append(_new_record(Record, (line, content_hash, id_hash, position, example_no, rank, facts,
                                                template.id, len(instruction), len(output))))
         return events
@@ -232,7 +246,7 @@ class TaskRunner:
         instruction_json, output_json = dumps(instruction), dumps(output)
         return b"".join((self._head, b"%016x" % id_hash, self._after_id, template.id_json,
                          b',"instruction":', instruction_json, b',"output":', output_json,
-                         b',"text":', before, instruction_json[1:-1], between, output_json[1:-1], after, b"}\n"))
+                         b',"text":', before, instruction_json[1:-1], between, output_json[1:-1], after, self._end))
 
     def choose_templates(self, example: Mapping[str, Any], content_hash: int, *, every: bool = False) -> list[Template]:
         """The templates an example is rendered with: ``templates_per_example`` distinct ones,

@@ -220,7 +220,8 @@ def test_report_on_real_kornli_and_nsmc(tmp_path, corpora):
     pairs and contamination matches with their highlights, and the checks find the collapsed
     option list of classification/02 and nli/03."""
     nlu = corpora / "KorNLUDatasets" / "KorNLI"
-    premises = sorted({line.split("\t")[0] for line in (nlu / "xnli.test.ko.tsv").read_text("utf-8").splitlines()[1:40]})
+    lines = (nlu / "xnli.test.ko.tsv").read_text("utf-8").splitlines()[1:40]
+    premises = sorted({line.split("\t")[0] for line in lines})
     (tmp_path / "testset.txt").write_text("\n".join(premises[:10]) + "\n", "utf-8")
     root = Path(__file__).resolve().parents[1] / "task_configs"
     nsmc = (root / "nsmc_raw_files.yaml").read_text("utf-8").replace(

@@ -178,3 +178,16 @@ mixing:
     plan = local["plan"]["tasks"]
     assert plan["kornli"]["planned"] > plan["kornli"]["available"]  # repeats were taken
     assert local["splits"]["test"] > 0 and local["tasks"]["nsmc"]["dropped"]["near_duplicate"] == 1
+
+
+def test_ray_engine_matches_with_few_shot_records(local_ray, tmp_path):
+    recipe = url_recipe(tmp_path)
+    recipe.write_text(recipe.read_text(encoding="utf-8") + """
+prompting:
+  fewshot: {share: 0.5, shots: [1, 5]}
+""", encoding="utf-8")
+    local = komt_data.build(recipe, tmp_path / "local", workers=2)
+    on_ray = komt_data.build(recipe, tmp_path / "ray", engine="ray")
+    assert files_of(tmp_path / "ray") == files_of(tmp_path / "local")
+    assert on_ray == local
+    assert sum(task["fewshot"]["records"] for task in local["tasks"].values()) > 0

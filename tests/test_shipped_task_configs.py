@@ -13,7 +13,8 @@ from komt_data.templates import load_template_set
 from .layouts_helpers import shipped
 
 SHIPPED = sorted(p.stem for p in bundled_dir("task_configs").glob("*.yaml"))
-FAMILIES = ("qa", "summarization", "nli", "translation", "classification", "sts")
+FAMILIES = ("qa", "summarization", "nli", "translation", "classification", "sts", "boolean_qa", "cause_effect",
+            "continuation", "word_sense", "ner")
 
 
 def test_every_family_has_a_builtin_adapter():
@@ -44,5 +45,5 @@ def test_family_template_sets_have_original_inverted_and_options_variants(family
     templates = load_template_set(template_set_path(family)).templates
     assert len(templates) >= 10
     assert any(not t.original_task for t in templates)
-    if family in ("nli", "classification", "sts"):
+    if family in ("nli", "classification", "sts", "boolean_qa", "cause_effect", "continuation", "word_sense"):
         assert any(t.choices_in_prompt for t in templates) and any(not t.choices_in_prompt for t in templates)

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from . import classification, nli, qa, sts, summarization, translation  # noqa: F401  (registers the built-ins)
+from . import (  # noqa: F401  (registers the built-ins)
+    boolean_qa,
+    cause_effect,
+    classification,
+    continuation,
+    ner,
+    nli,
+    qa,
+    sts,
+    summarization,
+    translation,
+    word_sense,
+)
 from .base import Adapter, Skip, text
 from .registry import ENTRY_POINT_GROUP, adapter_names, add_adapter, get_adapter, register_adapter
 

@@ -13,6 +13,7 @@ from .aihub import read_aihub_summary
 from .base import MAX_LINE_BYTES, BadRow, Rows, detect_encoding
 from .documents import dig, read_json, read_parquet, read_squad
 from .hub import read_hub
+from .klue_ner import read_klue_ner
 from .lines import read_delimited, read_jsonl
 from .text_pair import read_text_pair
 from .xlsx import read_xlsx
@@ -78,4 +79,6 @@ def read_unit(unit: Unit, encoding: str, max_line_bytes: int = MAX_LINE_BYTES) -
         return read_aihub_summary(unit.path, encoding)
     if fmt == "text-pair":
         return read_text_pair(unit.path, unit.source.languages, encoding, unit.source.encoding, max_line_bytes)
+    if fmt == "klue-ner":
+        return read_klue_ner(unit.path, encoding, max_line_bytes)
     raise AssertionError(f"format {fmt} passed validation but has no reader")
