@@ -19,7 +19,7 @@ _LAZY = {
     "list_templates": "catalog", "validate": "catalog", "Recipe": "config", "TaskConfig": "config",
     "load": "config", "load_task_config": "config", "ConfigError": "errors", "DataError": "errors",
     "KomtDataError": "errors", "OutputError": "errors", "TemplateError": "errors", "preview": "preview",
-    "export": "publish", "load_manifest": "publish",
+    "export": "publish", "load_manifest": "publish", "Output": "outputs", "open": "outputs",
 }
 
 if TYPE_CHECKING:
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from .catalog import list_adapters, list_tasks, list_templates, validate
     from .config import Recipe, TaskConfig, load, load_task_config
     from .errors import ConfigError, DataError, KomtDataError, OutputError, TemplateError
+    from .outputs import Output
+    from .outputs import open_output as open  # noqa: A001
     from .preview import preview
     from .publish import export, load_manifest
 
@@ -42,7 +44,7 @@ def __getattr__(name: str):
         if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
             return importlib.import_module(f".{name}", __name__)
         raise AttributeError(f"module 'komt_data' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    value = getattr(importlib.import_module(f".{module}", __name__), "open_output" if name == "open" else name)
     globals()[name] = value
     return value
 
@@ -56,6 +58,7 @@ __all__ = [
     "ConfigError",
     "DataError",
     "KomtDataError",
+    "Output",
     "OutputError",
     "Recipe",
     "Skip",
@@ -72,6 +75,7 @@ __all__ = [
     "load",
     "load_manifest",
     "load_task_config",
+    "open",
     "preview",
     "register_adapter",
     "validate",

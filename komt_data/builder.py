@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import numpy as np
 import orjson
 
-from . import __version__, columns, drops, fewshot, figures, freshness, mixing, parallel, passes, publish
+from . import __version__, audit, columns, drops, fewshot, figures, freshness, mixing, parallel, passes, publish
 from .analysis import Analyzer
 from .arguments import check_flag, check_limit, check_seed
 from .config import Recipe, TaskConfig, load
@@ -91,6 +91,9 @@ class Segment:
     template_names: list[str] = field(default_factory=list)
     # Where the unit's records go: train (sampled and split), or validation / test whole.
     output_split: str = "train"
+    # report.html's per-record checks (komt_data.audit.LineChecks): JSON lines of
+    # [record number, check, detail] for the records that failed one, or None.
+    findings: Path | None = None
 
     def provenance(self, position: int | None) -> dict[str, Any]:
         """How rejected.jsonl names where a row came from."""
@@ -200,6 +203,8 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
     last_reported = 0
     # A 1 MB buffer: records are about a kilobyte, and the default 8 KB buffer made a write
     # system call every few records (a tenth of stage 1's time on QA passages).
+    line_checks = getattr(runner, "line_checks", None)
+    findings: list[bytes] = []
     with open(segment.spool, "wb", buffering=_SPOOL_BUFFER) as spool, open(segment.rejected, "wb") as rejected, \
             _named(unit, shown):
         write = spool.write
@@ -209,6 +214,11 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
                 if rank == 0:  # spare renderings for repeats are not events of a row
                     events += 1
                 write(line)
+                if line_checks is not None:
+                    problems = line_checks(line, template)
+                    if problems:
+                        findings += (orjson.dumps([len(lengths), *p], option=orjson.OPT_APPEND_NEWLINE)
+                                     for p in problems)
                 lengths.append(len(line))
                 content.append(content_hash)
                 ids.append(id_hash)
@@ -277,6 +287,9 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
         "keys": keys, "groups": groups, "ranks": ranks, "contaminated": contaminated, "overlaps": overlaps,
         "instruction_chars": instruction_chars, "output_chars": output_chars, "templates": templates})
     segment.template_names = list(template_number)
+    if findings:
+        segment.findings = spool_dir / f"{index:05d}.findings.jsonl"
+        segment.findings.write_bytes(b"".join(findings))
     return segment
 
 
@@ -623,6 +636,9 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
         }
     manifest["stats"] = figures.stats(list(tasks), table, split)
     write_json(stage / MANIFEST, manifest)
+    # report.html's examples and checks, read from the spools while they exist (popped by publish).
+    manifest["_report"] = audit.gather(manifest, audit.recipe_roles(recipe), table, split,
+                                       audit.read_findings(segments), stage / REJECTED, seed)
     return manifest
 
 
@@ -702,9 +718,29 @@ def _sources(segments: list[Segment]) -> list[dict[str, Any]]:
     return list(files.values())
 
 
+class _Lines:
+    """Spool lines of any record by its position in the table (a segment's offsets computed once)."""
+
+    def __init__(self, table: columns.Table):
+        self.table = table
+        self.offsets: dict[int, np.ndarray] = {}
+
+    def line(self, index: int) -> bytes:
+        seg = int(np.searchsorted(self.table.starts, index, side="right") - 1)
+        s = self.table.segments[seg]
+        if seg not in self.offsets:
+            sizes = columns.read_column(s.numbers, s.records, "lengths").astype(np.int64)
+            self.offsets[seg] = np.cumsum(sizes) - sizes
+        local = index - int(self.table.starts[seg])
+        with open(s.spool, "rb") as f:
+            f.seek(int(self.offsets[seg][local]))
+            return f.readline()
+
+
 def _write_rejected(path: Path, table: columns.Table, decisions: mixing.Decisions, evaluation: _Evaluation) -> int:
     """rejected.jsonl: stage-1 rejections per unit, then the mixer's drops in record order."""
     segments = table.segments
+    lines = _Lines(table)
     count = 0
     with open(path, "wb") as out:
         for s in segments:
@@ -720,6 +756,7 @@ def _write_rejected(path: Path, table: columns.Table, decisions: mixing.Decision
             s = segments[block.segment]
             # The records that duplicates repeat (anywhere in the recipe): where they are.
             others: dict[int, tuple[int, int]] = {}
+            survivors: dict[int, int] = {}  # near duplicates: the survivor's record position
             for code, pointers in ((mixing.DUPLICATE, decisions.first_of), (mixing.NEAR_DUPLICATE, decisions.near_of)):
                 mine = block.start + dropped[reason[dropped] == code]
                 if len(mine):
@@ -727,6 +764,8 @@ def _write_rejected(path: Path, table: columns.Table, decisions: mixing.Decision
                     found = zip(mine.tolist(), (np.searchsorted(table.starts, firsts, side="right") - 1).tolist(),
                                 table.take("positions", firsts).tolist(), strict=True)
                     others.update((i, (seg, position)) for i, seg, position in found)
+                    if code == mixing.NEAR_DUPLICATE:
+                        survivors.update(zip(mine.tolist(), firsts.tolist(), strict=True))
             spool = SpoolFile(s.spool)
             try:
                 for i in dropped.tolist():
@@ -742,9 +781,12 @@ def _write_rejected(path: Path, table: columns.Table, decisions: mixing.Decision
                         extra["eval_item"] = {"set": item.set, "where": item.where, "text": item.text}
                     elif code == mixing.NEAR_DUPLICATE:
                         seg, position = others[block.start + i]
-                        detail = (f"near duplicate (estimated Jaccard "
-                                  f"{float(decisions.similarity[block.start + i]):.2f}) "
-                                  f"of {segments[seg].label}:{position}")
+                        jaccard = float(decisions.similarity[block.start + i])
+                        detail = f"near duplicate (estimated Jaccard {jaccard:.2f}) of {segments[seg].label}:{position}"
+                        # The survivor itself, so that the pair can be compared side by side.
+                        extra["jaccard"] = round(jaccard, 4)
+                        extra["survivor"] = {**segments[seg].provenance(position),
+                                             "record": orjson.Fragment(lines.line(survivors[block.start + i])[:-1])}
                     else:
                         detail = "not sampled: the task's cap or its share of the mix was reached"
                     entry = {"task": s.task, "reason": mixing.REASONS[code], "detail": detail,

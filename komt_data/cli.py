@@ -299,6 +299,45 @@ def stats(
 
 
 @app.command()
+def audit(
+    output: Annotated[Path, typer.Argument(help="An output directory written by komt-data (komt format).")]
+    = Path("out"),
+    json_output: Annotated[bool, typer.Option("--json", help="Print the checks as one JSON object.")] = False,
+    max_tokens: Annotated[int | None, typer.Option(help="Instruction budget in tokens (needs output.tokenizer).",
+                                                   show_default=False)] = None,
+) -> None:
+    """Check every record: answers missing from their passage, one response for many inputs,
+    a dominant label, blank fields, template markup, collapsed lists. Exit 1 when a check fails.
+
+    Example: komt-data audit out --json > audit.json
+    """
+    import orjson
+
+    from .audit import audit as run_audit
+
+    try:
+        result = run_audit(output, max_tokens=max_tokens)
+    except KomtDataError as exc:
+        _fail(exc)
+    if json_output:
+        typer.echo(orjson.dumps({"passed": result["passed"], "checks": result["checks"]}).decode())
+    else:
+        rows = [("check", "result", "what it means")]
+        for c in result["checks"]:
+            state = "skipped" if c.get("skipped") else (f"FAIL {c['count']}" if c["failed"] else "ok")
+            rows.append((c["name"], state, c["title"]))
+        typer.echo(table(rows, left=(0, 1, 2)))
+        for c in result["checks"]:
+            for e in c["examples"] if c["failed"] else ():
+                where = " · ".join(str(e[k]) for k in ("task", "template", "id") if k in e)
+                what = e.get("detail") or (f"{e['share']:.1%} {e['label']}" if "label" in e
+                                           else f"{e.get('instructions')} instructions → {e.get('output', '')[:60]!r}")
+                typer.echo(f"{c['name']}: {where}: {what}".replace("\n", " ⏎ "))
+    if not result["passed"]:
+        raise typer.Exit(1)
+
+
+@app.command()
 def preview(
     config: ConfigArg = None,
     n: Annotated[int, typer.Option("-n", help="How many records.")] = 3,

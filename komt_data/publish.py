@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from . import card, fewshot, licenses, report
+from . import audit, card, fewshot, licenses, report
 from .config import Recipe
 from .drops import drop_warnings
 from .errors import OutputError
@@ -45,6 +45,7 @@ def configure_runner(runner: TaskRunner, recipe: Recipe) -> None:
     """Stage-1 settings from ``output:``: the prompt format of ``text`` and the token filters;
     from ``prompting:``, whether records carry a ``shots`` field."""
     runner.prompt = get_prompt(recipe.prompt_format)
+    runner.line_checks = audit.stage_one_checks(runner)  # report.html's per-record checks
     runner.shots_field = fewshot.enabled(recipe)
     if recipe.tokenizer and (recipe.min_tokens or recipe.max_tokens):
         from .tokens import length_filter
@@ -134,12 +135,12 @@ def _warnings(tasks: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return licenses.warnings_for(tasks) + drop_warnings(tasks) + empty_train_warnings(tasks)
 
 
-def _describe(directory: Path, manifest: dict[str, Any]) -> None:
+def _describe(directory: Path, manifest: dict[str, Any], examples: dict[str, Any] | None = None) -> None:
     (directory / card.CARD).write_text(card.dataset_card(manifest), encoding="utf-8")
     info = card.llama_factory_info(manifest)
     if info:
         write_json(directory / card.LLAMA_FACTORY, info)
-    (directory / REPORT).write_text(report.render_html(manifest), encoding="utf-8")
+    (directory / REPORT).write_text(report.render_html(manifest, examples), encoding="utf-8")
     # Last: every other file, with the size and digest that later checks hold it to.
     manifest[FILES] = list_files(directory)
     write_json(directory / MANIFEST, manifest)
@@ -153,11 +154,12 @@ def finish(stage: Path, recipe: Recipe, manifest: dict[str, Any], *, build_finge
     """
     manifest = {**manifest, "prompt": recipe.prompt_format, "build_fingerprint": build_fingerprint}
     known = manifest.pop("stats", None)  # the figures from stage 1 (komt_data.figures)
+    examples = manifest.pop("_report", None)  # report.html's examples and checks (komt_data.audit.gather)
     if recipe.output_format == "komt":
         # The core's shards are komt JSONL already, byte for byte what the komt format writes:
         # do not write them a second time (nor read them, unless tokens are to be counted).
         result = _rewrite(stage, manifest, None, "komt", recipe.shard_size, None, recipe.tokenizer, progress, known)
-        _describe(stage, result)
+        _describe(stage, result, examples)
         return result
     export_dir = stage / "_export"
     export_dir.mkdir()
@@ -168,7 +170,7 @@ def finish(stage: Path, recipe: Recipe, manifest: dict[str, Any], *, build_finge
     for path in sorted(export_dir.iterdir()):
         path.rename(stage / path.name)
     export_dir.rmdir()
-    _describe(stage, result)
+    _describe(stage, result, examples)
     return result
 
 
@@ -209,5 +211,5 @@ def export(output: str | Path, fmt: str, dest: str | Path, *, prompt: str | None
         result.pop(FILES, None)  # the source's: dest's own list is made when it is described
         if (source / REJECTED).is_file():
             shutil.copyfile(source / REJECTED, stage / REJECTED)
-        _describe(stage, result)
+        _describe(stage, result, audit.audit(source) if manifest.get("format", "komt") == "komt" else None)
     return result

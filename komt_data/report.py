@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
+import orjson
 
 from .cli_table import table
 from .cli_table import width as width_of
@@ -203,8 +204,11 @@ def _html_table(rows: list[tuple[Any, ...]]) -> str:
     return "".join(out)
 
 
-def render_html(manifest: Mapping[str, Any]) -> str:
-    """report.html: self-contained HTML with inline SVG plots of the build's figures."""
+def render_html(manifest: Mapping[str, Any], examples: Mapping[str, Any] | None = None) -> str:
+    """report.html: self-contained HTML with inline SVG plots of the build's figures and, when
+    ``examples`` is given (:func:`komt_data.audit.gather` or :func:`komt_data.audit.audit`),
+    the automatic checks, label distributions, records as the model sees them, rejected rows,
+    near-duplicate pairs and decontamination matches."""
     stats = manifest["stats"]
     tasks = stats["tasks"]
     sections = []
@@ -237,21 +241,237 @@ def render_html(manifest: Mapping[str, Any]) -> str:
     warnings = "".join(f"<li>{_esc(w)}</li>" for w in manifest.get("warnings", []))
     title = f"komt-data report: {manifest['name']}"
     splits = ", ".join(f"{k} {v}" for k, v in manifest["splits"].items())
+    curated = _curator_sections(manifest, examples) if examples else ("", "")
     return f"""<!DOCTYPE html>
 <html lang="ko"><head><meta charset="utf-8"><title>{_esc(title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
-body {{ {_FONT}; font-size: 14px; max-width: 760px; margin: 2em auto; color: #222; }}
+body {{ {_FONT}; font-size: 14px; max-width: 1100px; margin: 2em auto; color: #222; }}
 table {{ border-collapse: collapse; margin: 1em 0; }} td, th {{ border: 1px solid #ccc; padding: 2px 8px; }}
 td {{ text-align: right; }} td:first-child, td:last-child {{ text-align: left; }}
 figure {{ margin: 1.5em 0; }} .warn {{ color: #a33; }}
+nav a {{ margin-right: 1em; }}
+pre.rec {{ white-space: pre-wrap; word-break: break-word; background: #eef2f7; border-left: 4px solid #4e79a7;
+  padding: 6px 10px; margin: 4px 0 12px; font-family: inherit; font-size: 13px; }}
+.meta {{ color: #555; font-size: 12px; }}
+.pair {{ display: grid; grid-template-columns: 1fr 1fr; gap: 10px; }}
+mark.d {{ background: #ffc84a; color: inherit; }}
+mark.n {{ background: #8fe3a1; color: inherit; }}
+.fail {{ color: #b00020; font-weight: bold; }} .pass {{ color: #2e7d32; }}
+tr.fail td {{ background: #fde7ea; }}
+.clip {{ color: #777; font-style: italic; }} table.checks td {{ text-align: left; }}
 </style></head><body>
 <h1>{_esc(title)}</h1>
 <p>{stats['records']} records ({splits}), seed {manifest['seed']}, format {_esc(manifest['format'])},
 prompt {_esc(manifest.get('prompt', 'komt'))}, komt-data {_esc(manifest['komt_data_version'])}.</p>
+{curated[0]}
 {f'<h2>Licence warnings</h2><ul class="warn">{warnings}</ul>' if warnings else ''}
+<h2 id="figures">Figures</h2>
 {"".join(f"<figure>{s}</figure>" for s in sections)}
 <h2>Tasks</h2>
 {_html_table(rows)}
+{curated[1]}
 </body></html>
 """
+
+
+# --- the curator's sections (komt_data.audit) ------------------------------------------------------
+
+_NAV = (("checks", "Look at this"), ("labels", "Labels and lengths"), ("examples", "Records"),
+        ("rejected", "Rejected rows"), ("near", "Near duplicates"), ("contamination", "Decontamination"))
+
+
+def _clip(text: str, cap: int) -> tuple[str, str]:
+    """``text`` cut to ``cap`` characters, and a note of what was left out."""
+    if len(text) <= cap:
+        return text, ""
+    return text[:cap], f'<span class="clip"> … {len(text) - cap:,} more characters not shown</span>'
+
+
+def _pre(text: str, cap: int) -> str:
+    shown, note = _clip(text, cap)
+    return f'<pre class="rec">{_esc(shown)}{note}</pre>'
+
+
+def _marked(text: str, flags: list[bool], css: str) -> str:
+    """``text`` with the runs of characters whose flag is set wrapped in <mark class=css>."""
+    out, i = [], 0
+    while i < len(text):
+        j = i
+        while j < len(text) and flags[j] == flags[i]:
+            j += 1
+        piece = _esc(text[i:j])
+        out.append(f'<mark class="{css}">{piece}</mark>' if flags[i] else piece)
+        i = j
+    return "".join(out)
+
+
+def diff_flags(a: str, b: str) -> tuple[list[bool], list[bool]]:
+    """Per character of ``a`` and of ``b``: whether it differs from the other text (not in a
+    matching block of difflib's alignment)."""
+    import difflib
+
+    fa, fb = [True] * len(a), [True] * len(b)
+    for block in difflib.SequenceMatcher(None, a, b).get_matching_blocks():
+        fa[block.a:block.a + block.size] = [False] * block.size
+        fb[block.b:block.b + block.size] = [False] * block.size
+    return fa, fb
+
+
+def shared_ngram_flags(text: str, other: str, n: int) -> list[bool]:
+    """Per character of ``text``: whether it lies in a character ``n``-gram that ``other``
+    also has, both read without whitespace (as decontamination compares them)."""
+    where = [i for i, c in enumerate(text) if not c.isspace()]
+    squeezed = "".join(text[i] for i in where)
+    plain = "".join(c for c in other if not c.isspace())
+    grams = {plain[i:i + n] for i in range(len(plain) - n + 1)}
+    flags = [False] * len(text)
+    for j in range(len(squeezed) - n + 1):
+        if squeezed[j:j + n] in grams:
+            for k in range(j, j + n):
+                flags[where[k]] = True
+    # Whitespace inside a shared run is marked too, so the run reads as one.
+    for k in range(len(where) - 1):
+        if flags[where[k]] and flags[where[k + 1]]:
+            for i in range(where[k] + 1, where[k + 1]):
+                flags[i] = True
+    return flags
+
+
+def _where(row: Mapping[str, Any]) -> str:
+    position = row.get("line", row.get("row"))
+    return f"{row.get('file', '?')}:{position}" if position is not None else str(row.get("file", "?"))
+
+
+def _curator_sections(manifest: Mapping[str, Any], data: Mapping[str, Any]) -> tuple[str, str]:
+    """(the checks, shown first; the rest, after the figures)."""
+    caps = data["caps"]
+    cap = caps["text_chars"]
+    nav = "<nav>" + "".join(f'<a href="#{key}">{_esc(label)}</a>' for key, label in _NAV) + "</nav>"
+    scope = ("every written record (stage 1, on each record's line)" if data.get("scope") == "build"
+             else "every record of the output")
+    head = [nav, '<h2 id="checks">Look at this</h2>',
+            f"<p>Automatic checks over {scope}; label distributions and repeated responses over "
+            + ("a sample of up to {:,} written records per task".format(caps["sample"]) if data.get("scope") == "build"
+               else "every record")
+            + ". The same checks as <code>komt-data audit OUT</code>.</p>"]
+    rows = ['<table class="checks"><thead><tr><th>check</th><th>result</th><th>what it means</th></tr></thead><tbody>']
+    for c in data["checks"]:
+        if c.get("skipped"):
+            result = f"not run: {_esc(c['skipped'])}"
+        elif c["failed"]:
+            result = f'<span class="fail">✘ {c["count"]:,}</span>'
+        else:
+            result = '<span class="pass">✔ none</span>'
+        rows.append(f'<tr class="{"fail" if c["failed"] else ""}"><td>{_esc(c["name"])}</td><td>{result}</td>'
+                    f"<td>{_esc(c['title'])}</td></tr>")
+    rows.append("</tbody></table>")
+    head += rows
+    for c in data["checks"]:
+        if not c["failed"]:
+            continue
+        head.append(f'<h3 class="fail">{_esc(c["name"])}: {_esc(c["title"])}</h3>')
+        for e in c["examples"]:
+            if "text" in e:
+                head.append(f'<p class="meta">{_esc(e["task"])} · {_esc(e["template"])} · {_esc(e["id"])}: '
+                            f"{_esc(e['detail'])}</p>{_pre(e['text'], cap)}")
+            elif "label" in e:
+                head.append(f'<p class="meta">{_esc(e["task"])}: {e["share"]:.1%} of {e["records"]:,} labelled '
+                            f"records are {_esc(e['label'])!s}</p>")
+            else:
+                head.append(f'<p class="meta">{_esc(e["task"])} · {_esc(e["template"])}: the same response for '
+                            f"{e['instructions']:,} different instructions ({e['records']:,} of {e['of']:,})</p>"
+                            f"{_pre(e['output'], cap)}")
+    tail = []
+    # Labels and lengths per task.
+    tail.append('<h2 id="labels">Labels and lengths per task</h2>')
+    for task, t in manifest["stats"]["tasks"].items():
+        tail.append(f"<h3>{_esc(task)}</h3>")
+        labels = data["labels"].get(task)
+        if labels and labels["records"]:
+            top = list(labels["labels"].items())[:12]
+            rest = sum(labels["labels"].values()) - sum(v for _, v in top)
+            if rest:
+                top.append(("(others)", rest))
+            total = labels["records"]
+            dominant = labels["top_share"] >= _dominant_share()
+            colours = ["#e15759" if dominant and i == 0 else "#59a14f" for i in range(len(top))]
+            note = f"a sample of {total:,} records" if labels["sampled"] else f"all {total:,} labelled records"
+            tail.append(svg_hbars([(k, v / total) for k, v in top], colors=colours,
+                                  title=f"{task}: labels ({note})" + (" — one label dominates" if dominant else ""),
+                                  value_label=lambda v: f"{v:.1%}"))
+        keys = [k for k in ("instruction_chars", "output_chars", "text_tokens") if k in t]
+        rows = [("length", "min", "p50", "p90", "p99", "max")]
+        for k in keys:
+            rows.append((k, *(t[k][q] for q in ("min", "p50", "p90", "p99", "max"))))
+        tail.append(_html_table(rows))
+        hists = data["lengths"].get(task, {})
+        for k, hist in hists.items():
+            if sum(hist["counts"]):
+                tail.append(svg_histogram(hist, title=f"{task}: {k.replace('_', ' ')}", unit="characters", width=520))
+    # Records per task and template.
+    tail.append('<h2 id="examples">Records as the model sees them</h2>')
+    tail.append(f"<p>Per task and template, up to {caps['per_template']} written records (the <code>text</code> "
+                f"field, line breaks kept), drawn by a seeded hash of their ids; texts over {cap:,} characters "
+                "are cut and say so.</p>")
+    for group in data["examples"]:
+        tail.append(f'<h3>{_esc(group["task"])} · {_esc(group["template"])}</h3>')
+        for record in group["records"]:
+            tail.append(f'<p class="meta">{_esc(record["id"])}</p>{_pre(record["text"], cap)}')
+    # Rejected rows.
+    tail.append('<h2 id="rejected">Rejected rows</h2>')
+    tail.append(f"<p>Per task and drop reason, the first {caps['per_reason']} rows of rejected.jsonl "
+                f"(at most {caps['rejected_rows']} in all).</p>")
+    if not data["rejected"]:
+        tail.append("<p>Nothing was dropped.</p>")
+    for row in data["rejected"]:
+        body = row.get("record", {}).get("text") if isinstance(row.get("record"), dict) else None
+        if body is None:
+            body = orjson.dumps(row.get("input", row.get("row")), option=orjson.OPT_INDENT_2).decode() \
+                if row.get("input", row.get("row")) is not None else ""
+        tail.append(f'<p class="meta"><b>{_esc(row.get("reason"))}</b> · {_esc(row.get("task"))} · '
+                    f'{_esc(_where(row))}: {_esc(row.get("detail", ""))}</p>{_pre(body, cap)}')
+    # Near-duplicate pairs.
+    tail.append('<h2 id="near">Near duplicates</h2>')
+    tail.append(f"<p>Up to {caps['near_pairs']} pairs: the survivor (kept) beside the record dropped as its near "
+                'duplicate; <mark class="d">highlighted</mark> characters differ.</p>')
+    if not data["near_pairs"]:
+        tail.append("<p>No near duplicates were dropped" + ("" if manifest.get("near_dedup") else
+                                                             " (near dedup is off: <code>dedup: {near: true}</code>)")
+                    + ".</p>")
+    for row in data["near_pairs"]:
+        kept, dropped = row["survivor"]["record"]["text"], row["record"]["text"]
+        a, _ = _clip(kept, cap)
+        b, _ = _clip(dropped, cap)
+        fa, fb = diff_flags(a, b)
+        tail.append(f'<p class="meta">{_esc(row["task"])} · estimated Jaccard {row.get("jaccard", 0):.2f}</p>'
+                    f'<div class="pair"><div><p class="meta">kept: {_esc(_where(row["survivor"]))}</p>'
+                    f'<pre class="rec">{_marked(a, fa, "d")}</pre></div>'
+                    f'<div><p class="meta">dropped: {_esc(_where(row))}</p>'
+                    f'<pre class="rec">{_marked(b, fb, "d")}</pre></div></div>')
+    # Decontamination matches.
+    tail.append('<h2 id="contamination">Decontamination matches</h2>')
+    n = data.get("ngram", 7)
+    tail.append(f"<p>Up to {caps['contaminated']} training records dropped as copies of an evaluation item, beside "
+                f'the item; <mark class="n">highlighted</mark> characters lie in a shared character {n}-gram.</p>')
+    if not data["contaminated"]:
+        tail.append("<p>No record was dropped as contaminated" + ("" if manifest.get("decontamination") else
+                                                                  " (no <code>decontaminate:</code> in the recipe)")
+                    + ".</p>")
+    for row in data["contaminated"]:
+        item = row["eval_item"]
+        a, _ = _clip(row["record"]["text"], cap)
+        b, _ = _clip(item["text"], cap)
+        tail.append(f'<p class="meta">{_esc(row["task"])} · {_esc(row.get("detail", ""))}</p>'
+                    f'<div class="pair"><div><p class="meta">training: {_esc(_where(row))}</p>'
+                    f'<pre class="rec">{_marked(a, shared_ngram_flags(a, b, n), "n")}</pre></div>'
+                    f'<div><p class="meta">evaluation: {_esc(item["set"])} {_esc(item["where"])}</p>'
+                    f'<pre class="rec">{_marked(b, shared_ngram_flags(b, a, n), "n")}</pre></div></div>')
+    tail.append(f"<p class=\"meta\">Caps: {', '.join(f'{k} {v:,}' for k, v in caps.items())}.</p>")
+    return "\n".join(head), "\n".join(tail)
+
+
+def _dominant_share() -> float:
+    from .audit import DOMINANT_SHARE
+
+    return DOMINANT_SHARE

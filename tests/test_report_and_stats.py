@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import komt_data
@@ -31,7 +34,7 @@ def test_report_is_self_contained(built):
     out, _ = built
     text = (out / "report.html").read_text(encoding="utf-8")
     assert "<script" not in text
-    assert not re.search(r"\b(src|href)=", text), "the report must not load anything"
+    assert not re.search(r"\b(src|href)=\"(?!#)", text), "the report must not load anything (in-page links only)"
     assert '<meta charset="utf-8">' in text
 
 
@@ -112,11 +115,18 @@ def test_stats_on_a_foreign_directory_is_one_line(cli, tmp_path):
 
 
 def _png_pixels(data: bytes):
-    """Decode an 8-bit RGB/RGBA PNG into an (h, w, channels) array: enough to look at a screenshot."""
+    """Decode an 8-bit RGB/RGBA PNG into an (h, w, 3) array (Pillow when installed: the
+    fallback below decodes filtered rows in Python, slowly)."""
+    try:
+        import io
+
+        from PIL import Image
+
+        return np.asarray(Image.open(io.BytesIO(data)).convert("RGB")).astype(np.int32)
+    except ImportError:
+        pass
     import struct
     import zlib
-
-    import numpy as np
 
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, idat, header = 8, b"", None
@@ -160,20 +170,59 @@ def _png_pixels(data: bytes):
     return out.reshape(height, width, bpp)[:, :, :3]
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs a headless chromium")
-def test_report_renders_its_plots_in_headless_chromium(built, tmp_path):
-    import numpy as np
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# CI installs Debian's chromium (.ci/run): there the browser tests must run, never skip.
+needs_chromium = pytest.mark.skipif(CHROMIUM is None and os.environ.get("CI") != "true",
+                                    reason="needs a headless chromium (CI installs it: .ci/run)")
 
+
+def _screenshot(page: Path, png: Path, width: int, height: int) -> np.ndarray:
+    assert CHROMIUM is not None, "CI=true but no chromium: .ci/run installs it with apt-get"
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                        f"--user-data-dir={profile}", f"--screenshot={png}", f"--window-size={width},{height}",
+                        page.resolve().as_uri()], capture_output=True, timeout=180, check=True)
+    return _png_pixels(png.read_bytes())
+
+
+def _area(pixels: np.ndarray, rgb: tuple[int, int, int]) -> int:
+    return int(np.all(pixels == np.array(rgb), axis=2).sum())
+
+
+@needs_chromium
+def test_report_renders_its_plots_in_headless_chromium(built, tmp_path):
     out, manifest = built
-    png = tmp_path / "report.png"
-    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={png}",
-                    "--window-size=720,480", (out / "report.html").resolve().as_uri()],
-                   capture_output=True, timeout=120, check=True)
-    pixels = _png_pixels(png.read_bytes())
-    # The share-of-mix plot sits in the first screen: each task's bar colour must be painted,
-    # over an area that grows with the task's share.
+    pixels = _screenshot(out / "report.html", tmp_path / "report.png", 1100, 3000)
+    # The share-of-mix plot (the first place the second task's orange is painted): each task's
+    # bar colour must be painted there, over an area that grows with the task's share.
     palette = [(0x4E, 0x79, 0xA7), (0xF2, 0x8E, 0x2B), (0x59, 0xA1, 0x4F), (0xE1, 0x57, 0x59)]
-    areas = [int(np.all(pixels == np.array(rgb), axis=2).sum()) for rgb in palette]
+    orange = np.flatnonzero(np.all(pixels == np.array(palette[1]), axis=2).any(axis=1))
+    assert len(orange), "the share-of-mix plot is not painted"
+    plot = pixels[max(0, orange[0] - 30):orange[0] + 80]
+    areas = [_area(plot, rgb) for rgb in palette]
     assert all(area > 500 for area in areas), areas
     shares = [t["share"] for t in manifest["stats"]["tasks"].values()]
     assert areas.index(max(areas)) == shares.index(max(shares))
+
+
+@needs_chromium
+def test_report_paints_records_checks_and_highlights_in_headless_chromium(tmp_path):
+    from tests.test_audit import _project
+
+    out = tmp_path / "out"
+    komt_data.build(_project(tmp_path, planted=True, near=True), out)
+    pixels = _screenshot(out / "report.html", tmp_path / "report.png", 1100, 16000)
+    painted = np.flatnonzero((pixels != 255).any(axis=2).any(axis=1))
+    assert painted[-1] < 15900, "the page is longer than the screenshot: make it taller"
+    record_box = _area(pixels, (0xEE, 0xF2, 0xF7))
+    assert record_box > 200_000, record_box  # the records, as boxes
+    boxes = np.all(pixels == np.array((0xEE, 0xF2, 0xF7)), axis=2)
+    rows = np.flatnonzero(boxes.sum(axis=1) > 600)
+    dark = (pixels[rows] < 90).all(axis=2).sum()
+    assert dark > 5_000, dark  # with their text painted in them
+    assert _area(pixels, (0xFD, 0xE7, 0xEA)) > 3_000  # the failed checks' rows
+    assert _area(pixels, (0xFF, 0xC8, 0x4A)) > 40  # the near-duplicate pair's differing character
+    assert _area(pixels, (0x8F, 0xE3, 0xA1)) > 5_000  # the n-grams shared with the evaluation item
+    assert _area(pixels, (0x4E, 0x79, 0xA7)) > 5_000  # the plots
+    assert _area(pixels, (0xE1, 0x57, 0x59)) > 2_000  # the dominant label's bar, in red
