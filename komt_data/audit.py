@@ -82,6 +82,18 @@ class Roles:
     answers: frozenset[str] = frozenset()
     unanswerable: str = _UNANSWERABLE
 
+    def as_dict(self) -> dict[str, Any]:
+        """As manifest.json keeps it per task: ``audit`` reads it back, whatever the folder the
+        template set was in (manifest labels are relative to the task config, not findable)."""
+        return {"labels": {t: list(around) for t, around in sorted(self.labels.items())},
+                "answers": sorted(self.answers), "unanswerable": self.unanswerable}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Roles:
+        """The roles :meth:`as_dict` wrote."""
+        return cls({t: (a, b) for t, (a, b) in data.get("labels", {}).items()}, frozenset(data.get("answers", [])),
+                   str(data.get("unanswerable", _UNANSWERABLE)))
+
     def label_of(self, template: str, output: str) -> str | None:
         """The label a record of ``template`` answers, or None when the template gives no label."""
         around = self.labels.get(template)
@@ -415,6 +427,9 @@ def _roles_from_manifest(manifest: Mapping[str, Any]) -> dict[str, Roles]:
 
     roles = {}
     for name, task in manifest["tasks"].items():
+        if "roles" in task:
+            roles[name] = Roles.from_dict(task["roles"])
+            continue
         path = Path(task.get("templates") or "")
         candidates = [path, bundled_dir("templates") / path.name]
         for candidate in candidates:

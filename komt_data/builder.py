@@ -599,6 +599,9 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
         }
         if repeated:
             entry["repeated"] = repeated
+        if own:  # what the responses are (labels, extractive answers), for komt-data audit
+            entry["roles"] = audit.roles_of(load_template_set(task.templates), own[0].family,
+                                            task.options).as_dict()
         if ref.fewshot is not None:
             entry["fewshot"] = composed.counts.get(t, fewshot.NO_COUNTS)
         if task.source.hub:  # lineage: the commit the hub dataset was read at, when known
