@@ -247,13 +247,18 @@ def test_kill_9_of_the_build_leaves_no_worker_behind(tmp_path):
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
 def test_kill_9_of_a_raw_nsmc_build_leaves_no_worker_behind(tmp_path, corpora):
-    # The reproduction: the shipped raw-NSMC config, default workers (two at least).
+    # The reproduction: the shipped raw-NSMC config (reading the shared corpora's JSON
+    # Lines copy of raw/*.json, as the benchmarks do), default workers (two at least).
     from komt_data.resources import bundled_dir
 
-    if not (corpora / "nsmc" / "nsmc_raw_reviews.jsonl.gz").is_file():
+    gz = corpora / "nsmc" / "nsmc_raw_reviews.jsonl.gz"
+    if not gz.is_file():
         pytest.skip("raw NSMC is not in the corpora")
-    env = {**os.environ, "KOMT_DATA_DIR": str(corpora), "KOMT_DATA_WORKERS": str(max(2, os.cpu_count() or 2))}
-    _kill_9_leaves_no_worker(bundled_dir("task_configs") / "nsmc_raw_files.yaml", tmp_path / "out", env)
+    config = tmp_path / "nsmc_raw.yaml"
+    config.write_text((bundled_dir("task_configs") / "nsmc_raw_files.yaml").read_text(encoding="utf-8").replace(
+        "${KOMT_DATA_DIR}/nsmc/raw/*.json", str(gz)), encoding="utf-8")
+    env = {**os.environ, "KOMT_DATA_WORKERS": str(max(2, os.cpu_count() or 2))}
+    _kill_9_leaves_no_worker(config, tmp_path / "out", env)
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
