@@ -9,19 +9,13 @@ from __future__ import annotations
 import signal
 import sys
 
-from .errors import Interrupted
-
-
-def _on_signal(signum: int, frame: object) -> None:
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, signal.SIG_IGN)
-    raise Interrupted(signum)
+from .errors import Interrupted, on_signal
 
 
 def main() -> None:
     """Entry point of the ``komt-data`` console script."""
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, _on_signal)
+        signal.signal(sig, on_signal)
     try:
         from .cli import main as cli_main
     except (Interrupted, KeyboardInterrupt) as exc:

@@ -17,7 +17,7 @@ import typer
 
 from . import __version__
 from .cli_table import table
-from .errors import Interrupted, KomtDataError
+from .errors import Interrupted, KomtDataError, on_signal
 
 EXIT_CODES = """Exit codes:
 
@@ -420,21 +420,14 @@ def _output_in_place() -> None:
     (a Makefile would fail a target that is complete). Only our own handlers are replaced
     (not those of a program that runs the CLI in-process)."""
     for sig in (signal.SIGINT, signal.SIGTERM):
-        if signal.getsignal(sig) is _on_signal:
+        if signal.getsignal(sig) is on_signal:
             signal.signal(sig, signal.SIG_IGN)
-
-
-def _on_signal(signum: int, frame: Any) -> None:
-    # A second Ctrl-C must not cut the cleanup of the first one short.
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, signal.SIG_IGN)
-    raise Interrupted(signum)
 
 
 def main() -> None:
     """Entry point of the ``komt-data`` console script."""
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, _on_signal)
+        signal.signal(sig, on_signal)
     try:
         # Not standalone: the framework would exit 2 on a usage error, which is our code
         # for bad data; here a usage error is reported as usual and exits 1.

@@ -72,3 +72,13 @@ class Interrupted(BaseException):
 
         super().__init__(signal.Signals(signum).name)
         self.exit_code = 128 + signum
+
+
+def on_signal(signum: int, frame: object) -> None:
+    """The CLI's SIGINT/SIGTERM handler: raise :class:`Interrupted`. A second Ctrl-C must not
+    cut the cleanup of the first one short, so both signals are ignored from here on."""
+    import signal
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    raise Interrupted(signum)
