@@ -234,10 +234,15 @@ def render_html(manifest: Mapping[str, Any], examples: Mapping[str, Any] | None 
     if drops:
         sections.append(svg_hbars(sorted(drops.items(), key=lambda kv: (-kv[1], kv[0])),
                                   title="Dropped rows and records by reason", value_label=lambda v: str(int(v))))
-    rows = [("task", "read", "written", "train", "validation", "dropped", "licence")]
+    few = any("fewshot" in t for t in manifest["tasks"].values())
+    rows = [("task", "read", "written", "train", "validation") + (("zero-shot", "few-shot (exemplars)") if few else ())
+            + ("dropped", "licence")]
     for name, t in manifest["tasks"].items():
-        rows.append((name, t["read"], t["written"], t["splits"].get("train", 0), t["splits"].get("validation", 0),
-                     ", ".join(f"{k} {v}" for k, v in t["dropped"].items()) or "-", t.get("license") or "?"))
+        shots = t.get("fewshot")
+        rows.append((name, t["read"], t["written"], t["splits"].get("train", 0), t["splits"].get("validation", 0))
+                    + (((t["written"] - shots["records"], f"{shots['records']} ({shots['exemplars']})") if shots
+                        else (t["written"], "-")) if few else ())
+                    + (", ".join(f"{k} {v}" for k, v in t["dropped"].items()) or "-", t.get("license") or "?"))
     warnings = "".join(f"<li>{_esc(w)}</li>" for w in manifest.get("warnings", []))
     title = f"komt-data report: {manifest['name']}"
     splits = ", ".join(f"{k} {v}" for k, v in manifest["splits"].items())

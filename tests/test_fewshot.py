@@ -226,3 +226,12 @@ def test_bad_fewshot_settings_name_the_key(tmp_path: Path, fewshot_yaml: str, ke
     with pytest.raises(ConfigError) as caught:
         load(recipe)
     assert caught.value.key == key and problem in str(caught.value)
+
+
+def test_the_report_shows_the_zero_and_few_shot_split(tmp_path: Path) -> None:
+    manifest = komt_data.build(_recipe(tmp_path), tmp_path / "out")
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "<th>zero-shot</th><th>few-shot (exemplars)</th>" in html.replace("\n", "")
+    nsmc = manifest["tasks"]["nsmc"]
+    few = nsmc["fewshot"]
+    assert f"<td>{nsmc['written'] - few['records']}</td><td>{few['records']} ({few['exemplars']})</td>" in html
