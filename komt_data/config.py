@@ -209,6 +209,8 @@ class SourceConfig:
     hub_splits: tuple[tuple[str, str], ...] = ()
     quoting: str | None = None  # csv / tsv: None is the format's default (csv: csv, tsv: none)
     revision: str | None = None  # a hub dataset's commit, branch or tag
+    # Rows whose key is in an evaluation file are dropped (counted as evaluation_split).
+    exclude: Exclude | None = None
 
     def split_of(self, index: int) -> tuple[str, str]:
         """(the dataset's split, the output split) of ``files[index]``."""
@@ -306,10 +308,25 @@ class Recipe:
     parts: tuple[Part, ...] = ()
 
 
+@dataclass(frozen=True)
+class Exclude:
+    """``source.exclude``: the rows of a dataset's evaluation split, never trained on.
+
+    A row whose field ``key`` equals a value of the column ``column`` of ``source``'s files
+    (read with the project's readers: tsv / csv / jsonl / json, quoting as configured) is
+    dropped before the adapter sees it. Values compare as text (``8544678`` == ``"8544678"``).
+    """
+
+    source: SourceConfig
+    key: str
+    column: str
+
+
 TASK_KEYS = {"name", "adapter", "source", "fields", "labels", "options", "templates",
              "templates_per_example", "license", "description"}
 SOURCE_KEYS = {"files", "hub", "config", "split", "streaming", "format", "encoding", "records", "sheet",
-               "languages", "splits", "train_on_eval_splits", "quoting", "revision"}
+               "languages", "splits", "train_on_eval_splits", "quoting", "revision", "exclude"}
+EXCLUDE_KEYS = {"files", "key", "column", "format", "encoding", "quoting"}
 RECIPE_KEYS = {"name", "seed", "tasks", "split", "output", "description", "mixing", "dedup", "decontaminate",
                "prompting"}
 TASK_REF_KEYS = {"config", "recipe", "weight", "cap", "repeat", "validation", "test", "group_by", "prompting",
@@ -510,6 +527,7 @@ def _parse_source(data: Any, base: Path, file: Path) -> SourceConfig:
         hub_splits=hub_splits,
         quoting=quoting,
         revision=data.get("revision"),
+        exclude=_parse_exclude(data["exclude"], base, file) if data.get("exclude") is not None else None,
     )
     for path in source.files:
         try:
@@ -520,6 +538,45 @@ def _parse_source(data: Any, base: Path, file: Path) -> SourceConfig:
             raise ConfigError(f"is for csv and tsv files; {path.name} is read as {path_format}", file=str(file),
                               key="source.quoting")
     return source
+
+
+def _parse_exclude(data: Any, base: Path, file: Path) -> Exclude:
+    """``source.exclude``: local evaluation files, the source's field and the files' column to match."""
+    _expect(data, dict, file=file, key="source.exclude", what="a mapping with 'files', 'key' and 'column'")
+    check_keys(data, EXCLUDE_KEYS, file=file, prefix="source.exclude.")
+    for key in ("files", "key", "column"):
+        if key not in data:
+            raise ConfigError("is required (the evaluation files, this source's field, the files' column)",
+                              file=str(file), key=f"source.exclude.{key}")
+    for key in ("key", "column"):
+        if not isinstance(data[key], str) or not data[key]:
+            raise ConfigError("must be a field name", file=str(file), key=f"source.exclude.{key}")
+    files = _resolve_files(data["files"], base, file, key="source.exclude.files")
+    if any(isinstance(path, URL) for path in files):
+        raise ConfigError("must be local files (they are read whole and hashed for the up-to-date check)",
+                          file=str(file), key="source.exclude.files")
+    fmt = data.get("format")
+    if fmt is not None and fmt not in ("tsv", "csv", "jsonl", "json"):
+        raise ConfigError(f"must be one of tsv, csv, jsonl, json, got {fmt!r}", file=str(file),
+                          key="source.exclude.format")
+    encoding = data.get("encoding", "auto")
+    if encoding not in ENCODINGS:
+        raise ConfigError(f"must be one of {', '.join(ENCODINGS)}, got {encoding!r}", file=str(file),
+                          key="source.exclude.encoding")
+    quoting = data.get("quoting")
+    if quoting is not None and quoting not in QUOTINGS:
+        raise ConfigError(f"must be one of {', '.join(QUOTINGS)}, got {quoting!r}", file=str(file),
+                          key="source.exclude.quoting")
+    source = SourceConfig(files=files, format=fmt, encoding=encoding, quoting=quoting)
+    for path in files:
+        try:
+            path_format = source.format_of(path)
+        except ConfigError as exc:
+            raise ConfigError(str(exc), file=str(file), key="source.exclude.format") from None
+        if path_format not in ("tsv", "csv", "jsonl", "json"):
+            raise ConfigError(f"{path.name} is read as {path_format}; give format: tsv, csv, jsonl or json",
+                              file=str(file), key="source.exclude.format")
+    return Exclude(source=source, key=data["key"], column=data["column"])
 
 
 def _string_map(value: Any, file: Path, key: str) -> dict[str, str]:

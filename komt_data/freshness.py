@@ -39,8 +39,12 @@ def input_files(recipe: Recipe) -> list[Path] | None:
             if not local.is_dir():
                 return None
             files += sorted(p for p in local.rglob("*") if p.is_file())
+            if source.exclude is not None:
+                files += list(source.exclude.source.files)
             continue
         paths = [unit.path for unit in units_of(source) if unit.path is not None]
+        if source.exclude is not None:  # the evaluation rows dropped decide the output too
+            paths += list(source.exclude.source.files)
         if any(isinstance(path, URL) for path in paths):
             return None  # shared storage, like a hub dataset: not hashed here, so always rebuilt
         files += paths

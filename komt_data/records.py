@@ -17,6 +17,7 @@ from xxhash import xxh3_64_intdigest
 from .adapters import Adapter, Skip, get_adapter
 from .config import TaskConfig
 from .errors import AdapterError, ConfigError
+from .exclusion import excluded_keys, key_text
 from .exports.prompts import komt as komt_text
 from .sources import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, BadRow, Unit, dig, read_unit
 from .templates import Template, TemplateSet, check_variables, load_template_set
@@ -140,6 +141,11 @@ class TaskRunner:
         records = self._records
         example_no = 0
         self.rows_read = 0
+        exclude = self.task.source.exclude
+        if exclude is not None:
+            excluded = excluded_keys(exclude)
+            exclude_key = exclude.key
+            exclude_names = ", ".join(path.name for path in exclude.source.files)
         for position, row in read_unit(unit, encoding, max_line_bytes, max_document_bytes):
             if limit is not None and self.rows_read >= limit:
                 return
@@ -147,6 +153,17 @@ class TaskRunner:
             if type(row) is BadRow:
                 yield Rejection(row.reason, row.detail, position, row.raw)
                 continue
+            if exclude is not None:
+                # Before the adapter: the raw field, as the source names it (not after fields:).
+                value = key_text(row.get(exclude_key)) if isinstance(row, Mapping) else None
+                if value is None:
+                    yield Rejection("no_exclusion_key", f"field '{exclude_key}' is missing, so the row cannot be "
+                                    f"checked against {exclude_names} (source.exclude)", position, row)
+                    continue
+                if value in excluded:
+                    yield Rejection("evaluation_split", f"{exclude_key} {value} is in {exclude_names}",
+                                    position, row)
+                    continue
             try:
                 examples = adapt(_rename(row, fields) if fields else row)
                 if type(examples) is not list:  # a generator, say

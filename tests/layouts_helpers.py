@@ -96,3 +96,14 @@ def inverted_ids(template_set: str) -> set[str]:
     from komt_data.templates import load_template_set
 
     return {t.id for t in load_template_set(template_set_path(template_set)).templates if not t.original_task}
+
+
+def without_exclude(text: str) -> str:
+    """A task config's text without its ``source.exclude`` block (as benchmarks/workloads.py does):
+    the shared corpora hold NSMC's raw reviews but no ratings_test.txt."""
+    lines = text.splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith("  exclude:"))
+    end = start + 1
+    while end < len(lines) and lines[end].startswith("    "):
+        end += 1
+    return "".join(lines[:start] + lines[end:])

@@ -13,6 +13,8 @@ import komt_data
 from komt_data.audit import audit
 from komt_data.report import diff_flags, shared_ngram_flags
 
+from .layouts_helpers import without_exclude
+
 REVIEWS = ["연출이 아주 훌륭하고 배우들의 연기도 자연스러웠다", "음악이 좋아서 극장에서 두 번이나 봤다",
            "결말이 조금 아쉽지만 전체적으로 만족스러운 영화", "가족과 함께 보기에 딱 좋은 따뜻한 이야기",
            "시간 가는 줄 모르고 빠져서 본 작품이다", "주인공의 성장 과정이 감동적으로 그려졌다",
@@ -226,7 +228,7 @@ def test_report_on_real_kornli_and_nsmc(tmp_path, corpora):
     root = Path(__file__).resolve().parents[1] / "task_configs"
     # The shipped configs read raw/*.json and KorNLI's train files; the shared corpora hold the
     # same reviews as one JSON Lines file, and XNLI dev/test (read here as if they were train).
-    nsmc = (root / "nsmc_raw_files.yaml").read_text("utf-8").replace(
+    nsmc = without_exclude((root / "nsmc_raw_files.yaml").read_text("utf-8")).replace(
         "${KOMT_DATA_DIR}/nsmc/raw/*.json", str(corpora / "nsmc" / "nsmc_raw_reviews.jsonl.gz"))
     kornli = (root / "kornli_files.yaml").read_text("utf-8").replace("${KOMT_DATA_DIR}", str(corpora)).replace(
         "multinli.train.ko.tsv", "xnli.dev.ko.tsv").replace("snli_1.0_train.ko.tsv", "xnli.test.ko.tsv")

@@ -43,6 +43,7 @@ def test_raw_nsmc_ratings_map_to_labels_and_neutral_ratings_leave(tmp_path, monk
         movies.setdefault(row["movie_id"], []).append(row)
     for movie, rows in movies.items():
         (data / "nsmc" / "raw" / f"{movie}.json").write_bytes(orjson.dumps(rows, option=orjson.OPT_INDENT_2))
+    (data / "nsmc" / "ratings_test.txt").write_text("id\tdocument\tlabel\n", encoding="utf-8")  # excludes none
     built = build_shipped("nsmc_raw_files", data, tmp_path / "out", monkeypatch,
                           overrides={"templates_per_example": 100})
     task = built["task"]

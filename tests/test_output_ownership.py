@@ -19,6 +19,7 @@ from komt_data import OutputError, build, export
 from komt_data.writer import clear_leftovers, staged_output
 
 from .conftest import write
+from .layouts_helpers import without_exclude
 
 REVIEWS = "".join(orjson.dumps({"review": f"{i}번째 리뷰: 배우들 연기가 {'좋았다' if i % 2 else '지루했다'}",
                                 "rating": "10" if i % 2 else "1"}).decode() + "\n" for i in range(40))
@@ -255,7 +256,8 @@ def test_kill_9_of_a_raw_nsmc_build_leaves_no_worker_behind(tmp_path, corpora):
     if not gz.is_file():
         pytest.skip("raw NSMC is not in the corpora")
     config = tmp_path / "nsmc_raw.yaml"
-    config.write_text((bundled_dir("task_configs") / "nsmc_raw_files.yaml").read_text(encoding="utf-8").replace(
+    config.write_text(without_exclude((bundled_dir("task_configs") / "nsmc_raw_files.yaml").read_text(
+        encoding="utf-8")).replace(
         "${KOMT_DATA_DIR}/nsmc/raw/*.json", str(gz)), encoding="utf-8")
     env = {**os.environ, "KOMT_DATA_WORKERS": str(max(2, os.cpu_count() or 2))}
     _kill_9_leaves_no_worker(config, tmp_path / "out", env)

@@ -190,6 +190,8 @@ def test_real_corpora_render_clean_with_every_template(corpora, monkeypatch, tmp
             rows = [json.loads(line) for line in itertools.islice(f, 400)]
         (data_dir / "nsmc" / "raw").mkdir(parents=True)
         (data_dir / "nsmc" / "raw" / "10001.json").write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+        # The shared corpora have no ratings_test.txt: an empty one (header only) excludes nothing.
+        (data_dir / "nsmc" / "ratings_test.txt").write_text("id\tdocument\tlabel\n", encoding="utf-8")
     built = build_shipped(name, data_dir, tmp_path / "out", monkeypatch, overrides={"templates_per_example": 20},
                           limit=40)
     records = built["records"]
