@@ -194,9 +194,17 @@ def test_nsmc_raw_reads_the_raw_movie_files(data_dir, monkeypatch, tmp_path):
     task = built["task"]
     rows = [r for path in (data_dir / "nsmc" / "raw").glob("*.json") for r in orjson.loads(path.read_bytes())]
     assert task["read"] == len(rows) and len(task["sources"]) == NSMC_MOVIES
+    # ratings_test.txt's reviews (pandas-quoted, as upstream writes it) are never trained on.
+    import pandas as pd
+
+    test_ids = set(pd.read_csv(data_dir / "nsmc" / "ratings_test.txt", sep="\t", dtype=str,
+                               keep_default_na=False)["id"])
+    in_test = [r for r in rows if r["review_id"] in test_ids]
+    assert test_ids and task["dropped"]["evaluation_split"] == len(in_test)
+    assert {r["input"]["review_id"] for r in built["rejected"] if r["reason"] == "evaluation_split"} == test_ids
     neutral = sum(r["rating"] in ("5", "6", "7", "8") for r in rows)
-    assert task["dropped"]["unknown_label"] == neutral
-    assert set(task["dropped"]) <= {"unknown_label", "duplicate", "empty_text"}
+    assert task["dropped"]["unknown_label"] == neutral  # the test split has no neutral review
+    assert set(task["dropped"]) <= {"unknown_label", "duplicate", "empty_text", "evaluation_split"}
 
 
 def test_kobest_sentineg_hub_copy_with_integer_labels(data_dir, monkeypatch, tmp_path):
