@@ -30,6 +30,7 @@ from .config import Recipe, TaskConfig, load
 from .decontam import Decontaminator
 from .engines import ENGINES
 from .errors import ConfigError, DataError, KomtDataError
+from .exclusion import excluded_keys
 from .guards import ErrorBudget, check_output_location, parse_max_errors
 from .records import Record, TaskRunner
 from .resources import bundled_dir, sample_recipe_path
@@ -608,6 +609,10 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
             from .sources.hub import resolved_revision
 
             entry["revision"] = resolved_revision(task.source.hub, task.source.revision)
+        if task.source.exclude is not None:  # lineage: which evaluation rows were held out, by what key
+            exclude = task.source.exclude
+            entry["exclude"] = {"files": [str(path) for path in exclude.source.files], "key": exclude.key,
+                                "column": exclude.column, "keys": len(excluded_keys(exclude))}
         tasks[task.name] = entry
         drops.check_not_empty(task.name, entry, task.path, allowed=ref.allow_empty,
                               rejected_files=[s.rejected for s in own])

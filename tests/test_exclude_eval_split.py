@@ -45,6 +45,8 @@ def test_reviews_of_the_test_split_are_dropped_as_evaluation_split(tmp_path, mon
     assert task["read"] == len(rows)
     # Ratings 1, 5, 9, 3 are excluded; of the rest, 7 is neutral; 10 is the one trained on.
     assert task["dropped"] == {"evaluation_split": 4, "unknown_label": 1}
+    assert task["exclude"]["keys"] == 5 and task["exclude"]["key"] == "review_id"  # 99999999 too
+    assert [Path(f).name for f in task["exclude"]["files"]] == ["ratings_test.txt"]
     dropped = [r for r in built["rejected"] if r["reason"] == "evaluation_split"]
     assert {r["input"]["review_id"] for r in dropped} == EXCLUDED
     for r in dropped:  # file:line like every drop: the raw file of the movie
