@@ -30,7 +30,11 @@ def test_shipped_config_validates(name, tmp_path, monkeypatch):
         assert name.endswith("_files")
         # A mapping names the dataset's splits; by default only `train` is read, so only it is laid out.
         train = files["train"] if isinstance(files, dict) else files
-        for pattern in [train] if isinstance(train, str) else train:
+        patterns = [train] if isinstance(train, str) else list(train)
+        exclude = data["source"].get("exclude")  # an evaluation split's files must be there too
+        if exclude is not None:
+            patterns += [exclude["files"]] if isinstance(exclude["files"], str) else exclude["files"]
+        for pattern in patterns:
             assert pattern.startswith("${KOMT_DATA_DIR}/")
             target = tmp_path / pattern.removeprefix("${KOMT_DATA_DIR}/").replace("**/", "").replace("*", "x")
             target.parent.mkdir(parents=True, exist_ok=True)
