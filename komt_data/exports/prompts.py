@@ -54,9 +54,9 @@ def get_prompt(name: str) -> PromptFormat:
 
 
 def prompt_names() -> list[str]:
-    """Names of the registered prompt formats, plugins included."""
+    """Names of the registered prompt formats, plugins included, in registration order (komt first)."""
     _load_plugins()
-    return sorted(_PROMPTS)
+    return list(_PROMPTS)
 
 
 @register_prompt("komt")
