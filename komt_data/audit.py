@@ -457,11 +457,11 @@ def audit(output: str | Path, *, max_tokens: int | None = None) -> dict[str, Any
     distributions and per-task lengths. ``max_tokens`` is the instruction budget in tokens
     (default: the build's ``output.max_tokens``; the check needs ``output.tokenizer``)."""
     from .errors import OutputError
-    from .publish import load_manifest
+    from .publish import load_verified
     from .writer import REJECTED
 
     directory = Path(output)
-    manifest = load_manifest(directory)
+    manifest = load_verified(directory)
     if manifest.get("format", "komt") not in ("komt",):
         raise OutputError(f"{directory} was built as {manifest['format']}; audit reads komt-format outputs "
                           "(build with output.format: komt, then export)")

@@ -495,7 +495,8 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
     clear_leftovers(output.resolve())
     fingerprint = freshness.build_fingerprint(
         recipe, _fingerprint(recipe, seed), limit=limit, on_error=on_error,
-        **({"max_line_bytes": max_line_bytes} if max_line_bytes != MAX_LINE_BYTES else {}))
+        **({"max_line_bytes": max_line_bytes} if max_line_bytes != MAX_LINE_BYTES else {}),
+        **({"max_document_bytes": max_document_bytes} if max_document_bytes != MAX_DOCUMENT_BYTES else {}))
     for ref in recipe.tasks:
         # Before "up to date": an output an older komt-data built from a template that is
         # now refused (lipsum, say: different bytes every build) must not pass for current.

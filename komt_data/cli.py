@@ -234,29 +234,31 @@ def _json_summary(manifest: dict[str, Any], output: Path) -> str:
     return json.dumps(summary, ensure_ascii=False, sort_keys=True)
 
 
-class ExportFormatName(str, Enum):
-    komt = "komt"
-    komt_json = "komt-json"
-    alpaca = "alpaca"
-    sharegpt = "sharegpt"
-    messages = "messages"
-    parquet = "parquet"
-    hf = "hf"
+def _format_names() -> list[str]:
+    from .exports import format_names
+
+    return format_names()
 
 
-class PromptName(str, Enum):
-    komt = "komt"
-    alpaca = "alpaca"
-    mistral = "mistral"
+def _prompt_names() -> list[str]:
+    from .exports import prompt_names
+
+    return prompt_names()
 
 
 @app.command()
 def export(
     output: Annotated[Path, typer.Argument(help="A komt-format output directory (from komt-data build).")],
-    format: Annotated[ExportFormatName, typer.Option("--format", "-f", help="The format to write.")],
+    # Plain strings checked against the registries in the body, so a plugin's format or prompt
+    # works here too. The help is static (importing the registries would slow every command's
+    # start); a test checks it names every built-in, and a bad value lists plugins as well.
+    format: Annotated[str, typer.Option("--format", "-f", help="The format to write: komt, komt-json, alpaca, "
+                                        "sharegpt, messages, parquet, hf, or one a plugin registers.",
+                                        autocompletion=_format_names, show_default=False)],
     dest: Annotated[Path, typer.Option("-o", "--output", help="Destination directory.")],
-    prompt: Annotated[PromptName | None, typer.Option(help="Re-render the text field in this prompt format.",
-                                                      show_default=False)] = None,
+    prompt: Annotated[str | None, typer.Option(help="Re-render the text field in this prompt format: "
+                                               "komt, alpaca, mistral, or one a plugin registers.",
+                                               autocompletion=_prompt_names, show_default=False)] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing komt-data directory at the destination.")]
     = False,
 ) -> None:
@@ -264,16 +266,19 @@ def export(
 
     Example: komt-data export out --format sharegpt -o out-sharegpt
     """
+    from .config import one_of
     from .publish import export as export_output
 
     try:
-        manifest = export_output(output, format.value, dest, prompt=prompt.value if prompt else None,
-                                 overwrite=overwrite)
+        one_of(format, _format_names(), file="--format")
+        if prompt is not None:
+            one_of(prompt, _prompt_names(), file="--prompt")
+        manifest = export_output(output, format, dest, prompt=prompt, overwrite=overwrite)
     except KomtDataError as exc:
         _fail(exc)
     for warning in manifest.get("warnings", []):
         typer.echo(f"komt-data: warning: {warning}", err=True)
-    typer.echo(f"wrote {dest}/ ({format.value}: {', '.join(s['path'] for s in manifest['shards'])})")
+    typer.echo(f"wrote {dest}/ ({format}: {', '.join(s['path'] for s in manifest['shards'])})")
 
 
 @app.command()

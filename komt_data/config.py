@@ -11,7 +11,7 @@ import difflib
 import glob
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError
+from .exports import format_names, prompt_names
 from .mixconfig import (
     MAX_SEED,
     Decontaminate,
@@ -44,9 +45,6 @@ ENCODINGS = ("utf-8", "utf-8-sig", "cp949", "auto")
 QUOTINGS = ("none", "csv")
 #: The output splits a dataset's own split can be read into.
 OUTPUT_SPLITS = ("train", "validation", "test")
-# Kept in step with the registries in komt_data.exports (a test checks they agree).
-OUTPUT_FORMATS = ("komt", "komt-json", "alpaca", "sharegpt", "messages", "parquet", "hf")
-PROMPT_FORMATS = ("komt", "alpaca", "mistral")
 
 _EXTENSION_FORMATS = {
     ".json": "json",
@@ -792,10 +790,7 @@ def parse_recipe(data: dict[str, Any], path: Path | None, _including: tuple[Path
     output = _expect(data.get("output", {}) or {}, dict, file=file, key="output", what="a mapping")
     check_keys(output, OUTPUT_KEYS, file=file, prefix="output.")
     shard_size = parse_int(output.get("shard_size", 100_000), file=file, key="output.shard_size", minimum=1)
-    fmt = output.get("format", "komt")
-    if fmt not in OUTPUT_FORMATS:
-        raise ConfigError(f"must be one of {', '.join(OUTPUT_FORMATS)}, got {fmt!r}", file=str(file),
-                          key="output.format")
+    fmt = one_of(output.get("format", "komt"), format_names(), file=file, key="output.format")
     exports = _parse_export_options(output, file)
     seed = parse_int(data.get("seed", 42), file=file, key="seed", minimum=0, maximum=MAX_SEED)
     name = _expect(data.get("name", path.stem if path else "recipe"), str, file=file, key="name", what="a string")
@@ -807,12 +802,21 @@ def parse_recipe(data: dict[str, Any], path: Path | None, _including: tuple[Path
                   split=split, parts=tuple(parts), **exports)
 
 
+def one_of(value: Any, names: Sequence[str], *, file: Path | str, key: str | None = None) -> Any:
+    """``value`` if it is one of ``names`` (a registry's, so plugins count); else the one-line error.
+
+    ``file`` is where the value came from: the recipe, or a CLI option such as ``--format``.
+    """
+    if isinstance(value, str) and value in names:
+        return value
+    close = difflib.get_close_matches(str(value), names, n=1) if isinstance(value, str) else []
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    raise ConfigError(f"must be one of {', '.join(names)}, got {value!r}{hint}", file=str(file), key=key)
+
+
 def _parse_export_options(output: Mapping[str, Any], file: Path) -> dict[str, Any]:
     """``output.prompt``, ``output.tokenizer`` and the token-length filters."""
-    prompt = output.get("prompt", "komt")
-    if prompt not in PROMPT_FORMATS:
-        raise ConfigError(f"must be one of {', '.join(PROMPT_FORMATS)}, got {prompt!r}", file=str(file),
-                          key="output.prompt")
+    prompt = one_of(output.get("prompt", "komt"), prompt_names(), file=file, key="output.prompt")
     tokenizer = output.get("tokenizer")
     if tokenizer is not None:
         _expect(tokenizer, str, file=file, key="output.tokenizer", what="a tokenizer name or folder")

@@ -102,10 +102,11 @@ class LocalPreset:
     quoting: str | None = None
 
 
-def _kobest(task: str, config: str, split: str, fields: tuple[str, ...], hub_fields: tuple[str, ...]) -> LocalPreset:
+def _kobest(task: str, config: str, split: str, fields: tuple[str, ...], hub_fields: tuple[str, ...],
+            quoting: str | None = None) -> LocalPreset:
     return LocalPreset(f"KoBEST_datarepo/v1.0/{task}/{split}.tsv", "tsv", fields,
                        "a clone of SKT-LSL/KoBEST_datarepo", "skt/kobest_v1", config,
-                       "validation" if split == "dev" else "test", hub_fields)
+                       "validation" if split == "dev" else "test", hub_fields, quoting)
 
 
 _KLUE = "a clone of KLUE-benchmark/KLUE"
@@ -144,7 +145,8 @@ for _split in ("dev", "test"):
         f"kobest_wic_{_split}": _kobest("WiC", "wic", _split, ("SENTENCE1", "SENTENCE2"), ("context_1", "context_2")),
         f"kobest_hellaswag_{_split}": _kobest("HellaSwag", "hellaswag", _split,
                                               ("context", "choice1", "choice2", "choice3", "choice4"),
-                                              ("context", "ending_1", "ending_2", "ending_3", "ending_4")),
+                                              ("context", "ending_1", "ending_2", "ending_3", "ending_4"),
+                                              quoting="csv"),  # CSV-quoted, as kobest_hellaswag_files reads it
         # Only the sentence scored: test rows also carry Text_origin, the train sentence it was
         # negated from (test ID 3394 is train row 3394), which the benchmark means models to see.
         f"kobest_sentineg_{_split}": _kobest("SentiNeg", "sentineg", _split, ("Text",), ("sentence",)),

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from .errors import OutputError
-from .publish import load_manifest
+from .publish import load_verified
 from .writer import REJECTED
 
 
@@ -22,7 +22,7 @@ class Output:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.manifest: dict[str, Any] = load_manifest(self.path)
+        self.manifest: dict[str, Any] = load_verified(self.path)
 
     def __repr__(self) -> str:
         return f"Output({str(self.path)!r}: {self.manifest.get('splits')})"
@@ -63,7 +63,7 @@ class Output:
         files = self._files(split)
         if files and all(p.suffix == ".parquet" for p in files):
             return pd.concat([pd.read_parquet(p) for p in files], ignore_index=True)
-        if files and all(p.is_dir() for p in files):
+        if self.manifest.get("format") == "hf":
             return self.dataset(split).to_pandas()
         return pd.DataFrame.from_records(list(self.records(split)))
 
@@ -71,9 +71,9 @@ class Output:
         """The records of ``split`` as a Hugging Face ``datasets.Dataset`` (in memory, no cache files)."""
         import datasets
 
-        files = self._files(split)
-        if files and all(p.is_dir() for p in files):
-            return datasets.concatenate_datasets([datasets.load_from_disk(str(p)) for p in files])
+        self._files(split)  # a split the output has
+        if self.manifest.get("format") == "hf":  # a DatasetDict saved with save_to_disk
+            return datasets.load_from_disk(str(self.path))[split]
         return datasets.Dataset.from_pandas(self.to_pandas(split), preserve_index=False)
 
     def rejected(self, as_dataset: bool = False):

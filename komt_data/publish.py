@@ -182,6 +182,22 @@ def load_manifest(output: str | Path) -> dict[str, Any]:
     return orjson.loads((output / MANIFEST).read_bytes())
 
 
+def load_verified(output: str | Path) -> dict[str, Any]:
+    """The manifest of an output whose shards and rejected.jsonl are checked against it
+    (inside the output, listed size and digest) before anything reads them: ``export``,
+    ``audit`` and :func:`komt_data.open` trust nothing else. OutputError otherwise."""
+    output = Path(output)
+    manifest = load_manifest(output)
+    shards = manifest.get("shards")
+    if not isinstance(manifest.get("tasks"), dict) or not isinstance(manifest.get("splits"), dict) \
+            or not isinstance(shards, list) or not all(isinstance(s, dict) and isinstance(s.get("path"), str)
+                                                       for s in shards):
+        raise OutputError(f"{output}/{MANIFEST} is incomplete (it needs tasks, splits and shards with their "
+                          "paths): rebuild the output")
+    verify_files(output, manifest, [s["path"] for s in shards] + ([REJECTED] if (output / REJECTED).is_file() else []))
+    return manifest
+
+
 def export(output: str | Path, fmt: str, dest: str | Path, *, prompt: str | None = None,
            shard_size: int | None = None, overwrite: bool = False) -> dict[str, Any]:
     """Write a finished komt-format output into ``dest`` as ``fmt``; return ``dest``'s manifest.
@@ -191,7 +207,8 @@ def export(output: str | Path, fmt: str, dest: str | Path, *, prompt: str | None
     copy of rejected.jsonl, so it stands on its own.
     """
     source = Path(output)
-    manifest = load_manifest(source)
+    # Nothing of the source is trusted before it is checked.
+    manifest = load_verified(source)
     get_format(fmt)
     if manifest.get("format", "komt") != "komt":
         raise OutputError(f"{source} was built as {manifest['format']}; export reads komt-format outputs "
@@ -199,10 +216,6 @@ def export(output: str | Path, fmt: str, dest: str | Path, *, prompt: str | None
     dest = Path(dest)
     if dest.resolve() == source.resolve():
         raise OutputError(f"export needs a destination other than {source}")
-    # Nothing of the source is trusted before it is checked: its shards and rejected.jsonl
-    # must be inside it, with the size and digest its manifest lists.
-    verify_files(source, manifest, [s["path"] for s in manifest["shards"]]
-                 + ([REJECTED] if (source / REJECTED).is_file() else []))
     size = shard_size or manifest.get("shard_size") or max((s["records"] for s in manifest["shards"]), default=1)
     with staged_output(dest, overwrite) as stage:
         tokenizer = manifest.get("stats", {}).get("tokenizer")

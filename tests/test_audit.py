@@ -253,3 +253,37 @@ def test_report_on_real_kornli_and_nsmc(tmp_path, corpora):
     assert len(html.encode()) < 1_000_000
     result = audit(out)
     assert "collapsed_list" not in {c["name"] for c in result["checks"] if c["failed"]}
+
+
+def test_open_reads_an_hf_export(with_pairs, tmp_path):
+    komt_data.export(with_pairs, "hf", tmp_path / "hf")
+    out = komt_data.open(tmp_path / "hf")
+    plain = komt_data.open(with_pairs)
+    assert list(out.to_pandas("train")["id"]) == list(plain.to_pandas("train")["id"])
+    assert out.dataset("train").num_rows == plain.manifest["splits"]["train"]
+
+
+@pytest.mark.parametrize("damage", ["appended", "truncated", "outside", "incomplete"])
+def test_open_and_audit_trust_no_damaged_output(with_pairs, tmp_path, damage, cli):
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(with_pairs, out)
+    manifest = orjson.loads((out / "manifest.json").read_bytes())
+    shard = out / manifest["shards"][0]["path"]
+    if damage == "appended":
+        shard.write_bytes(shard.read_bytes() + shard.read_bytes().splitlines(keepends=True)[0])
+    elif damage == "truncated":
+        shard.write_bytes(shard.read_bytes()[:-10])
+    elif damage == "outside":
+        (tmp_path / "secret.jsonl").write_bytes(shard.read_bytes())
+        manifest["shards"][0]["path"] = "../secret.jsonl"
+    else:
+        del manifest["shards"]
+    (out / "manifest.json").write_bytes(orjson.dumps(manifest))
+    with pytest.raises(komt_data.OutputError):
+        komt_data.open(out)
+    with pytest.raises(komt_data.OutputError):
+        audit(out)
+    run = cli("audit", str(out))
+    assert run.exit_code == 1 and run.stderr.startswith("komt-data: error: ") and run.stderr.count("\n") == 1

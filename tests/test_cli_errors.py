@@ -71,6 +71,12 @@ CASES = {
     "adapter crashes": (["build", "broken_task.yaml", "-q"], 70,
                         "komt-data: internal error: RuntimeError: 설정을 읽다가 죽었다 (set KOMT_DATA_DEBUG=1 for "
                         "the traceback, and please report it)"),
+    "export unknown format": (["export", "out", "--format", "jsonx", "-o", "out2"], 1,
+                              "komt-data: error: --format: must be one of komt, komt-json, alpaca, sharegpt, "
+                              "messages, parquet, hf, got 'jsonx'"),
+    "export near-miss prompt": (["export", "out", "--format", "alpaca", "--prompt", "mistarl", "-o", "out2"], 1,
+                                "komt-data: error: --prompt: must be one of komt, alpaca, mistral, got 'mistarl' "
+                                "(did you mean 'mistral'?)"),
     "preview unknown task": (["preview", "task.yaml", "--task", "kornli"], 1,
                              "komt-data: error: no task 'kornli' in nsmc (have: nsmc)"),
 }
@@ -90,6 +96,15 @@ def test_error_path_prints_one_line_and_no_traceback(workdir, case):
     assert result.returncode == code
     assert result.stderr == message.format(tmp=workdir) + "\n"
     assert not (workdir / "out").exists()
+
+
+def test_export_help_names_every_built_in_format_and_prompt(workdir):
+    from komt_data.exports import format_names, prompt_names
+
+    # The help is static text (see cli.export); this keeps it in step with the registries.
+    help_text = " ".join(run(workdir, "export", "--help", COLUMNS="200").stdout.split())
+    for name in (*format_names(), *prompt_names()):
+        assert f" {name}," in help_text or f" {name}, or one a plugin registers" in help_text, name
 
 
 def test_usage_error_exits_1_not_the_data_error_code(workdir):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -13,9 +14,8 @@ import pytest
 import yaml
 
 import komt_data
-from komt_data.config import OUTPUT_FORMATS, PROMPT_FORMATS
 from komt_data.errors import ConfigError, OutputError
-from komt_data.exports import format_names, get_prompt, prompt_names
+from komt_data.exports import get_format, get_prompt
 from komt_data.resources import bundled_dir
 
 
@@ -59,9 +59,18 @@ def _recipe_with(tmp_path: Path, **output) -> Path:
     return path
 
 
-def test_registries_match_the_config_names():
-    assert list(OUTPUT_FORMATS) == format_names()
-    assert sorted(PROMPT_FORMATS) == prompt_names()
+def test_a_format_or_prompt_registered_in_process_is_accepted_by_a_recipe(tmp_path, monkeypatch):
+    from komt_data.exports import base, prompts
+
+    monkeypatch.setitem(base._FORMATS, "komt-copy", dataclasses.replace(get_format("komt"), name="komt-copy"))
+    monkeypatch.setitem(prompts._PROMPTS, "plain", lambda instruction, output: f"{instruction}\n{output}")
+    recipe = komt_data.load(_recipe_with(tmp_path, format="komt-copy", prompt="plain"))
+    assert (recipe.output_format, recipe.prompt_format) == ("komt-copy", "plain")
+
+
+def test_a_near_miss_format_gets_a_did_you_mean(tmp_path):
+    with pytest.raises(ConfigError, match=r"got 'sharegtp' \(did you mean 'sharegpt'\?\)$"):
+        komt_data.load(_recipe_with(tmp_path, format="sharegtp"))
 
 
 def test_komt_output_loads_with_datasets_json_by_its_card(built, komt_records):

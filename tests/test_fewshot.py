@@ -152,7 +152,6 @@ def test_a_prompt_format_without_literal_parts_gets_its_text_from_the_function(t
 
     monkeypatch = pytest.MonkeyPatch()
     monkeypatch.setitem(prompts._PROMPTS, "shouting", shouting)
-    monkeypatch.setattr("komt_data.config.PROMPT_FORMATS", (*prompts.prompt_names(),))
     try:
         recipe = _recipe(tmp_path)
         recipe.write_text(recipe.read_text(encoding="utf-8").replace("prompt: alpaca", "prompt: shouting"),

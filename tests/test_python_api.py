@@ -114,7 +114,9 @@ def _wheel(directory: Path) -> Path:
         f"{name}.py": (FIXTURES / f"{name}.py").read_bytes(),
         f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: komt-plugin-ox\nVersion: {version}\n".encode(),
         f"{dist}/WHEEL": b"Wheel-Version: 1.0\nGenerator: komt-data-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-        f"{dist}/entry_points.txt": f"[komt_data.adapters]\nox_quiz = {name}:OXQuizAdapter\n".encode(),
+        f"{dist}/entry_points.txt": (f"[komt_data.adapters]\nox_quiz = {name}:OXQuizAdapter\n\n"
+                                     f"[komt_data.formats]\ntsv_pairs = {name}:TSV_PAIRS\n\n"
+                                     f"[komt_data.prompts]\nox = {name}:ox_prompt\n").encode(),
     }
     record = []
     for path, data in files.items():
@@ -154,6 +156,46 @@ def test_a_plugin_package_is_found_through_its_entry_point(tmp_path):
         assert summary["tasks"]["ox_quiz"]["read"] == 5
         assert summary["tasks"]["ox_quiz"]["written"] == 4
         assert summary["tasks"]["ox_quiz"]["dropped"] == {"unknown_label": 1}
+
+        # The plugin's export format and prompt format, named in a recipe.
+        recipe = tmp_path / "recipe.yaml"
+        recipe.write_text(f"name: ox\ntasks:\n  - config: {config}\noutput:\n  format: tsv_pairs\n  prompt: ox\n",
+                          encoding="utf-8")
+        result = subprocess.run([sys.executable, "-m", "komt_data", "build", str(recipe), "-o",
+                                 str(tmp_path / "tsv"), "--json"], capture_output=True, text=True, timeout=120,
+                                env=env)
+        assert result.returncode == 0, result.stderr
+        assert orjson.loads(result.stdout)["files"] == ["train.pairs.tsv"]
+        rows = (tmp_path / "tsv" / "train.pairs.tsv").read_text(encoding="utf-8").splitlines()
+        assert rows[0] == "id\ttext" and len(rows) == 1 + 4
+        assert all(row.split("\t")[1].startswith("문제: ") and "\\n답: " in row for row in rows[1:])
+
+        # `export --format/--prompt` with the plugin's names, from a komt-format build.
+        result = subprocess.run([sys.executable, "-m", "komt_data", "export", str(tmp_path / "out"), "--format",
+                                 "tsv_pairs", "--prompt", "ox", "-o", str(tmp_path / "out2")], capture_output=True,
+                                text=True, timeout=120, env=env)
+        assert result.returncode == 0, result.stderr
+        exported = (tmp_path / "out2" / "train.pairs.tsv").read_text(encoding="utf-8").splitlines()
+        komt = [orjson.loads(line) for shard in sorted((tmp_path / "out").glob("train-*.jsonl"))
+                for line in shard.read_bytes().splitlines()]
+        assert len(exported) == 1 + len(komt) == 1 + 4
+
+        def escaped(value: str) -> str:
+            return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+
+        prompted = [(r["id"], "문제: " + r["instruction"] + "\n답: " + r["output"]) for r in komt]
+        assert exported[1:] == [f"{escaped(id_)}\t{escaped(text)}" for id_, text in prompted]
+
+        # Plugins switched off (the suite's default env): the same output section fails with the
+        # one-line error, no traceback. A bundled task, so the plugin's adapter is not what fails.
+        recipe.write_text("name: ox\ntasks:\n  - sample/klue_nli\noutput:\n  format: tsv_pairs\n  prompt: ox\n",
+                          encoding="utf-8")
+        off = subprocess.run([sys.executable, "-m", "komt_data", "build", str(recipe), "-o", str(tmp_path / "off")],
+                             capture_output=True, text=True, timeout=120)
+        assert off.returncode == 1
+        assert off.stderr.strip().splitlines() == [
+            f"komt-data: error: {recipe}: key 'output.format': must be one of komt, komt-json, alpaca, sharegpt, "
+            "messages, parquet, hf, got 'tsv_pairs'"]
     finally:
         subprocess.run([*pip, "uninstall", "--quiet", "--yes", "komt-plugin-ox"], check=True, capture_output=True,
                        timeout=120)

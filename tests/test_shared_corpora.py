@@ -108,6 +108,9 @@ def test_every_evaluation_split_is_a_local_preset_with_all_its_rows(data_dir, mo
     items = list(eval_items(spec))
     assert len(items) == EVAL_ROWS[name]
     assert all(item.parts for item in items)
+    # Read with the quoting the file was written with: no CSV escaping left in the text
+    # (KoBEST HellaSwag is CSV-quoted: `"전자레인지를 ""강"" 단계로…"`).
+    assert not any('""' in part for item in items for part in item.parts), name
 
 
 def test_every_shipped_dataset_has_presets_for_its_evaluation_splits():

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import importlib
-import os
 from collections.abc import Callable
 
 from ..errors import ConfigError
+from ..plugins import DISABLE_PLUGINS_ENV, load_entry_points
 from .base import Adapter
 
 ENTRY_POINT_GROUP = "komt_data.adapters"
-DISABLE_PLUGINS_ENV = "KOMT_DATA_DISABLE_PLUGINS"
+__all__ = ["DISABLE_PLUGINS_ENV", "ENTRY_POINT_GROUP", "add_adapter", "adapter_names", "get_adapter",
+           "register_adapter"]
 
 _REGISTRY: dict[str, type[Adapter]] = {}
-_entry_points_loaded = False
 
 
 def register_adapter(name: str) -> Callable[[type[Adapter]], type[Adapter]]:
@@ -46,23 +46,7 @@ def add_adapter(name: str, cls: type[Adapter]) -> None:
 
 
 def _load_entry_points() -> None:
-    global _entry_points_loaded
-    if _entry_points_loaded:
-        return
-    _entry_points_loaded = True
-    # Test suites (ours included) switch plugins off so an installed plugin cannot change results.
-    if os.environ.get(DISABLE_PLUGINS_ENV):
-        return
-    from importlib.metadata import entry_points  # late: 20 ms of imports a build of built-ins never needs
-
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name in _REGISTRY:
-            continue
-        try:
-            cls = ep.load()
-        except Exception as exc:  # a broken plugin must not hide the others
-            raise ConfigError(f"plugin adapter '{ep.name}' ({ep.value}) failed to load: {exc}") from None
-        add_adapter(ep.name, cls)
+    load_entry_points(ENTRY_POINT_GROUP, add_adapter, have=_REGISTRY.__contains__, what="adapter")
 
 
 def get_adapter(name: str) -> type[Adapter]:

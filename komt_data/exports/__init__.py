@@ -2,7 +2,7 @@
 
 >>> from komt_data.exports import format_names, prompt_names
 >>> format_names()[0], prompt_names()
-('komt', ['alpaca', 'komt', 'mistral'])
+('komt', ['komt', 'alpaca', 'mistral'])
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..plugins import load_entry_points
 
 ShardEntry = dict[str, Any]
 
@@ -38,6 +39,7 @@ class ExportFormat:
 
 
 _FORMATS: dict[str, ExportFormat] = {}
+ENTRY_POINT_GROUP = "komt_data.formats"
 
 
 def register_format(fmt: ExportFormat) -> ExportFormat:
@@ -49,8 +51,24 @@ def register_format(fmt: ExportFormat) -> ExportFormat:
     return fmt
 
 
+def _add_plugin(name: str, value: Any) -> None:
+    # The entry point names an ExportFormat, or a callable returning one (built lazily).
+    fmt = value if isinstance(value, ExportFormat) else value() if callable(value) else value
+    if not isinstance(fmt, ExportFormat):
+        raise ConfigError(f"plugin export format '{name}' must be a komt_data.exports.ExportFormat, got {fmt!r}")
+    if fmt.name != name:
+        raise ConfigError(f"plugin export format '{name}' is named '{fmt.name}'; the entry point must use its name")
+    register_format(fmt)
+
+
+def _load_plugins() -> None:
+    load_entry_points(ENTRY_POINT_GROUP, _add_plugin, have=_FORMATS.__contains__, what="export format")
+
+
 def get_format(name: str) -> ExportFormat:
     """The export format called ``name``; ConfigError listing the known ones otherwise."""
+    if name not in _FORMATS:
+        _load_plugins()
     try:
         return _FORMATS[name]
     except KeyError:
@@ -58,7 +76,8 @@ def get_format(name: str) -> ExportFormat:
 
 
 def format_names() -> list[str]:
-    """Names of every registered export format, in registration order (komt first)."""
+    """Names of every registered export format, plugins included, in registration order (komt first)."""
+    _load_plugins()
     return list(_FORMATS)
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..errors import ConfigError
+from ..plugins import load_entry_points
 
 PromptFormat = Callable[[str, str], str]
 
 _PROMPTS: dict[str, PromptFormat] = {}
+ENTRY_POINT_GROUP = "komt_data.prompts"
 
 
 def register_prompt(name: str) -> Callable[[PromptFormat], PromptFormat]:
@@ -29,8 +31,22 @@ def register_prompt(name: str) -> Callable[[PromptFormat], PromptFormat]:
     return decorate
 
 
+def _add_plugin(name: str, fn: object) -> None:
+    # The entry point's name is the prompt's name; the object is the function itself.
+    if not callable(fn):
+        raise ConfigError(f"plugin prompt format '{name}' must be a function (instruction, output) -> text, "
+                          f"got {fn!r}")
+    register_prompt(name)(fn)
+
+
+def _load_plugins() -> None:
+    load_entry_points(ENTRY_POINT_GROUP, _add_plugin, have=_PROMPTS.__contains__, what="prompt format")
+
+
 def get_prompt(name: str) -> PromptFormat:
     """The prompt function registered as ``name``; ConfigError listing the known ones otherwise."""
+    if name not in _PROMPTS:
+        _load_plugins()
     try:
         return _PROMPTS[name]
     except KeyError:
@@ -38,8 +54,9 @@ def get_prompt(name: str) -> PromptFormat:
 
 
 def prompt_names() -> list[str]:
-    """Names of the registered prompt formats."""
-    return sorted(_PROMPTS)
+    """Names of the registered prompt formats, plugins included, in registration order (komt first)."""
+    _load_plugins()
+    return list(_PROMPTS)
 
 
 @register_prompt("komt")
