@@ -373,15 +373,10 @@ def write(table: Table, selection: Selection, tasks: int, prompt: str, directory
 def _run(jobs: list[_FileJob], workers: int) -> list[list[int]]:
     """Each job's line lengths, the jobs run on up to ``workers`` forked processes."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+
+    from .parallel import forked_pool
 
     if workers <= 1 or len(jobs) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         return [_write_file(job) for job in jobs]
-    import os
-
-    from .parallel import die_with_parent
-
-    # Its workers die with the build, however it ends (komt_data.parallel.die_with_parent).
-    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("fork"),
-                             initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
+    with forked_pool(min(workers, len(jobs))) as pool:
         return list(pool.map(_write_file, jobs))

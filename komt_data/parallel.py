@@ -35,6 +35,13 @@ if TYPE_CHECKING:
     from .records import TaskRunner
 
 
+def forked_pool(processes: int) -> ProcessPoolExecutor:
+    """A pool of ``processes`` forked workers (they start with the build's state as it is)
+    that end with the build, however it ends (:func:`die_with_parent`)."""
+    return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"),
+                               initializer=die_with_parent, initargs=(os.getpid(),))
+
+
 def die_with_parent(parent: int) -> None:
     """Pool initializer: end this worker when the build process ends, however it ends.
 
@@ -143,14 +150,12 @@ def run_jobs(runners: Sequence[TaskRunner], jobs: Iterable[UnitJob], workers: in
     head = list(itertools.islice(jobs, 2))
     if workers <= 1 or len(head) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         return [run_job(runners[job.task], job, progress, budget) for job in itertools.chain(head, jobs)]
-    context = multiprocessing.get_context("fork")
     _RUNNERS[:] = runners
     segments: list[Segment] = []
     try:
         # A forking pool starts all its processes at once: no more than there will be jobs.
         processes = min(workers, max(2, expected)) if expected is not None else workers
-        with ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=die_with_parent,
-                                 initargs=(os.getpid(),)) as pool:
+        with forked_pool(processes) as pool:
             try:
                 # A few jobs per process in flight: results (and a worker's error) are taken
                 # in job order as they come, while later jobs are still being made.
@@ -329,8 +334,7 @@ def write_shards(jobs: Sequence[ShardJob], spools: tuple[Path, ...], workers: in
         processes = len(pieces)
         cut, whole = _cut_first(pieces)
         cut_shards = {path for piece in cut for path, *_ in piece.ranges}
-        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
+        with forked_pool(processes) as pool:
             futures = [pool.submit(_write_piece, piece) for piece in cut + whole]  # forks every process
             if meanwhile is not None:
                 meanwhile()
