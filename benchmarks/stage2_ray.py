@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from engine_scaling import TASK, split_corpus  # noqa: E402
 
 from komt_data import builder, load, mixer, mixing  # noqa: E402
+from komt_data.spool.contract import NoProgress  # noqa: E402
 
 RECIPE = """\
 name: nsmc-stage2
@@ -79,7 +80,7 @@ def main() -> None:
         spool = work / "spool"
         spool.mkdir()
         t = time.perf_counter()
-        segments = builder._read_all(builder._runners(recipe, recipe.seed), spool, None, "skip", builder._NoProgress)
+        segments = builder._read_all(builder._runners(recipe, recipe.seed), spool, None, "skip", NoProgress)
         arrays = mixing.gather(recipe, segments)
         print(f"{rows} rows in {args.parts} files, {len(arrays.ids)} records; stage 1 (local) "
               f"{time.perf_counter() - t:.1f} s", flush=True)

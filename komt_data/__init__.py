@@ -6,9 +6,9 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 from typing import TYPE_CHECKING
+
+from ._version import __version__
 
 # Imported when first used (PEP 562): ``import komt_data`` stays light, so the command line
 # has its signal handlers in place before numpy and the readers load (a Ctrl-C during

@@ -325,7 +325,7 @@ def gather(manifest: Mapping[str, Any], roles: Mapping[str, Roles], table: Any, 
     index: (record number, check, detail)), the written records' split codes (``split``,
     :data:`komt_data.mixing.UNSELECTED` for the others) and the spools in ``table``."""
     from . import mixing
-    from .spool import SpoolFile
+    from .spool.files import SpoolFile
 
     names = list(manifest["tasks"])
     salt = seed & 0xFFFFFFFFFFFFFFFF

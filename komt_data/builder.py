@@ -16,14 +16,15 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import orjson
 
-from . import __version__, audit, columns, drops, fewshot, figures, freshness, mixing, parallel, passes, publish
+from . import audit, columns, drops, fewshot, figures, freshness, mixing, parallel, passes, publish
+from ._version import __version__
 from .analysis import Analyzer
 from .arguments import check_flag, check_limit, check_seed
 from .config import Recipe, TaskConfig, load
@@ -36,72 +37,14 @@ from .records import Record, TaskRunner
 from .resources import bundled_dir, sample_recipe_path
 from .sources import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, Unit, chunks, resolve_encoding, units_of
 from .sources.chunks import decompressed_chunks, iter_chunks, worth_decompressing
-from .spool import SpoolFile
+from .spool.contract import NoProgress, ProgressBar, ProgressFactory, Segment
+from .spool.files import SpoolFile
 from .storage import URL
 from .templates import load_template_set
 from .writer import MANIFEST, REJECTED, clear_leftovers, shard_names, staged_output, write_json
 
 LINE_FORMATS = ("jsonl", "csv", "tsv", "text-pair", "klue-ner")
 _SPOOL_BUFFER = 1 << 20
-
-
-class ProgressBar(Protocol):
-    """What the builder needs of a progress bar (tqdm fits)."""
-
-    def update(self, n: int = 1) -> Any: ...
-    def close(self) -> Any: ...
-
-
-ProgressFactory = Callable[..., ProgressBar]
-
-
-class _NoProgress:
-    def __init__(self, *args: Any, **kwargs: Any):
-        pass
-
-    def update(self, n: int = 1) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-@dataclass
-class Segment:
-    """What stage 1 produced for one unit: a spool of JSON lines and per-record numbers."""
-
-    task: str
-    family: str
-    label: str
-    position_kind: str
-    encoding: str
-    spool: Path
-    rejected: Path
-    read: int = 0
-    expanded: int = 0
-    dropped: Counter = field(default_factory=Counter)
-    # The per-record numbers (komt_data.columns.COLUMNS: spool line lengths, hashes, positions,
-    # mixer facts, figures) are on disk in ``numbers``: ``records`` of each. LSH band hashes
-    # (near dedup only) stay in memory; near-dedup rows (output hash and MinHash signatures,
-    # komt_data.neardup.near_rows) are on disk.
-    records: int = 0
-    numbers: Path | None = None
-    bands: np.ndarray | None = None
-    signatures: Path | None = None
-    # Names of the template numbers in the ``templates`` column.
-    template_names: list[str] = field(default_factory=list)
-    # Where the unit's records go: train (sampled and split), or validation / test whole.
-    output_split: str = "train"
-    # report.html's per-record checks (komt_data.audit.LineChecks): JSON lines of
-    # [record number, check, detail] for the records that failed one, or None.
-    findings: Path | None = None
-
-    def provenance(self, position: int | None) -> dict[str, Any]:
-        """How rejected.jsonl names where a row came from."""
-        entry: dict[str, Any] = {"file": self.label}
-        if position is not None:
-            entry[self.position_kind] = int(position)
-        return entry
 
 
 def _display_path(path: Path | URL, base: Path | None = None) -> str:
@@ -412,7 +355,7 @@ def plan(recipe: str | Path | Recipe | None = None, *, seed: int | None = None, 
     recipe = resolve_recipe(recipe)
     seed = check_seed(recipe.seed if seed is None else seed)
     runners = _runners(recipe, seed)
-    bar = (progress or _NoProgress)(desc="reading", unit=" rows")
+    bar = (progress or NoProgress)(desc="reading", unit=" rows")
     with tempfile.TemporaryDirectory(prefix="komt-data-plan-") as tmp:
         try:
             segments = _read_local(runners, Path(tmp), limit=limit, on_error="skip", max_line_bytes=MAX_LINE_BYTES,
@@ -505,7 +448,7 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
         current = freshness.current_manifest(output, fingerprint)
         if current is not None:
             return {**current, "up_to_date": True}
-    make_bar = progress or _NoProgress
+    make_bar = progress or NoProgress
     runners = _runners(recipe, seed)
     with staged_output(output, overwrite or force) as stage, _engine_session(engine, address) as ray:
         spool_dir = stage / "_spool"

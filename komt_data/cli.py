@@ -15,7 +15,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from . import __version__
+from ._version import __version__
 from .cli_table import table
 from .errors import Interrupted, KomtDataError, on_signal
 

@@ -104,7 +104,7 @@ class Block:
 
 
 class Table:
-    """The numbers of all segments (:class:`komt_data.builder.Segment`) as one sequence of
+    """The numbers of all segments (:class:`komt_data.spool.contract.Segment`) as one sequence of
     records in segment order: the record positions stage 2's decisions are indexed by."""
 
     def __init__(self, segments: Sequence[Any], task_names: Sequence[str]):

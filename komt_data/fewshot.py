@@ -43,7 +43,7 @@ from . import mixer
 from .columns import Table
 from .config import Recipe
 from .mixconfig import FewShot
-from .spool import SpoolFile
+from .spool.files import SpoolFile
 
 # Salts of the seeded keys (independent of the mixer's sample, split and order keys).
 PICK, SHOTS, POOL = 0xF5E1, 0xF5E2, 0xF5E3

@@ -30,7 +30,7 @@ import numpy as np
 from . import mixer, neardup
 from .columns import Table
 from .config import Part, Recipe, TaskRef
-from .spool import SpoolFile
+from .spool.files import SpoolFile
 
 KEEP, DUPLICATE, CONTAMINATED, NEAR_DUPLICATE, NOT_SAMPLED = 0, 1, 2, 3, 4
 REASONS = {DUPLICATE: "duplicate", CONTAMINATED: "contaminated", NEAR_DUPLICATE: "near_duplicate",
@@ -161,7 +161,7 @@ class Decisions:
 
 
 def gather(recipe: Recipe, segments: list[Any]) -> Arrays:
-    """The numbers of every segment (a :class:`komt_data.builder.Segment`) in memory, for the
+    """The numbers of every segment (a :class:`komt_data.spool.contract.Segment`) in memory, for the
     stage 2 paths that need them all at once (near dedup, the Ray engine)."""
     names = [ref.config.name for ref in recipe.tasks]
     families = list(dict.fromkeys(s.family for s in segments))

@@ -2,7 +2,7 @@
 and the records of its shards, shared out.
 
 Each job is a plain, picklable description of one unit's work; :func:`run_job` turns it
-into a :class:`~komt_data.builder.Segment` using nothing but the job, so it can run in
+into a :class:`~komt_data.spool.contract.Segment` using nothing but the job, so it can run in
 this process, in a pool of processes, or on another engine. Results are gathered in job
 order, so the segments, and therefore the output, do not depend on the number of workers.
 """
@@ -30,9 +30,9 @@ from .errors import KomtDataError
 from .sources import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, Unit
 
 if TYPE_CHECKING:
-    from .builder import ProgressBar, Segment
     from .guards import ErrorBudget
     from .records import TaskRunner
+    from .spool.contract import ProgressBar, Segment
 
 
 def forked_pool(processes: int) -> ProcessPoolExecutor:
@@ -229,7 +229,7 @@ def _write_piece(piece: _Piece) -> tuple[int, dict[Path, str]]:
     """Copy the lines of ``piece`` into their pre-sized shards; returns the records written and
     the sha256 of the shards it wrote whole (synced to disk)."""
     from .passes import ROW
-    from .spool import pread
+    from .spool.files import pread
 
     fds: dict[int, int] = {}  # spool number -> file descriptor, opened when first needed
     digests: dict[Path, str] = {}

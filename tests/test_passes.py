@@ -81,7 +81,7 @@ def test_passes_decide_as_the_in_memory_path(inputs: Path, tmp_path: Path, monke
                                              name: str) -> None:
     recipe = load(_recipe(inputs, name))
     segments = _read_local(_runners(recipe, 3), tmp_path, limit=None, on_error="skip", max_line_bytes=1 << 20,
-                           workers=1, bar=komt_data.builder._NoProgress(), budget=ErrorBudget(None))
+                           workers=1, bar=komt_data.spool.contract.NoProgress(), budget=ErrorBudget(None))
     expected = mixing.decide_in_memory(recipe, 3, segments)
     _tiny(monkeypatch)
     table = columns.Table(segments, [ref.config.name for ref in recipe.tasks])

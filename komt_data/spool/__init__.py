@@ -1,0 +1,1 @@
+"""Stage 1: every input unit read, adapted, rendered and spooled to disk with its numbers."""
