@@ -12,10 +12,9 @@ import hashlib
 import os
 import shutil
 import tempfile
-from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -25,227 +24,21 @@ import orjson
 
 from . import audit, columns, drops, fewshot, figures, freshness, mixing, parallel, passes, publish
 from ._version import __version__
-from .analysis import Analyzer
 from .arguments import check_flag, check_limit, check_seed
 from .config import Recipe, TaskConfig, load
 from .decontam import Decontaminator
 from .engines import ENGINES
-from .errors import ConfigError, DataError, KomtDataError
+from .errors import ConfigError, KomtDataError
 from .exclusion import excluded_keys
 from .guards import ErrorBudget, check_output_location, parse_max_errors
-from .records import Record, TaskRunner
-from .resources import bundled_dir, sample_recipe_path
-from .sources import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, Unit, chunks, resolve_encoding, units_of
-from .sources.chunks import decompressed_chunks, iter_chunks, worth_decompressing
+from .resources import sample_recipe_path
+from .sources import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES
 from .spool.contract import NoProgress, ProgressBar, ProgressFactory, Segment
 from .spool.files import SpoolFile
-from .storage import URL
+from .spool.local import runners, spool_local
+from .spool.unit import display_path
 from .templates import load_template_set
 from .writer import MANIFEST, REJECTED, clear_leftovers, shard_names, staged_output, write_json
-
-LINE_FORMATS = ("jsonl", "csv", "tsv", "text-pair", "klue-ner")
-_SPOOL_BUFFER = 1 << 20
-
-
-def _display_path(path: Path | URL, base: Path | None = None) -> str:
-    """How manifest.json and rejected.jsonl name a file, the same from any working directory:
-    a bundled file as ``<bundled>/templates/nli.yaml`` (not the install path), a file under
-    ``base`` (the folder of the config that names it) relative to it, any other by its
-    absolute path; a URL as given."""
-    if isinstance(path, URL):
-        return str(path)
-    resolved = Path(path).resolve()
-    for kind in ("templates", "task_configs"):
-        try:
-            root = bundled_dir(kind)
-        except FileNotFoundError:
-            continue
-        if resolved.is_relative_to(root):
-            return f"<bundled>/{kind}/{resolved.relative_to(root).as_posix()}"
-    if base is not None and resolved.is_relative_to(base.resolve()):
-        return resolved.relative_to(base.resolve()).as_posix()
-    return str(resolved)
-
-
-def _shown(path: Path | URL) -> str:
-    """How an error message names a file for the person at the terminal: relative to the
-    working directory when under it ("../../tmp/x" helps nobody find a file)."""
-    if isinstance(path, URL):
-        return str(path)
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        return str(path)
-    return str(path) if relative.startswith("..") else relative
-
-
-def unit_label(unit: Unit, base: Path | None = None) -> str:
-    """How manifest.json and rejected.jsonl name a unit: its path relative to ``base``, the
-    folder of its task config (see :func:`_display_path`), or its hub name."""
-    return _display_path(unit.path, base) if unit.path is not None else unit.label
-
-
-def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, limit: int | None = None,
-               on_error: str = "skip", progress: ProgressBar | None = None, label: str | None = None,
-               budget: ErrorBudget | None = None, max_line_bytes: int = MAX_LINE_BYTES,
-               encoding: str | None = None, max_document_bytes: int = MAX_DOCUMENT_BYTES,
-               shown: str | None = None) -> Segment:
-    """Stage 1 for one unit: write its records to a spool and its rejections to a side file.
-
-    ``label`` names the unit in provenance; by default its path relative to the working
-    directory (a remote worker gets the driver's label, since its working directory differs).
-    ``budget`` counts the rejections against ``--max-errors``; ``max_line_bytes`` caps one line,
-    ``max_document_bytes`` a file read whole.
-    ``encoding`` is the unit's resolved encoding (looked up when not given).
-    """
-    # Errors name the file for the terminal (``shown``); rejected.jsonl and the manifest by
-    # ``label``. A chunk of a decompressed copy is given both, for the .gz file it came from.
-    if shown is None:
-        shown = label or (_shown(unit.path) if unit.path is not None else unit.label)
-    label = label or unit_label(unit)
-    fmt = unit.source.format_of(unit.path) if unit.path is not None else "hub"
-    encoding = encoding or resolve_encoding(unit)
-    segment = Segment(
-        task=runner.task.name, family=runner.family, label=label,
-        position_kind="line" if fmt in LINE_FORMATS else "row", encoding=encoding,
-        spool=spool_dir / f"{index:05d}.jsonl", rejected=spool_dir / f"{index:05d}.rejected.jsonl",
-        output_split=unit.output_split,
-    )
-    lengths, content, ids = array("I"), array("Q"), array("Q")
-    positions, examples = array("I"), array("I")
-    keys, groups, ranks, contaminated, overlaps = array("Q"), array("Q"), array("H"), array("i"), array("f")
-    bands = array("I")  # flat: a list of small arrays would cost ~100 bytes of overhead each
-    instruction_chars, output_chars, templates = array("I"), array("I"), array("H")
-    template_number: dict[str, int] = {}
-    sig_file = None
-    near_texts: list[tuple] = []  # MinHash is computed per batch of examples (numpy, not per row)
-    # A batch ends at 2,048 examples or 256k characters of text, whichever comes first: its
-    # numpy temporaries cost about 40 bytes a character (long documents must not add up).
-    batched = [0, 0]  # characters in near_texts, in pending
-
-    def flush_near() -> None:
-        rows, band_rows = runner.analyzer.near_batch(near_texts)
-        bands.frombytes(band_rows.tobytes())
-        sig_file.write(rows.tobytes())
-        near_texts.clear()
-        batched[0] = 0
-
-    pending: list[Any] = []  # (record number, facts) whose contamination is still to come
-
-    def flush_contamination() -> None:
-        unique = list({id(f): f for _, f in pending}.values())  # the records of an example share facts
-        found = dict(zip(map(id, unique), runner.analyzer.contamination(unique), strict=True))
-        for i, facts in pending:
-            contaminated[i], overlaps[i] = found[id(facts)]
-        pending.clear()
-        batched[1] = 0
-
-    if runner.analyzer is not None and runner.analyzer.near is not None:
-        segment.signatures = spool_dir / f"{index:05d}.sig"
-        sig_file = open(segment.signatures, "wb")  # noqa: SIM115 - closed below
-    events = 0
-    last_reported = 0
-    # A 1 MB buffer: records are about a kilobyte, and the default 8 KB buffer made a write
-    # system call every few records (a tenth of stage 1's time on QA passages).
-    line_checks = getattr(runner, "line_checks", None)
-    findings: list[bytes] = []
-    with open(segment.spool, "wb", buffering=_SPOOL_BUFFER) as spool, open(segment.rejected, "wb") as rejected, \
-            _named(unit, shown):
-        write = spool.write
-        for event in runner.run(unit, encoding, limit, max_line_bytes, max_document_bytes):
-            if type(event) is Record:
-                line, content_hash, id_hash, position, example, rank, facts, template, ichars, ochars = event
-                if rank == 0:  # spare renderings for repeats are not events of a row
-                    events += 1
-                write(line)
-                if line_checks is not None:
-                    problems = line_checks(line, template)
-                    if problems:
-                        findings += (orjson.dumps([len(lengths), *p], option=orjson.OPT_APPEND_NEWLINE)
-                                     for p in problems)
-                lengths.append(len(line))
-                content.append(content_hash)
-                ids.append(id_hash)
-                positions.append(position)
-                examples.append(example)
-                ranks.append(rank)
-                instruction_chars.append(ichars)
-                output_chars.append(ochars)
-                templates.append(template_number.setdefault(template, len(template_number)))
-                if facts is not None:
-                    key_hash, group_hash, near, copied, overlap, eval_texts = facts
-                    keys.append(key_hash)
-                    groups.append(group_hash)
-                    contaminated.append(copied)
-                    overlaps.append(overlap)
-                    if eval_texts is not None:
-                        pending.append((len(contaminated) - 1, facts))
-                        batched[1] += sum(map(len, eval_texts))
-                        if len(pending) >= 2048 or batched[1] >= 262144:
-                            flush_contamination()
-                    if near is not None:
-                        near_texts.append(near)
-                        batched[0] += sum(map(len, near[1]))
-                        if len(near_texts) >= 2048 or batched[0] >= 262144:
-                            flush_near()
-                # Without facts (a runner makes them for all records or none), the keys and
-                # groups are the content hashes, and nothing is contaminated: filled below.
-            else:
-                events += 1
-                if on_error == "fail":
-                    raise DataError(f"{event.reason}: {event.detail}", file=shown, line=event.position)
-                segment.dropped[event.reason] += 1
-                if budget is not None:
-                    budget.rejected(event.reason, shown, event.position)
-                reason, detail, position, row = event
-                if position is None:
-                    entry = {"task": segment.task, "reason": reason, "detail": detail, "file": label, "input": row}
-                else:  # what segment.provenance gives, without a dict to merge
-                    entry = {"task": segment.task, "reason": reason, "detail": detail, "file": label,
-                             segment.position_kind: int(position), "input": row}
-                rejected.write(orjson.dumps(entry, default=str, option=orjson.OPT_APPEND_NEWLINE))
-            if progress is not None and runner.rows_read - last_reported >= 2048:
-                progress.update(runner.rows_read - last_reported)
-                last_reported = runner.rows_read
-    if pending:
-        flush_contamination()
-    if sig_file is not None:
-        if near_texts:
-            flush_near()
-        sig_file.close()
-    if progress is not None:
-        progress.update(runner.rows_read - last_reported)
-    if runner.analyzer is not None and runner.analyzer.near is not None:
-        segment.bands = np.frombuffer(bands, dtype=np.uint32).reshape(-1, runner.analyzer.width)
-    segment.read = runner.rows_read
-    segment.expanded = events - runner.rows_read
-    if budget is not None:
-        budget.unit_done(shown, events, segment.dropped)
-    if not keys and content:  # records without facts
-        keys = groups = content
-        contaminated, overlaps = array("i", [-1]) * len(content), array("f", [0.0]) * len(content)
-    # The numbers go to disk, not back to the caller: stage 2 reads them in bounded passes.
-    segment.numbers = spool_dir / f"{index:05d}.numbers"
-    segment.records = columns.write_numbers(segment.numbers, {
-        "lengths": lengths, "content": content, "ids": ids, "positions": positions, "examples": examples,
-        "keys": keys, "groups": groups, "ranks": ranks, "contaminated": contaminated, "overlaps": overlaps,
-        "instruction_chars": instruction_chars, "output_chars": output_chars, "templates": templates})
-    segment.template_names = list(template_number)
-    if findings:
-        segment.findings = spool_dir / f"{index:05d}.findings.jsonl"
-        segment.findings.write_bytes(b"".join(findings))
-    return segment
-
-
-@contextmanager
-def _named(unit: Unit, label: str) -> Iterator[None]:
-    """Readers name their file as they were given it; messages name it as the user sees it."""
-    try:
-        yield
-    except DataError as exc:
-        if unit.path is not None and exc.file == str(unit.path) and exc.file != label:
-            raise DataError(exc.problem, file=label, line=exc.line) from None
-        raise
 
 
 def _fingerprint(recipe: Recipe, seed: int) -> str:
@@ -278,71 +71,6 @@ def resolve_recipe(recipe: str | Path | Recipe | None) -> Recipe:
     return load(sample_recipe_path() if recipe is None else recipe)
 
 
-def _runners(recipe: Recipe, seed: int) -> list[TaskRunner]:
-    """One runner per task of the recipe, in recipe order (the Ray engine builds the same on workers)."""
-    decontaminator = Decontaminator.from_config(recipe.decontaminate) if recipe.decontaminate else None
-    runners = [TaskRunner(ref.config, seed, analyzer=Analyzer(recipe, ref, decontaminator),
-                          repeat=mixing._repeat_of(recipe, ref)) for ref in recipe.tasks]
-    for runner in runners:
-        publish.configure_runner(runner, recipe)
-    return runners
-
-
-def _read_local(runners: list[TaskRunner], spool_dir: Path, *, limit: int | None, on_error: str,
-                max_line_bytes: int, workers: int, bar: ProgressBar, budget: ErrorBudget,
-                max_document_bytes: int = MAX_DOCUMENT_BYTES) -> list[Segment]:
-    """Stage 1 on this machine: every unit (large line files in chunks) on ``workers`` processes."""
-    # A row limit and a fraction of bad rows are per file: such builds read files whole.
-    whole = limit is not None or isinstance(budget.max_errors, float)
-    copies: list[Path] = []
-    units: list[tuple[int, Unit, bool]] = []  # (task, unit, decompressed into chunks?)
-    expected = 0  # about how many jobs there will be: a forking pool starts all its processes at once
-    for t, runner in enumerate(runners):
-        for unit in units_of(runner.task.source):
-            gunzip = not whole and workers > 1 and worth_decompressing(unit)
-            units.append((t, unit, gunzip))
-            if whole or not isinstance(unit.path, Path):
-                expected += 1
-            else:  # a .gz by its compressed size, at least four times smaller than its text
-                size = unit.path.stat().st_size * (4 if gunzip else 1)
-                expected += -(-size // chunks.CHUNK_BYTES) or 1
-
-    def jobs() -> Iterator[parallel.UnitJob]:
-        # Made while the first ones run: workers start on a file's first chunks while the
-        # rest of it is still being cut (or decompressed).
-        index = 0
-        for t, unit, gunzip in units:
-            label = unit_label(unit, runners[t].task.path.parent)
-            shown = _shown(unit.path) if unit.path is not None else label
-            encoding = resolve_encoding(unit)
-            pieces: Iterable[Unit]
-            if whole:
-                pieces = [unit]
-            elif gunzip:
-                # A large .gz is one unit. With several workers it is decompressed once into
-                # the spool directory and split like any large file (raw NSMC: 146 MB). One
-                # worker reads it through gzip: as fast (the same CPU time), and no copy on
-                # disk. The copy is removed when stage 1 ends, before stage 3 writes the
-                # shards (the build's peak of disk use). Its encoding is the .gz file's:
-                # the same answer (the first 8 MB, which both checks read whole, decide).
-                prefix = f"{len(copies):05d}.gunzip."
-                copies.append(spool_dir / f"{prefix}{unit.path.name[:-3]}")
-                pieces = decompressed_chunks(unit, spool_dir, prefix, label, encoding)
-            else:
-                pieces = iter_chunks(unit, encoding)
-            for piece in pieces:
-                yield parallel.UnitJob(t, piece, encoding, spool_dir, index, limit=limit, on_error=on_error,
-                                       max_line_bytes=max_line_bytes, max_document_bytes=max_document_bytes,
-                                       label=label, shown=shown)
-                index += 1
-
-    try:
-        return parallel.run_jobs(runners, jobs(), workers, bar, budget, expected=expected)
-    finally:
-        for copy in copies:
-            copy.unlink(missing_ok=True)
-
-
 def plan(recipe: str | Path | Recipe | None = None, *, seed: int | None = None, limit: int | None = None,
          progress: ProgressFactory | None = None) -> mixing.MixPlan:
     """What a build of ``recipe`` would take from every task, without writing any output.
@@ -354,11 +82,11 @@ def plan(recipe: str | Path | Recipe | None = None, *, seed: int | None = None, 
     check_limit(limit)
     recipe = resolve_recipe(recipe)
     seed = check_seed(recipe.seed if seed is None else seed)
-    runners = _runners(recipe, seed)
+    task_runners = runners(recipe, seed)
     bar = (progress or NoProgress)(desc="reading", unit=" rows")
     with tempfile.TemporaryDirectory(prefix="komt-data-plan-") as tmp:
         try:
-            segments = _read_local(runners, Path(tmp), limit=limit, on_error="skip", max_line_bytes=MAX_LINE_BYTES,
+            segments = spool_local(task_runners, Path(tmp), limit=limit, on_error="skip", max_line_bytes=MAX_LINE_BYTES,
                                    workers=1, bar=bar, budget=ErrorBudget(None))
         finally:
             bar.close()
@@ -424,9 +152,9 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
         if max_line_bytes != MAX_LINE_BYTES:
             raise ConfigError("--max-line-bytes is not supported with --engine ray yet (the workers use "
                               f"the default of {MAX_LINE_BYTES:,})")
-        from .engines import ray_engine
+        from .engines import ray_session
 
-        ray_engine.import_ray()  # a missing extra fails before anything is read or written
+        ray_session.import_ray()  # a missing extra fails before anything is read or written
     recipe = resolve_recipe(recipe)
     seed = check_seed(recipe.seed if seed is None else seed)  # a Recipe made in Python is not checked
     output = Path(output)
@@ -449,7 +177,7 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
         if current is not None:
             return {**current, "up_to_date": True}
     make_bar = progress or NoProgress
-    runners = _runners(recipe, seed)
+    task_runners = runners(recipe, seed)
     with staged_output(output, overwrite or force) as stage, _engine_session(engine, address) as ray:
         spool_dir = stage / "_spool"
         spool_dir.mkdir()
@@ -457,16 +185,18 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
         bar = make_bar(desc="reading", unit=" rows")
         try:
             if engine == "ray":
-                segments = ray_engine.spool_segments(recipe, seed, spool_dir, limit=limit, on_error=on_error,
+                from .engines import ray_spool
+
+                segments = ray_spool.spool_segments(recipe, seed, spool_dir, limit=limit, on_error=on_error,
                                                      address=address, progress=bar)
                 budget.check_segments(segments)
             else:
-                segments = _read_local(runners, spool_dir, limit=limit, on_error=on_error,
+                segments = spool_local(task_runners, spool_dir, limit=limit, on_error=on_error,
                                        max_line_bytes=max_line_bytes, workers=workers, bar=bar, budget=budget,
                                        max_document_bytes=max_document_bytes)
         finally:
             bar.close()
-        decontaminator = runners[0].analyzer.decontaminator if runners else None
+        decontaminator = task_runners[0].analyzer.decontaminator if task_runners else None
         manifest = _mix_and_write(recipe, seed, segments, stage, make_bar, decontaminator, workers, ray=ray)
         shutil.rmtree(spool_dir)
         manifest = publish.finish(stage, recipe, manifest, build_fingerprint=fingerprint, progress=progress)
@@ -477,9 +207,9 @@ def _engine_session(engine: str, address: str | None) -> AbstractContextManager[
     """The Ray connection a ray build keeps open across stages 1 and 2 (None for local)."""
     if engine != "ray":
         return nullcontext(None)
-    from .engines import ray_engine
+    from .engines import ray_session
 
-    return ray_engine.connected(address)
+    return ray_session.connected(address)
 
 
 def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Path,
@@ -528,7 +258,7 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
         entry = {
             "adapter": task.adapter,
             "family": own[0].family if own else None,
-            "templates": _display_path(task.templates, task.path.parent),
+            "templates": display_path(task.templates, task.path.parent),
             "license": task.license,
             "sources": _sources(own),
             "weight": ref.weight,

@@ -28,6 +28,8 @@ import numpy as np
 
 from .errors import KomtDataError
 from .sources import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, Unit
+from .spool.unit import spool_unit
+from .writer import file_sha256
 
 if TYPE_CHECKING:
     from .guards import ErrorBudget
@@ -105,8 +107,6 @@ _RUNNERS: list[TaskRunner] = []
 def run_job(runner: TaskRunner, job: UnitJob, progress: ProgressBar | None = None,
             budget: ErrorBudget | None = None) -> Segment:
     """Run stage 1 for one job with ``runner`` and return its segment (spool and rejections on disk)."""
-    from .builder import spool_unit
-
     return spool_unit(runner, job.unit, job.spool_dir, job.index, limit=job.limit, on_error=job.on_error,
                       progress=progress, encoding=job.encoding, budget=budget, max_line_bytes=job.max_line_bytes,
                       max_document_bytes=job.max_document_bytes, label=job.label, shown=job.shown)
@@ -298,8 +298,6 @@ def _cut_first(pieces: list[_Piece]) -> tuple[list[_Piece], list[_Piece]]:
 
 def _digest(path: Path) -> str:
     """The sha256 of a written shard, once it is on disk (read back: a shard is written in pieces)."""
-    from .writer import file_sha256
-
     with open(path, "rb+") as f:
         os.fsync(f.fileno())
     return file_sha256(path)

@@ -19,7 +19,7 @@ import pytest
 import komt_data
 from komt_data.config import RECIPE_KEYS
 from komt_data.engines import ray_stage2
-from komt_data.engines.ray_engine import portable
+from komt_data.engines.ray_session import portable
 from komt_data.errors import DataError, DependencyError, KomtDataError
 from komt_data.storage import URL
 

@@ -197,9 +197,9 @@ def _stage2_context(ray: Any) -> Iterator[None]:
     """
     from ray.data.context import ShuffleStrategy
 
-    from .ray_engine import _data_context
+    from .ray_session import data_context
 
-    with _data_context(ray) as ctx:
+    with data_context(ray) as ctx:
         saved = ctx.shuffle_strategy
         ctx.shuffle_strategy = ShuffleStrategy.SORT_SHUFFLE_PULL_BASED
         try:

@@ -2,8 +2,8 @@
 
 Every input unit becomes one row of a Ray Data dataset (``from_items``), one block each,
 so units spread over the cluster's CPUs. A ``flat_map`` runs the very code the local
-engine runs (:func:`komt_data.builder.spool_unit`, with the runners of
-``builder._runners``) on a worker, into the worker's temp directory, and streams back the
+engine runs (:func:`komt_data.spool.unit.spool_unit`, with the runners of
+:func:`komt_data.spool.local.runners`) on a worker, into the worker's temp directory, and streams back the
 result as rows: first the unit's :class:`Segment` (its counts), then every file it names
 (spool, rejections, per-record numbers, ...) in chunks of at most
 :data:`CHUNK` bytes. The recipe, with its paths made absolute, travels once per build.
@@ -20,76 +20,23 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import logging
 import pickle
 import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..config import Recipe
-from ..errors import DependencyError, KomtDataError
+from ..errors import KomtDataError
 from ..sources import units_of
+from ..spool.local import runners
+from ..spool.unit import shown_path, spool_unit, unit_label
+from .ray_session import connected, data_context, portable
 
-INSTALL = "pip install 'komt-data[ray]'"
 # Rows stay well under Arrow's 2 GB binary limit and the driver holds one at a time.
 CHUNK = 8 << 20
 
 _META, _FILE, _ERROR = 0, 1, 2
-
-
-def import_ray() -> Any:
-    """The ``ray`` module with Ray Data, or a DependencyError with the exact install line."""
-    try:
-        import ray
-        import ray.data  # noqa: F401
-    except ImportError:
-        raise DependencyError(f"the ray engine needs Ray Data: {INSTALL}") from None
-    return ray
-
-
-@contextmanager
-def connected(address: str | None) -> Iterator[Any]:
-    """A Ray connection: the one already open in this process, else ``ray.init(address)``.
-
-    ``address`` is None (start a local Ray, or join the cluster named by ``RAY_ADDRESS``),
-    ``auto`` (the cluster this machine is part of) or ``ray://host:port`` (Ray Client).
-    A connection this function opened is closed again; one the caller opened is left open.
-    """
-    ray = import_ray()
-    if ray.is_initialized():
-        yield ray
-        return
-    try:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False,
-                 logging_level=logging.ERROR)
-    except (ConnectionError, ValueError, RuntimeError) as exc:
-        where = address or "a local Ray"
-        raise KomtDataError(f"cannot connect to {where}: {str(exc).splitlines()[0]}") from None
-    try:
-        yield ray
-    finally:
-        ray.shutdown()
-
-
-def portable(value: Any) -> Any:
-    """``value`` with every relative :class:`Path` inside it made absolute.
-
-    A worker's working directory is not the driver's, so the recipe a worker receives must
-    not depend on it. Walks frozen dataclasses, tuples, lists and mappings, so fields that
-    later versions add to the config objects are covered too. URLs are left alone.
-    """
-    if isinstance(value, Path):
-        return value.resolve()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {f.name: portable(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
-        return dataclasses.replace(value, **changes)
-    if isinstance(value, (tuple, list)):
-        return type(value)(portable(v) for v in value)
-    if isinstance(value, Mapping):
-        return {k: portable(v) for k, v in value.items()}
-    return value
 
 
 # Per worker process: the runners of the recipe it last worked on, since Ray reuses processes
@@ -98,12 +45,10 @@ _RUNNERS: dict[bytes, list] = {}
 
 
 def _runners_for(recipe_blob: bytes, seed: int) -> list:
-    from ..builder import _runners
-
     key = hashlib.sha256(recipe_blob + str(seed).encode()).digest()
     if key not in _RUNNERS:
         _RUNNERS.clear()
-        _RUNNERS[key] = _runners(pickle.loads(recipe_blob), seed)
+        _RUNNERS[key] = runners(pickle.loads(recipe_blob), seed)
     return _RUNNERS[key]
 
 
@@ -115,8 +60,6 @@ def _side_files(segment: Any) -> list[str]:
 def _stage1(row: dict[str, Any], *, recipe_blob: bytes, seed: int, limit: int | None,
             on_error: str) -> Iterator[dict[str, Any]]:
     """Runs on a Ray worker: one unit through stage 1, returned as ordered rows."""
-    from ..builder import spool_unit
-
     index, task_index = row["index"], row["task"]
     unit, label, shown = pickle.loads(row["unit"])
     with tempfile.TemporaryDirectory(prefix="komt-data-ray-") as tmp:
@@ -138,39 +81,20 @@ def _stage1(row: dict[str, Any], *, recipe_blob: bytes, seed: int, limit: int | 
                     yield {"index": index, "kind": _FILE, "field": name, "data": chunk}
 
 
-@contextmanager
-def _data_context(ray: Any) -> Iterator[Any]:
-    """Ray Data settings for one build, restored afterwards: unit order kept, no bars, no logs below errors."""
-    ctx = ray.data.DataContext.get_current()
-    saved = (ctx.execution_options.preserve_order, ctx.enable_progress_bars)
-    ctx.execution_options.preserve_order = True  # the driver must see units in recipe order
-    ctx.enable_progress_bars = False  # the library never prints; the CLI draws its own bar
-    data_logger = logging.getLogger("ray.data")
-    level = data_logger.level
-    data_logger.setLevel(logging.ERROR)
-    try:
-        yield ctx
-    finally:
-        ctx.execution_options.preserve_order, ctx.enable_progress_bars = saved
-        data_logger.setLevel(level)
-
-
 def spool_segments(recipe: Recipe, seed: int, spool_dir: Path, *, limit: int | None, on_error: str,
                    address: str | None = None, progress: Any = None) -> list:
     """Stage 1 of ``recipe`` on Ray: the segments, in recipe order, with their spools in ``spool_dir``."""
-    from ..builder import _shown, unit_label
-
     recipe = portable(recipe)
     jobs = []
     for t, ref in enumerate(recipe.tasks):
         for unit in units_of(ref.config.source):
             label = unit_label(unit, ref.config.path.parent)
             # Messages name the file as the driver's terminal sees it; provenance by the stable label.
-            shown = _shown(unit.path) if unit.path is not None else label
+            shown = shown_path(unit.path) if unit.path is not None else label
             jobs.append({"index": len(jobs), "task": t, "unit": pickle.dumps((unit, label, shown))})
     if not jobs:
         return []
-    with connected(address) as ray, _data_context(ray):
+    with connected(address) as ray, data_context(ray):
         # One block per unit, so that units spread over every CPU of the cluster.
         dataset = ray.data.from_items(jobs, override_num_blocks=len(jobs)).flat_map(
             _stage1, fn_kwargs={"recipe_blob": pickle.dumps(recipe), "seed": seed, "limit": limit,
