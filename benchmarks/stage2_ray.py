@@ -28,8 +28,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from engine_scaling import TASK, split_corpus  # noqa: E402
 
-from komt_data import builder, load, mixer, mixing  # noqa: E402
+from komt_data import load, mixer, mixing  # noqa: E402
+from komt_data.sources import MAX_LINE_BYTES  # noqa: E402
+from komt_data.spool.budget import ErrorBudget  # noqa: E402
 from komt_data.spool.contract import NoProgress  # noqa: E402
+from komt_data.spool.local import runners, spool_local  # noqa: E402
 
 RECIPE = """\
 name: nsmc-stage2
@@ -45,7 +48,7 @@ dedup:
 
 
 def local_stage2(recipe, seed, segments, arrays):
-    decisions = mixing.decide(recipe, seed, segments, arrays)
+    decisions = mixing.decide_in_memory(recipe, seed, segments, arrays)
     keys = mixer.seeded_keys(arrays.ids, seed, mixer.ORDER)
     orders = {}
     for code in mixing.SPLIT_NAMES:
@@ -56,8 +59,12 @@ def local_stage2(recipe, seed, segments, arrays):
 
 def same(a, b) -> bool:
     (da, oa), (db, ob) = a, b
-    fields = ("reason", "split", "first_of", "near_of", "similarity")
-    return (all(np.array_equal(getattr(da, f), getattr(db, f)) for f in fields) and da.plan == db.plan
+
+    def arrays(d):  # first_of, near_of and similarity are Pointers: their records and values
+        return [d.reason, d.split, *(getattr(getattr(d, f), part) for f in ("first_of", "near_of", "similarity")
+                                     for part in ("index", "value"))]
+
+    return (all(np.array_equal(x, y) for x, y in zip(arrays(da), arrays(db), strict=True)) and da.plan == db.plan
             and da.cluster_sizes == db.cluster_sizes and all(np.array_equal(oa[c], ob[c]) for c in oa))
 
 
@@ -80,7 +87,8 @@ def main() -> None:
         spool = work / "spool"
         spool.mkdir()
         t = time.perf_counter()
-        segments = builder._read_all(builder._runners(recipe, recipe.seed), spool, None, "skip", NoProgress)
+        segments = spool_local(runners(recipe, recipe.seed), spool, limit=None, on_error="skip",
+                               max_line_bytes=MAX_LINE_BYTES, workers=1, bar=NoProgress(), budget=ErrorBudget(None))
         arrays = mixing.gather(recipe, segments)
         print(f"{rows} rows in {args.parts} files, {len(arrays.ids)} records; stage 1 (local) "
               f"{time.perf_counter() - t:.1f} s", flush=True)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from . import audit, columns, drops, fewshot, figures, freshness, mixing, parallel, passes, publish
+from . import audit, drops, fewshot, figures, freshness, mixing, parallel, passes, publish
 from ._version import __version__
 from .arguments import check_flag, check_limit, check_seed
 from .config import Recipe, TaskConfig, load
@@ -30,12 +30,16 @@ from .decontam import Decontaminator
 from .engines import ENGINES
 from .errors import ConfigError, KomtDataError
 from .exclusion import excluded_keys
-from .guards import ErrorBudget, check_output_location, parse_max_errors
+from .guards import check_output_location
 from .resources import sample_recipe_path
 from .sources import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES
+from .spool.budget import ErrorBudget, parse_max_errors
+from .spool.checks import roles_of
+from .spool.columns import Table, read_column
 from .spool.contract import NoProgress, ProgressBar, ProgressFactory, Segment
 from .spool.files import SpoolFile
 from .spool.local import runners, spool_local
+from .spool.pool import default_workers
 from .spool.unit import display_path
 from .templates import load_template_set
 from .writer import MANIFEST, REJECTED, clear_leftovers, shard_names, staged_output, write_json
@@ -94,7 +98,7 @@ def plan(recipe: str | Path | Recipe | None = None, *, seed: int | None = None, 
         if not fewshot.enabled(recipe):
             return decisions.plan
         names = [ref.config.name for ref in recipe.tasks]
-        selection = fewshot.select(columns.Table(segments, names), decisions.split, recipe, seed)
+        selection = fewshot.select(Table(segments, names), decisions.split, recipe, seed)
         counts = selection.counts(len(names))
         return replace(decisions.plan, fewshot={
             name: counts.get(t, fewshot.NO_COUNTS)
@@ -139,7 +143,7 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
         raise KomtDataError("an address is for the ray engine; pass engine='ray' (--engine ray)")
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 0:
         raise KomtDataError(f"workers must be a whole number of processes (0: one per CPU), got {workers!r}")
-    workers = workers or parallel.default_workers()
+    workers = workers or default_workers()
     budget = ErrorBudget(parse_max_errors(max_errors))
     if not isinstance(max_line_bytes, int) or isinstance(max_line_bytes, bool) or max_line_bytes < 1:
         raise ConfigError(f"max_line_bytes must be a positive whole number, got {max_line_bytes!r}")
@@ -216,7 +220,7 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
                    make_bar: ProgressFactory, decontaminator: Decontaminator | None = None,
                    workers: int = 1, ray: Any = None) -> dict[str, Any]:
     names = [ref.config.name for ref in recipe.tasks]
-    table = columns.Table(segments, names)
+    table = Table(segments, names)
     orders: dict[int, np.ndarray] | None = None
     if ray is None:
         decisions = mixing.decide(recipe, seed, segments)
@@ -275,7 +279,7 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
         if repeated:
             entry["repeated"] = repeated
         if own:  # what the responses are (labels, extractive answers), for komt-data audit
-            entry["roles"] = audit.roles_of(load_template_set(task.templates), own[0].family,
+            entry["roles"] = roles_of(load_template_set(task.templates), own[0].family,
                                             task.options).as_dict()
         if ref.fewshot is not None:
             entry["fewshot"] = composed.counts.get(t, fewshot.NO_COUNTS)
@@ -334,7 +338,7 @@ class _Evaluation:
         return dict(Counter(item.set for item in self.items))
 
 
-def _write_splits(stage: Path, recipe: Recipe, seed: int, table: columns.Table, split: np.ndarray,
+def _write_splits(stage: Path, recipe: Recipe, seed: int, table: Table, split: np.ndarray,
                   orders: dict[int, np.ndarray] | None, workers: int,
                   progress: ProgressBar, composed: fewshot.Composed, meanwhile: Callable[[], Any] | None = None
                   ) -> tuple[list[dict[str, Any]], dict[str, int]]:
@@ -378,7 +382,7 @@ class _Counts:
     repeated: np.ndarray
 
 
-def _counts(table: columns.Table, decisions: mixing.Decisions, tasks: int) -> _Counts:
+def _counts(table: Table, decisions: mixing.Decisions, tasks: int) -> _Counts:
     counts = _Counts(np.zeros((tasks, 256), np.int64), np.zeros((tasks, 256), np.int64), np.zeros(tasks, np.int64))
     for block in table.blocks("ranks"):
         t = table.task[block.segment]
@@ -403,7 +407,7 @@ def _sources(segments: list[Segment]) -> list[dict[str, Any]]:
 class _Lines:
     """Spool lines of any record by its position in the table (a segment's offsets computed once)."""
 
-    def __init__(self, table: columns.Table):
+    def __init__(self, table: Table):
         self.table = table
         self.offsets: dict[int, np.ndarray] = {}
 
@@ -411,7 +415,7 @@ class _Lines:
         seg = int(np.searchsorted(self.table.starts, index, side="right") - 1)
         s = self.table.segments[seg]
         if seg not in self.offsets:
-            sizes = columns.read_column(s.numbers, s.records, "lengths").astype(np.int64)
+            sizes = read_column(s.numbers, s.records, "lengths").astype(np.int64)
             self.offsets[seg] = np.cumsum(sizes) - sizes
         local = index - int(self.table.starts[seg])
         with open(s.spool, "rb") as f:
@@ -419,7 +423,7 @@ class _Lines:
             return f.readline()
 
 
-def _write_rejected(path: Path, table: columns.Table, decisions: mixing.Decisions, evaluation: _Evaluation) -> int:
+def _write_rejected(path: Path, table: Table, decisions: mixing.Decisions, evaluation: _Evaluation) -> int:
     """rejected.jsonl: stage-1 rejections per unit, then the mixer's drops in record order."""
     segments = table.segments
     lines = _Lines(table)

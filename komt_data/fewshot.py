@@ -40,9 +40,9 @@ import numpy as np
 import orjson
 
 from . import mixer
-from .columns import Table
 from .config import Recipe
 from .mixconfig import FewShot
+from .spool.columns import Table
 from .spool.files import SpoolFile
 
 # Salts of the seeded keys (independent of the mixer's sample, split and order keys).
@@ -374,7 +374,7 @@ def _run(jobs: list[_FileJob], workers: int) -> list[list[int]]:
     """Each job's line lengths, the jobs run on up to ``workers`` forked processes."""
     import multiprocessing
 
-    from .parallel import forked_pool
+    from .spool.pool import forked_pool
 
     if workers <= 1 or len(jobs) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         return [_write_file(job) for job in jobs]

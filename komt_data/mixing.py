@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 
 from . import mixer, neardup
-from .columns import Table
 from .config import Part, Recipe, TaskRef
+from .spool.columns import Table
 from .spool.files import SpoolFile
 
 KEEP, DUPLICATE, CONTAMINATED, NEAR_DUPLICATE, NOT_SAMPLED = 0, 1, 2, 3, 4

@@ -30,7 +30,6 @@ from typing import Any
 import numpy as np
 
 from . import mixer
-from .columns import Table
 from .config import Recipe
 from .fewshot import Composed
 from .mixing import (
@@ -52,6 +51,7 @@ from .mixing import (
     make_plan,
     split_targets,
 )
+from .spool.columns import Table
 
 # Records per exact-dedup partition and per bucket of the order sort (their sorts cost about
 # 60 to 100 bytes a record); a test sets them small to run many passes on small inputs.

@@ -19,13 +19,12 @@ from typing import Any
 
 import orjson
 
-from . import audit, card, fewshot, licenses, report
+from . import audit, card, licenses, report
 from .config import Recipe
 from .drops import drop_warnings
 from .errors import OutputError
 from .exports import get_format, get_prompt
 from .mixing import empty_train_warnings
-from .records import TaskRunner
 from .writer import (
     FILES,
     MANIFEST,
@@ -39,18 +38,6 @@ from .writer import (
 )
 
 REPORT = "report.html"
-
-
-def configure_runner(runner: TaskRunner, recipe: Recipe) -> None:
-    """Stage-1 settings from ``output:``: the prompt format of ``text`` and the token filters;
-    from ``prompting:``, whether records carry a ``shots`` field."""
-    runner.prompt = get_prompt(recipe.prompt_format)
-    runner.line_checks = audit.stage_one_checks(runner)  # report.html's per-record checks
-    runner.shots_field = fewshot.enabled(recipe)
-    if recipe.tokenizer and (recipe.min_tokens or recipe.max_tokens):
-        from .tokens import length_filter
-
-        runner.record_check = length_filter(recipe.tokenizer, recipe.min_tokens, recipe.max_tokens)
 
 
 def read_records(directory: Path, manifest: Mapping[str, Any], split: str) -> Iterator[dict[str, Any]]:

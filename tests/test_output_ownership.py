@@ -270,7 +270,7 @@ def test_the_portable_parent_watch_ends_an_orphan(tmp_path):
     script = tmp_path / "orphan.py"
     script.write_text(
         "import os, sys, time\n"
-        "from komt_data.parallel import watch_parent\n"
+        "from komt_data.spool.pool import watch_parent\n"
         "parent = os.getpid()\n"
         "child = os.fork()\n"
         "if child == 0:\n"

@@ -12,10 +12,11 @@ import pytest
 import yaml
 
 import komt_data
-from komt_data import columns, figures, mixer, mixing, parallel, passes
+from komt_data import figures, mixer, mixing, parallel, passes
 from komt_data.config import load
-from komt_data.guards import ErrorBudget
 from komt_data.report import histogram, summarize
+from komt_data.spool import columns
+from komt_data.spool.budget import ErrorBudget
 from komt_data.spool.local import runners as _runners
 from komt_data.spool.local import spool_local as _read_local
 

@@ -136,7 +136,6 @@ def gzipped(inputs: Path) -> Path:
 
 def test_large_gzipped_files_are_decompressed_split_and_removed(gzipped: Path, tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    from komt_data import parallel
     from komt_data.spool import local
 
     copies: list[Path] = []
@@ -154,9 +153,9 @@ def test_large_gzipped_files_are_decompressed_split_and_removed(gzipped: Path, t
         assert all(path.exists() for path in copies)
         return run_jobs(runners, jobs, *args, **kwargs)
 
-    decompressed_chunks, run_jobs = local.decompressed_chunks, parallel.run_jobs
+    decompressed_chunks, run_jobs = local.decompressed_chunks, local.run_jobs
     monkeypatch.setattr(local, "decompressed_chunks", spy_chunks)
-    monkeypatch.setattr(parallel, "run_jobs", spy_run)
+    monkeypatch.setattr(local, "run_jobs", spy_run)
     _build(gzipped / "recipe.yaml", tmp_path / "out", monkeypatch, chunk=150, workers=2)
     copies = list(dict.fromkeys(copies))
     assert sorted(p.name for p in copies) == ["00000.gunzip.qa.jsonl", "00001.gunzip.qa_more.jsonl",

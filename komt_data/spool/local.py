@@ -7,15 +7,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from .. import mixing, parallel, publish
-from ..analysis import Analyzer
+from .. import mixing
 from ..config import Recipe
 from ..decontam import Decontaminator
-from ..guards import ErrorBudget
-from ..records import TaskRunner
 from ..sources import MAX_DOCUMENT_BYTES, Unit, chunks, resolve_encoding, units_of
 from ..sources.chunks import decompressed_chunks, iter_chunks, worth_decompressing
+from .budget import ErrorBudget
 from .contract import ProgressBar, Segment
+from .facts import Analyzer
+from .pool import UnitJob, run_jobs
+from .records import TaskRunner, configure_runner
 from .unit import shown_path, unit_label
 
 
@@ -25,7 +26,7 @@ def runners(recipe: Recipe, seed: int) -> list[TaskRunner]:
     runners = [TaskRunner(ref.config, seed, analyzer=Analyzer(recipe, ref, decontaminator),
                           repeat=mixing._repeat_of(recipe, ref)) for ref in recipe.tasks]
     for runner in runners:
-        publish.configure_runner(runner, recipe)
+        configure_runner(runner, recipe)
     return runners
 
 
@@ -48,7 +49,7 @@ def spool_local(runners: list[TaskRunner], spool_dir: Path, *, limit: int | None
                 size = unit.path.stat().st_size * (4 if gunzip else 1)
                 expected += -(-size // chunks.CHUNK_BYTES) or 1
 
-    def jobs() -> Iterator[parallel.UnitJob]:
+    def jobs() -> Iterator[UnitJob]:
         # Made while the first ones run: workers start on a file's first chunks while the
         # rest of it is still being cut (or decompressed).
         index = 0
@@ -72,13 +73,13 @@ def spool_local(runners: list[TaskRunner], spool_dir: Path, *, limit: int | None
             else:
                 pieces = iter_chunks(unit, encoding)
             for piece in pieces:
-                yield parallel.UnitJob(t, piece, encoding, spool_dir, index, limit=limit, on_error=on_error,
+                yield UnitJob(t, piece, encoding, spool_dir, index, limit=limit, on_error=on_error,
                                        max_line_bytes=max_line_bytes, max_document_bytes=max_document_bytes,
                                        label=label, shown=shown)
                 index += 1
 
     try:
-        return parallel.run_jobs(runners, jobs(), workers, bar, budget, expected=expected)
+        return run_jobs(runners, jobs(), workers, bar, budget, expected=expected)
     finally:
         for copy in copies:
             copy.unlink(missing_ok=True)

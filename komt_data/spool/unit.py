@@ -15,16 +15,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import orjson
 
-from .. import columns
 from ..errors import DataError
-from ..records import Record, TaskRunner
 from ..resources import bundled_dir
 from ..sources import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, Unit, resolve_encoding
 from ..storage import URL
+from . import columns
 from .contract import ProgressBar, Segment
+from .records import Record, TaskRunner
 
 if TYPE_CHECKING:
-    from ..guards import ErrorBudget
+    from .budget import ErrorBudget
 
 LINE_FORMATS = ("jsonl", "csv", "tsv", "text-pair", "klue-ner")
 _SPOOL_BUFFER = 1 << 20
@@ -94,7 +94,7 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
         spool=spool_dir / f"{index:05d}.jsonl", rejected=spool_dir / f"{index:05d}.rejected.jsonl",
         output_split=unit.output_split,
     )
-    lengths, content, ids = array("I"), array("Q"), array("Q")
+    lengths, ids = array("I"), array("Q")
     positions, examples = array("I"), array("I")
     keys, groups, ranks, contaminated, overlaps = array("Q"), array("Q"), array("H"), array("i"), array("f")
     bands = array("I")  # flat: a list of small arrays would cost ~100 bytes of overhead each
@@ -147,7 +147,6 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
                         findings += (orjson.dumps([len(lengths), *p], option=orjson.OPT_APPEND_NEWLINE)
                                      for p in problems)
                 lengths.append(len(line))
-                content.append(content_hash)
                 ids.append(id_hash)
                 positions.append(position)
                 examples.append(example)
@@ -171,8 +170,12 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
                         batched[0] += sum(map(len, near[1]))
                         if len(near_texts) >= 2048 or batched[0] >= 262144:
                             flush_near()
-                # Without facts (a runner makes them for all records or none), the keys and
-                # groups are the content hashes, and nothing is contaminated: filled below.
+                else:  # no analyzer (a runner makes facts for all records or none): the exact
+                    # key and split group are the content hash, and nothing is contaminated
+                    keys.append(content_hash)
+                    groups.append(content_hash)
+                    contaminated.append(-1)
+                    overlaps.append(0.0)
             else:
                 events += 1
                 if on_error == "fail":
@@ -204,13 +207,10 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
     segment.expanded = events - runner.rows_read
     if budget is not None:
         budget.unit_done(shown, events, segment.dropped)
-    if not keys and content:  # records without facts
-        keys = groups = content
-        contaminated, overlaps = array("i", [-1]) * len(content), array("f", [0.0]) * len(content)
     # The numbers go to disk, not back to the caller: stage 2 reads them in bounded passes.
     segment.numbers = spool_dir / f"{index:05d}.numbers"
     segment.records = columns.write_numbers(segment.numbers, {
-        "lengths": lengths, "content": content, "ids": ids, "positions": positions, "examples": examples,
+        "lengths": lengths, "ids": ids, "positions": positions, "examples": examples,
         "keys": keys, "groups": groups, "ranks": ranks, "contaminated": contaminated, "overlaps": overlaps,
         "instruction_chars": instruction_chars, "output_chars": output_chars, "templates": templates})
     segment.template_names = list(template_number)

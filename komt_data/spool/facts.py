@@ -14,12 +14,12 @@ from typing import Any, NamedTuple
 import numpy as np
 import xxhash
 
-from . import neardup
-from .adapters import get_adapter
-from .config import Recipe, TaskRef
-from .decontam import Decontaminator
-from .errors import ConfigError
-from .text import dedup_form, squeeze
+from .. import neardup
+from ..adapters import get_adapter
+from ..config import Recipe, TaskRef
+from ..decontam import Decontaminator
+from ..errors import ConfigError
+from ..text import dedup_form, squeeze
 
 
 class Facts(NamedTuple):

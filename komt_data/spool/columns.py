@@ -17,12 +17,13 @@ from typing import Any
 
 import numpy as np
 
-# Column name → dtype, in file order. keys/groups: the mixer's exact-dedup key and split group;
+# Column name → dtype, in file order: 56 bytes a record. keys/groups: the mixer's exact-dedup
+# key and split group (the record's content hash when the task has no analyzer);
 # contaminated/overlaps: evaluation item copied (-1: none) and its n-gram overlap;
 # instruction_chars/output_chars/templates: report.html's figures (template: a number into the
 # segment's template names).
 COLUMNS: dict[str, Any] = {
-    "lengths": np.uint32, "content": np.uint64, "ids": np.uint64, "positions": np.uint32,
+    "lengths": np.uint32, "ids": np.uint64, "positions": np.uint32,
     "examples": np.uint32, "keys": np.uint64, "groups": np.uint64, "ranks": np.uint16,
     "contaminated": np.int32, "overlaps": np.float32, "instruction_chars": np.uint32,
     "output_chars": np.uint32, "templates": np.uint16,

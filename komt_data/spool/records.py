@@ -14,14 +14,16 @@ from typing import Any, NamedTuple
 from orjson import OPT_APPEND_NEWLINE, dumps
 from xxhash import xxh3_64_intdigest
 
-from .adapters import Adapter, Skip, get_adapter
-from .config import TaskConfig
-from .errors import AdapterError, ConfigError
-from .exclusion import excluded_keys, key_text
-from .exports.prompts import komt as komt_text
-from .sources import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, BadRow, Unit, dig, read_unit
-from .templates import Template, TemplateSet, check_variables, load_template_set
-from .text import clean_text, dedup_keyer, nfc
+from ..adapters import Adapter, Skip, get_adapter
+from ..config import Recipe, TaskConfig
+from ..errors import AdapterError, ConfigError
+from ..exclusion import excluded_keys, key_text
+from ..exports import get_prompt
+from ..exports.prompts import komt as komt_text
+from ..sources import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, BadRow, Unit, dig, read_unit
+from ..templates import Template, TemplateSet, check_variables, load_template_set
+from ..text import clean_text, dedup_keyer, nfc
+from . import checks
 
 
 class Record(NamedTuple):
@@ -36,7 +38,7 @@ class Record(NamedTuple):
     position: int        # line or row in the input unit
     example: int         # ordinal of the example within the unit (records of one example share it)
     rank: int = 0        # 0: a chosen template; 1, 2, …: other templates, used only to repeat a task
-    facts: Any = None    # what the mixer's analyzer found in the example (komt_data.analysis.Facts)
+    facts: Any = None    # what the mixer's analyzer found in the example (komt_data.spool.facts.Facts)
     template: str = ""   # for the report's figures, counted without parsing the written line
     instruction_chars: int = 0
     output_chars: int = 0
@@ -95,7 +97,7 @@ class TaskRunner:
         self._eligible: dict[tuple, list[Template]] = {}
         self._all_templates = list(self.template_set.templates)
         self.rows_read = 0
-        # Set by the builder from the recipe's ``output:`` (komt_data.publish.configure_runner).
+        # Set by the builder from the recipe's ``output:`` (:func:`configure_runner`).
         self.prompt = komt_text
         self.record_check: Callable[[str], tuple[str, str] | None] | None = None
         # A build with few-shot records gives every record a ``shots`` field (0 here: the
@@ -315,3 +317,16 @@ def _rename(row: Mapping[str, Any], fields: Mapping[str, str]) -> dict[str, Any]
         except KeyError:
             raise Skip("missing_field", f"column '{source}' (for {canonical}) is not in the row") from None
     return mapped
+
+
+def configure_runner(runner: TaskRunner, recipe: Recipe) -> None:
+    """Stage-1 settings from ``output:``: the prompt format of ``text`` and the token filters;
+    from ``prompting:``, whether records carry a ``shots`` field."""
+    runner.prompt = get_prompt(recipe.prompt_format)
+    runner.line_checks = checks.stage_one_checks(runner)  # report.html's per-record checks
+    # komt_data.fewshot.enabled, asked of the config: stage 1 sits below the few-shot step.
+    runner.shots_field = any(ref.fewshot is not None and ref.fewshot.on for ref in recipe.tasks)
+    if recipe.tokenizer and (recipe.min_tokens or recipe.max_tokens):
+        from ..tokens import length_filter
+
+        runner.record_check = length_filter(recipe.tokenizer, recipe.min_tokens, recipe.max_tokens)
