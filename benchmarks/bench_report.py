@@ -16,8 +16,8 @@ from pathlib import Path
 from workloads import nsmc_task
 
 import komt_data
-from komt_data import audit
 from komt_data.spool import checks as line_checks
+from komt_data.write import audit
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
 

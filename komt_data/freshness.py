@@ -26,7 +26,7 @@ from .config import Recipe
 from .errors import OutputError
 from .sources import units_of
 from .storage import URL
-from .writer import MANIFEST, content_digest, is_komt_output, verify_files
+from .write.output_dir import MANIFEST, content_digest, is_komt_output, verify_files
 
 
 def input_files(recipe: Recipe) -> list[Path] | None:

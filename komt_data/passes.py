@@ -31,7 +31,6 @@ import numpy as np
 
 from . import mixer
 from .config import Recipe
-from .fewshot import Composed
 from .mixing import (
     CONTAMINATED,
     DUPLICATE,
@@ -52,6 +51,7 @@ from .mixing import (
     split_targets,
 )
 from .spool.columns import Table
+from .write.fewshot import Composed
 
 # Records per exact-dedup partition and per bucket of the order sort (their sorts cost about
 # 60 to 100 bytes a record); a test sets them small to run many passes on small inputs.

@@ -12,13 +12,15 @@ import pytest
 import yaml
 
 import komt_data
-from komt_data import figures, mixer, mixing, parallel, passes
+from komt_data import mixer, mixing, passes
 from komt_data.config import load
-from komt_data.report import histogram, summarize
 from komt_data.spool import columns
 from komt_data.spool.budget import ErrorBudget
 from komt_data.spool.local import runners as _runners
 from komt_data.spool.local import spool_local as _read_local
+from komt_data.write import figures, shards
+from komt_data.write.figures import histogram
+from komt_data.write.report import summarize
 
 from .mixing_helpers import MIXING
 
@@ -29,7 +31,7 @@ def _tiny(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(passes, "BUCKET", 50)
     monkeypatch.setattr(columns, "BLOCK", 64)
     monkeypatch.setattr(passes, "HISTOGRAM_BITS", 2)  # many records per histogram bucket
-    monkeypatch.setattr(parallel, "_PIECE_RECORDS", 1)  # shards written by several processes
+    monkeypatch.setattr(shards, "_PIECE_RECORDS", 1)  # shards written by several processes
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,10 @@ import orjson
 import pytest
 
 import komt_data
-from komt_data import parallel
 from komt_data.errors import DataError
 from komt_data.sources import chunks, units_of
 from komt_data.sources.chunks import iter_chunks
+from komt_data.write import shards
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "workers"
 
@@ -31,7 +31,7 @@ def inputs(tmp_path: Path) -> Path:
 
 def _build(recipe: Path, out: Path, monkeypatch: pytest.MonkeyPatch, *, chunk: int, workers: int) -> dict[str, bytes]:
     monkeypatch.setattr(chunks, "CHUNK_BYTES", chunk)
-    monkeypatch.setattr(parallel, "_PIECE_RECORDS", 1)  # the shards of a tiny build on several processes too
+    monkeypatch.setattr(shards, "_PIECE_RECORDS", 1)  # the shards of a tiny build on several processes too
     komt_data.build(recipe, out, workers=workers)
     return _files(out)
 

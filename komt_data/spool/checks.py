@@ -1,6 +1,6 @@
 """report.html's per-record checks that run in stage 1, on each record's JSON line where it
 is at hand (:class:`LineChecks`), and what a task's templates put in the response (:class:`Roles`).
-The rest of the checks, and the report itself, are :mod:`komt_data.audit`'s.
+The rest of the checks, and the report itself, are :mod:`komt_data.write.audit`'s.
 """
 
 from __future__ import annotations

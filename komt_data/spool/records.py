@@ -324,7 +324,7 @@ def configure_runner(runner: TaskRunner, recipe: Recipe) -> None:
     from ``prompting:``, whether records carry a ``shots`` field."""
     runner.prompt = get_prompt(recipe.prompt_format)
     runner.line_checks = checks.stage_one_checks(runner)  # report.html's per-record checks
-    # komt_data.fewshot.enabled, asked of the config: stage 1 sits below the few-shot step.
+    # komt_data.write.fewshot.enabled, asked of the config: stage 1 sits below the few-shot step.
     runner.shots_field = any(ref.fewshot is not None and ref.fewshot.on for ref in recipe.tasks)
     if recipe.tokenizer and (recipe.min_tokens or recipe.max_tokens):
         from ..tokens import length_filter

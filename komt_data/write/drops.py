@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from .errors import DataError
+from ..errors import DataError
 
 #: Reasons that are the recipe's choice, not a sign that the input was misread.
 CHOSEN = frozenset({"over_cap"})

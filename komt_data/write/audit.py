@@ -29,7 +29,8 @@ import numpy as np
 import orjson
 import xxhash
 
-from .spool.checks import LineChecks, Roles, roles_of
+from ..spool.checks import LineChecks, Roles, roles_of
+from .figures import histogram
 
 #: How many examples each section shows at most (stated in the report).
 CAPS = {
@@ -192,8 +193,6 @@ def _rejected(path: Path, manifest: Mapping[str, Any]) -> tuple[list[dict[str, A
 
 
 def _lengths(per_task: Mapping[str, Mapping[str, np.ndarray]]) -> dict[str, Any]:
-    from .report import histogram
-
     return {task: {key: histogram(values) for key, values in lengths.items()} for task, lengths in per_task.items()}
 
 
@@ -217,8 +216,8 @@ def gather(manifest: Mapping[str, Any], roles: Mapping[str, Roles], table: Any, 
     """The report's examples and checks for a build, from stage 1's findings (per segment
     index: (record number, check, detail)), the written records' split codes (``split``,
     :data:`komt_data.mixing.UNSELECTED` for the others) and the spools in ``table``."""
-    from . import mixing
-    from .spool.files import SpoolFile
+    from .. import mixing
+    from ..spool.files import SpoolFile
 
     names = list(manifest["tasks"])
     salt = seed & 0xFFFFFFFFFFFFFFFF
@@ -268,7 +267,7 @@ def gather(manifest: Mapping[str, Any], roles: Mapping[str, Roles], table: Any, 
             for offset, length in sorted(reads.get(segment, ())):
                 figures.add(orjson.loads(spool.read_at(offset, length)))
             if segment in shown:
-                from .spool.columns import read_column
+                from ..spool.columns import read_column
 
                 sizes = read_column(s.numbers, s.records, "lengths").astype(np.int64)
                 starts = np.cumsum(sizes) - sizes
@@ -286,8 +285,8 @@ def gather(manifest: Mapping[str, Any], roles: Mapping[str, Roles], table: Any, 
 
 def recipe_roles(recipe: Any) -> dict[str, Roles]:
     """Each task's :class:`Roles`, from its task config."""
-    from .adapters import get_adapter
-    from .templates import load_template_set
+    from ..adapters import get_adapter
+    from ..templates import load_template_set
 
     return {ref.config.name: roles_of(load_template_set(ref.config.templates), get_adapter(ref.config.adapter).family,
                                       ref.config.options) for ref in recipe.tasks}
@@ -309,9 +308,9 @@ def read_findings(segments: Iterable[Any]) -> dict[int, list[tuple[int, str, str
 def _roles_from_manifest(manifest: Mapping[str, Any]) -> dict[str, Roles]:
     """Each task's roles, from the template set its manifest entry names: that path when it
     still exists, else the bundled set of that file name."""
-    from .adapters import get_adapter
-    from .resources import bundled_dir
-    from .templates import load_template_set
+    from ..adapters import get_adapter
+    from ..resources import bundled_dir
+    from ..templates import load_template_set
 
     roles = {}
     for name, task in manifest["tasks"].items():
@@ -344,9 +343,8 @@ def audit(output: str | Path, *, max_tokens: int | None = None) -> dict[str, Any
     examples, rejected rows, near-duplicate pairs, decontamination matches, label
     distributions and per-task lengths. ``max_tokens`` is the instruction budget in tokens
     (default: the build's ``output.max_tokens``; the check needs ``output.tokenizer``)."""
-    from .errors import OutputError
-    from .publish import load_verified
-    from .writer import REJECTED
+    from ..errors import OutputError
+    from .output_dir import REJECTED, load_verified
 
     directory = Path(output)
     manifest = load_verified(directory)
@@ -364,7 +362,7 @@ def audit(output: str | Path, *, max_tokens: int | None = None) -> dict[str, Any
     budget = max_tokens
     count_tokens = None
     if tokenizer and budget:
-        from .tokens import token_counter
+        from ..tokens import token_counter
 
         count_tokens = token_counter(tokenizer)
     for line in _records(directory, manifest):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .config import Recipe
-from .errors import OutputError
-from .storage import URL
+from ..config import Recipe
+from ..errors import OutputError
+from ..storage import URL
 
 
 def local_path(file: Path | URL) -> Path | None:

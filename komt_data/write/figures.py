@@ -2,8 +2,8 @@
 
 Stage 1 keeps, per record, the lengths in characters of its instruction and output and its
 template (a number into its segment's template names), on disk with its other numbers
-(:mod:`komt_data.columns`). Once stage 2 has chosen the split of every record, these give
-exactly what :meth:`komt_data.report.StatsCollector.observe` would count while reading the
+(:mod:`komt_data.spool.columns`). Once stage 2 has chosen the split of every record, these give
+exactly what :meth:`komt_data.write.report.StatsCollector.observe` would count while reading the
 written records (counts, shares and length percentiles do not depend on the order of the
 records). They are counted block by block as how many records have each length, per task,
 so memory does not grow with the records; the percentiles come from those counts exactly
@@ -17,10 +17,18 @@ from typing import Any
 
 import numpy as np
 
-from . import mixing
-from .report import LENGTH_EDGES
+from .. import mixing
 
+# The length bins of report.html (doubling: lengths span orders of magnitude).
+LENGTH_EDGES = (0, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192)
 _KEYS = ("instruction_chars", "output_chars")
+
+
+def histogram(values: np.ndarray) -> dict[str, list[int]]:
+    """Counts in doubling bins (0–16, 16–32, …, 8192+): lengths span orders of magnitude."""
+    edges = list(LENGTH_EDGES)
+    counts = np.histogram(values, bins=[*edges, max(edges[-1] + 1, int(values.max()) + 1 if len(values) else 0)])[0]
+    return {"edges": edges, "counts": [int(c) for c in counts]}
 
 
 class _Lengths:

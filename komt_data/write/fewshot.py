@@ -39,11 +39,11 @@ from typing import Any
 import numpy as np
 import orjson
 
-from . import mixer
-from .config import Recipe
-from .mixconfig import FewShot
-from .spool.columns import Table
-from .spool.files import SpoolFile
+from .. import mixer
+from ..config import Recipe
+from ..mixconfig import FewShot
+from ..spool.columns import Table
+from ..spool.files import SpoolFile
 
 # Salts of the seeded keys (independent of the mixer's sample, split and order keys).
 PICK, SHOTS, POOL = 0xF5E1, 0xF5E2, 0xF5E3
@@ -138,7 +138,7 @@ def _concat(parts: list[tuple[np.ndarray, ...]], k: int, dtype: Any) -> np.ndarr
 
 def select(table: Table, split: np.ndarray, recipe: Recipe, seed: int) -> Selection:
     """Choose the few-shot records of a build and their exemplars from its numbers alone."""
-    from .mixing import TRAIN, UNSELECTED
+    from ..mixing import TRAIN, UNSELECTED
 
     per_task = settings(recipe)
     # Templates are numbered per segment; a pool is a (task, template name) pair.
@@ -303,7 +303,7 @@ def _write_file(job: _FileJob) -> list[int]:
     The new instruction is joined from the escaped JSON of the exemplars' and the record's
     own strings (JSON escapes character by character), so no record is decoded or encoded
     again: the lines of few-shot records are long (a QA record with four passages is ~20 KB)."""
-    from .exports import get_prompt
+    from ..exports import get_prompt
 
     prompt = get_prompt(job.prompt)
     parts = getattr(prompt, "parts", None)
@@ -374,7 +374,7 @@ def _run(jobs: list[_FileJob], workers: int) -> list[list[int]]:
     """Each job's line lengths, the jobs run on up to ``workers`` forked processes."""
     import multiprocessing
 
-    from .spool.pool import forked_pool
+    from ..spool.pool import forked_pool
 
     if workers <= 1 or len(jobs) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         return [_write_file(job) for job in jobs]

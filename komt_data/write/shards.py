@@ -1,5 +1,6 @@
-"""Stage 3 on several processes: the records of a build's shards shared out, the same bytes
-for any number of processes.
+"""Stage 3's shards: each split put in order (:func:`write_splits`), then its records copied
+from the spools into pre-sized shards on several processes (:func:`write_shards`), the same
+bytes for any number of processes.
 """
 
 from __future__ import annotations
@@ -15,25 +16,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import KomtDataError
-from .spool.pool import forked_pool
-from .writer import file_sha256
+from .. import mixing
+from ..config import Recipe
+from ..errors import KomtDataError
+from ..passes import ROW, order_split, rows_of
+from ..spool.columns import Table
+from ..spool.pool import forked_pool
+from . import fewshot
+from .contract import ShardJob
+from .output_dir import file_sha256, shard_names
 
 if TYPE_CHECKING:
-    from .spool.contract import ProgressBar
-
-
-@dataclass(frozen=True)
-class ShardJob:
-    """Stage 3 for one shard: rows ``start:stop`` of a split's order file
-    (:data:`komt_data.passes.ROW`: where each line is in the spools, where it goes in the
-    shard) make ``path``, ``size`` bytes."""
-
-    path: Path
-    rows: Path
-    start: int
-    stop: int
-    size: int
+    from ..spool.contract import ProgressBar
 
 
 @dataclass(frozen=True)
@@ -59,8 +53,7 @@ _PIECE_RECORDS = 8192
 def _write_piece(piece: _Piece) -> tuple[int, dict[Path, str]]:
     """Copy the lines of ``piece`` into their pre-sized shards; returns the records written and
     the sha256 of the shards it wrote whole (synced to disk)."""
-    from .passes import ROW
-    from .spool.files import pread
+    from ..spool.files import pread
 
     fds: dict[int, int] = {}  # spool number -> file descriptor, opened when first needed
     digests: dict[Path, str] = {}
@@ -183,3 +176,37 @@ def _hash(paths: list[Path], digests: dict[Path, str], workers: int) -> None:
     the GIL on large blocks, so threads hash them side by side."""
     with ThreadPoolExecutor(max_workers=max(1, workers)) as threads:
         digests.update(zip(paths, threads.map(_digest, paths), strict=True))
+
+
+def write_splits(stage: Path, recipe: Recipe, seed: int, table: Table, split: np.ndarray,
+                  orders: dict[int, np.ndarray] | None, workers: int,
+                  progress: ProgressBar, composed: fewshot.Composed, meanwhile: Callable[[], Any] | None = None
+                  ) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The shards of every split, written by ``workers`` processes (the same bytes for any
+    number), and the records of each split. ``orders``: each split's records in output order
+    when stage 2 ran elsewhere (the Ray engine); else they are ordered here, on disk.
+    ``composed``: the records rewritten with few-shot exemplars, copied from their new lines.
+    ``meanwhile`` runs in this process while the shards are written (:func:`write_shards`)."""
+    jobs: list[ShardJob] = []
+    entries: list[dict[str, Any]] = []
+    split_counts: dict[str, int] = {}
+    for code, name in mixing.SPLIT_NAMES.items():
+        count = int(np.count_nonzero(split == code))
+        if name != "train" and count == 0:
+            continue
+        rows = stage / "_spool" / f"{name}.order"
+        if orders is None:
+            sizes = order_split(table, split, code, seed, rows, recipe.shard_size, composed)
+        else:
+            sizes = rows_of(table, orders.get(code, np.zeros(0, np.int64)), rows, recipe.shard_size,
+                                   composed)
+        split_counts[name] = count
+        for k, shard in enumerate(shard_names(name, len(sizes))):
+            start, stop = k * recipe.shard_size, min((k + 1) * recipe.shard_size, count)
+            jobs.append(ShardJob(stage / shard, rows, start, stop, sizes[k]))
+            entries.append({"path": shard, "split": name, "records": stop - start})
+    spools = tuple(s.spool for s in table.segments) + tuple(composed.files)
+    digests = write_shards(jobs, spools, workers, progress, meanwhile)
+    for entry, digest in zip(entries, digests, strict=True):
+        entry["sha256"] = digest
+    return entries, split_counts

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import orjson
 
-from .cli_table import table
-from .cli_table import width as width_of
-
-LENGTH_EDGES = (0, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192)
+from ..cli_table import table
+from ..cli_table import width as width_of
+from .audit import DOMINANT_SHARE
+from .figures import histogram
 
 
 def summarize(values: np.ndarray) -> dict[str, float | int]:
@@ -29,13 +29,6 @@ def summarize(values: np.ndarray) -> dict[str, float | int]:
     p50, p90, p99 = (int(round(float(np.percentile(values, q)))) for q in (50, 90, 99))
     return {"min": int(values.min()), "p50": p50, "p90": p90, "p99": p99, "max": int(values.max()),
             "mean": round(float(values.mean()), 1)}
-
-
-def histogram(values: np.ndarray) -> dict[str, list[int]]:
-    """Counts in doubling bins (0–16, 16–32, …, 8192+): lengths span orders of magnitude."""
-    edges = list(LENGTH_EDGES)
-    counts = np.histogram(values, bins=[*edges, max(edges[-1] + 1, int(values.max()) + 1 if len(values) else 0)])[0]
-    return {"edges": edges, "counts": [int(c) for c in counts]}
 
 
 class StatsCollector:
@@ -399,7 +392,7 @@ def _curator_sections(manifest: Mapping[str, Any], data: Mapping[str, Any]) -> t
             if rest:
                 top.append(("(others)", rest))
             total = labels["records"]
-            dominant = labels["top_share"] >= _dominant_share()
+            dominant = labels["top_share"] >= DOMINANT_SHARE
             colours = ["#e15759" if dominant and i == 0 else "#59a14f" for i in range(len(top))]
             note = f"a sample of {total:,} records" if labels["sampled"] else f"all {total:,} labelled records"
             tail.append(svg_hbars([(k, v / total) for k, v in top], colors=colours,
@@ -476,7 +469,3 @@ def _curator_sections(manifest: Mapping[str, Any], data: Mapping[str, Any]) -> t
     return "\n".join(head), "\n".join(tail)
 
 
-def _dominant_share() -> float:
-    from .audit import DOMINANT_SHARE
-
-    return DOMINANT_SHARE

@@ -1,17 +1,16 @@
-"""The last step of a build, and ``komt-data export``: write the records in the chosen
-format, then the dataset card, LLaMA-Factory's dataset_info.json and report.html.
+"""The last step of a build, shared with ``komt-data export``: write the records in the
+chosen format, then the dataset card, LLaMA-Factory's dataset_info.json and report.html.
 
 The core writes komt JSONL shards. :func:`finish` streams them once more, through the
 chosen :class:`~komt_data.exports.ExportFormat` (a komt build rewrites the very same
-bytes) while :class:`~komt_data.report.StatsCollector` counts them, and then adds the
-files that describe the output. :func:`export` does the same from a finished komt
-output into another directory.
+bytes) while :class:`~komt_data.write.report.StatsCollector` counts them, and then adds the
+files that describe the output (:func:`describe`). :func:`komt_data.exports.export.export`
+does the same from a finished komt output into another directory.
 """
 
 from __future__ import annotations
 
 import copy
-import shutil
 from collections import deque
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -19,21 +18,16 @@ from typing import Any
 
 import orjson
 
-from . import audit, card, licenses, report
-from .config import Recipe
+from ..config import Recipe
+from ..exports import get_format, get_prompt
+from ..mixing import empty_train_warnings
+from . import card, licenses, report
 from .drops import drop_warnings
-from .errors import OutputError
-from .exports import get_format, get_prompt
-from .mixing import empty_train_warnings
-from .writer import (
+from .output_dir import (
     FILES,
     MANIFEST,
-    REJECTED,
-    is_komt_output,
     list_files,
     member,
-    staged_output,
-    verify_files,
     write_json,
 )
 
@@ -68,7 +62,7 @@ def _counted(records: Iterator[dict[str, Any]], bar: Any) -> Iterator[dict[str, 
         yield record
 
 
-def _rewrite(source: Path, manifest: dict[str, Any], target: Path | None, fmt_name: str, shard_size: int,
+def rewrite(source: Path, manifest: dict[str, Any], target: Path | None, fmt_name: str, shard_size: int,
              prompt: str | None, tokenizer: str | None, progress: Any = None,
              known: dict[str, Any] | None = None) -> dict[str, Any]:
     """Write ``manifest``'s splits from ``source`` into ``target`` as ``fmt_name``; return the new manifest.
@@ -86,7 +80,7 @@ def _rewrite(source: Path, manifest: dict[str, Any], target: Path | None, fmt_na
     fmt = get_format(fmt_name)
     count_tokens = None
     if tokenizer:
-        from .tokens import token_counter
+        from ..tokens import token_counter
 
         count_tokens = token_counter(tokenizer)
     collector = report.StatsCollector(manifest["tasks"], count_tokens)
@@ -122,7 +116,7 @@ def _warnings(tasks: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return licenses.warnings_for(tasks) + drop_warnings(tasks) + empty_train_warnings(tasks)
 
 
-def _describe(directory: Path, manifest: dict[str, Any], examples: dict[str, Any] | None = None) -> None:
+def describe(directory: Path, manifest: dict[str, Any], examples: dict[str, Any] | None = None) -> None:
     (directory / card.CARD).write_text(card.dataset_card(manifest), encoding="utf-8")
     info = card.llama_factory_info(manifest)
     if info:
@@ -145,71 +139,17 @@ def finish(stage: Path, recipe: Recipe, manifest: dict[str, Any], *, build_finge
     if recipe.output_format == "komt":
         # The core's shards are komt JSONL already, byte for byte what the komt format writes:
         # do not write them a second time (nor read them, unless tokens are to be counted).
-        result = _rewrite(stage, manifest, None, "komt", recipe.shard_size, None, recipe.tokenizer, progress, known)
-        _describe(stage, result, examples)
+        result = rewrite(stage, manifest, None, "komt", recipe.shard_size, None, recipe.tokenizer, progress, known)
+        describe(stage, result, examples)
         return result
     export_dir = stage / "_export"
     export_dir.mkdir()
-    result = _rewrite(stage, manifest, export_dir, recipe.output_format, recipe.shard_size, None, recipe.tokenizer,
+    result = rewrite(stage, manifest, export_dir, recipe.output_format, recipe.shard_size, None, recipe.tokenizer,
                       progress)
     for shard in manifest["shards"]:
         (stage / shard["path"]).unlink()
     for path in sorted(export_dir.iterdir()):
         path.rename(stage / path.name)
     export_dir.rmdir()
-    _describe(stage, result, examples)
-    return result
-
-
-def load_manifest(output: str | Path) -> dict[str, Any]:
-    """The manifest of a komt-data output directory; OutputError when it is not one."""
-    output = Path(output)
-    if not is_komt_output(output):
-        raise OutputError(f"{output} is not a komt-data output (no manifest.json written by komt-data)")
-    return orjson.loads((output / MANIFEST).read_bytes())
-
-
-def load_verified(output: str | Path) -> dict[str, Any]:
-    """The manifest of an output whose shards and rejected.jsonl are checked against it
-    (inside the output, listed size and digest) before anything reads them: ``export``,
-    ``audit`` and :func:`komt_data.open` trust nothing else. OutputError otherwise."""
-    output = Path(output)
-    manifest = load_manifest(output)
-    shards = manifest.get("shards")
-    if not isinstance(manifest.get("tasks"), dict) or not isinstance(manifest.get("splits"), dict) \
-            or not isinstance(shards, list) or not all(isinstance(s, dict) and isinstance(s.get("path"), str)
-                                                       for s in shards):
-        raise OutputError(f"{output}/{MANIFEST} is incomplete (it needs tasks, splits and shards with their "
-                          "paths): rebuild the output")
-    verify_files(output, manifest, [s["path"] for s in shards] + ([REJECTED] if (output / REJECTED).is_file() else []))
-    return manifest
-
-
-def export(output: str | Path, fmt: str, dest: str | Path, *, prompt: str | None = None,
-           shard_size: int | None = None, overwrite: bool = False) -> dict[str, Any]:
-    """Write a finished komt-format output into ``dest`` as ``fmt``; return ``dest``'s manifest.
-
-    ``prompt`` re-renders ``text`` in another prompt format; ``shard_size`` defaults to the
-    build's. ``dest`` gets its own card, dataset_info.json, report.html, manifest.json and a
-    copy of rejected.jsonl, so it stands on its own.
-    """
-    source = Path(output)
-    # Nothing of the source is trusted before it is checked.
-    manifest = load_verified(source)
-    get_format(fmt)
-    if manifest.get("format", "komt") != "komt":
-        raise OutputError(f"{source} was built as {manifest['format']}; export reads komt-format outputs "
-                          "(build with output.format: komt, then export)")
-    dest = Path(dest)
-    if dest.resolve() == source.resolve():
-        raise OutputError(f"export needs a destination other than {source}")
-    size = shard_size or manifest.get("shard_size") or max((s["records"] for s in manifest["shards"]), default=1)
-    with staged_output(dest, overwrite) as stage:
-        tokenizer = manifest.get("stats", {}).get("tokenizer")
-        result = _rewrite(source, manifest, stage, fmt, max(1, size), prompt, tokenizer)
-        result.pop("build_fingerprint", None)  # dest is an export, never "up to date" for a build
-        result.pop(FILES, None)  # the source's: dest's own list is made when it is described
-        if (source / REJECTED).is_file():
-            shutil.copyfile(source / REJECTED, stage / REJECTED)
-        _describe(stage, result, audit.audit(source) if manifest.get("format", "komt") == "komt" else None)
+    describe(stage, result, examples)
     return result

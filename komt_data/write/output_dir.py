@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 import xxhash
 
-from .errors import Interrupted, OutputError
+from ..errors import Interrupted, OutputError
 
 MANIFEST = "manifest.json"
 REJECTED = "rejected.jsonl"
@@ -365,3 +365,27 @@ def write_json(path: Path, data: Any) -> None:
         f.write(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
         f.flush()
         os.fsync(f.fileno())
+
+
+def load_manifest(output: str | Path) -> dict[str, Any]:
+    """The manifest of a komt-data output directory; OutputError when it is not one."""
+    output = Path(output)
+    if not is_komt_output(output):
+        raise OutputError(f"{output} is not a komt-data output (no manifest.json written by komt-data)")
+    return orjson.loads((output / MANIFEST).read_bytes())
+
+
+def load_verified(output: str | Path) -> dict[str, Any]:
+    """The manifest of an output whose shards and rejected.jsonl are checked against it
+    (inside the output, listed size and digest) before anything reads them: ``export``,
+    ``audit`` and :func:`komt_data.open` trust nothing else. OutputError otherwise."""
+    output = Path(output)
+    manifest = load_manifest(output)
+    shards = manifest.get("shards")
+    if not isinstance(manifest.get("tasks"), dict) or not isinstance(manifest.get("splits"), dict) \
+            or not isinstance(shards, list) or not all(isinstance(s, dict) and isinstance(s.get("path"), str)
+                                                       for s in shards):
+        raise OutputError(f"{output}/{MANIFEST} is incomplete (it needs tasks, splits and shards with their "
+                          "paths): rebuild the output")
+    verify_files(output, manifest, [s["path"] for s in shards] + ([REJECTED] if (output / REJECTED).is_file() else []))
+    return manifest

@@ -9,8 +9,8 @@ from typing import Any
 
 import yaml
 
+from ..exports import get_format
 from . import licenses
-from .exports import get_format
 
 CARD = "README.md"
 LLAMA_FACTORY = "dataset_info.json"
