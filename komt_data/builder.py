@@ -1,14 +1,15 @@
-"""The build: every task's units are spooled to disk, then mixed and written as shards.
+"""The build, top to bottom: the recipe, the up-to-date check, then three stages into a
+staged directory that is moved into place at the end.
 
-Stage 1 (per input unit, independent): read → adapt → clean → render → spool file plus
-a few numbers per record. Stage 2 (whole recipe, on those numbers only): exact dedup,
-sampling, split, order. Stage 3: copy the chosen lines from the spools into shards,
-then write ``rejected.jsonl`` and ``manifest.json``, and move the directory into place.
+Stage 1 (:mod:`komt_data.spool`, per input unit, independent): read → adapt → clean →
+render → a spool file plus a few numbers per record. Stage 2 (:mod:`komt_data.mixing`, the
+whole recipe, on those numbers only): dedup, decontamination, sampling, split. Stage 3
+(:mod:`komt_data.write`): the chosen lines copied from the spools into shards in order,
+``rejected.jsonl``, ``manifest.json``, then the export format, card and report.
 """
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import tempfile
 from dataclasses import replace
@@ -18,7 +19,6 @@ from typing import Any
 import numpy as np
 
 from . import freshness, mixing
-from ._version import __version__
 from .arguments import check_flag, check_limit, check_seed
 from .config import Recipe, load
 from .engines import ENGINES, session
@@ -36,29 +36,6 @@ from .write.finish import finish
 from .write.location import check_output_location
 from .write.output_dir import clear_leftovers, staged_output
 from .write.stage import write_output
-
-
-def _fingerprint(recipe: Recipe, seed: int) -> str:
-    digest = hashlib.sha256(f"komt-data {__version__}\nseed {seed}\n".encode())
-    files: list[Path] = [recipe.path] if recipe.path else []
-    for ref in recipe.tasks:
-        files += [ref.config.path, ref.config.templates]
-        digest.update(f"{ref.config.name} weight={ref.weight} cap={ref.cap}\n".encode())
-        if ref.fewshot is not None:  # (a recipe made in code has no file to digest)
-            digest.update(f"{ref.config.name} fewshot={ref.fewshot}\n".encode())
-    stack = list(recipe.parts)
-    while stack:  # included recipes (submixtures) shape the mix too
-        part = stack.pop()
-        stack.extend(part.parts)
-        if part.path is not None:
-            files.append(part.path)
-    if recipe.decontaminate is not None:
-        for spec in recipe.decontaminate.sets:
-            files += list(spec.files)
-            digest.update(f"eval {spec.name} {spec.hub} {spec.configs} {spec.split} {spec.fields}\n".encode())
-    for path in files:
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def resolve_recipe(recipe: str | Path | Recipe | None) -> Recipe:
@@ -161,7 +138,7 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
     # Before the up-to-date check: a build killed between its renames left the previous
     # output aside, and putting it back may make this build unnecessary.
     clear_leftovers(output.resolve())
-    recipe_fp = _fingerprint(recipe, seed)  # reads every input that shapes the mix: once
+    recipe_fp = freshness.recipe_fingerprint(recipe, seed)  # reads the recipe's files: once a build
     fingerprint = freshness.build_fingerprint(
         recipe, recipe_fp, limit=limit, on_error=on_error,
         **({"max_line_bytes": max_line_bytes} if max_line_bytes != MAX_LINE_BYTES else {}),

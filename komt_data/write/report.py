@@ -62,21 +62,6 @@ class StatsCollector:
             self.splits[split] += 1
             yield record
 
-    def observe_arrays(self, split: str, task: np.ndarray, instruction: np.ndarray, output: np.ndarray,
-                       templates: Mapping[str, Mapping[str, int]]) -> None:
-        """Count the records of ``split`` from numbers known before they were written: each
-        one's task (an index into the task names), instruction and output lengths in
-        characters, and per task the records of each template. Gives the figures
-        :meth:`observe` would, without parsing the written records again."""
-        if len(task) == 0:
-            return
-        self._task.frombytes(np.ascontiguousarray(task, dtype=np.uint32).tobytes())
-        self._instruction.frombytes(np.ascontiguousarray(instruction, dtype=np.uint32).tobytes())
-        self._output.frombytes(np.ascontiguousarray(output, dtype=np.uint32).tobytes())
-        for name, counts in templates.items():
-            self.templates[name].update(counts)
-        self.splits[split] += len(task)
-
     def result(self, tokenizer: str | None = None) -> dict[str, Any]:
         """The figures as a JSON-ready dict (stored in manifest.json under ``stats``)."""
         task = np.frombuffer(self._task, dtype=np.uint32)
