@@ -67,12 +67,8 @@ def plan(recipe: str | Path | Recipe | None = None, *, seed: int | None = None, 
         decisions = mixing.decide(recipe, seed, segments)
         if not fewshot.enabled(recipe):
             return decisions.plan
-        names = [ref.config.name for ref in recipe.tasks]
-        selection = fewshot.select(Table(segments, names), decisions.split, recipe, seed)
-        counts = selection.counts(len(names))
-        return replace(decisions.plan, fewshot={
-            name: counts.get(t, fewshot.NO_COUNTS)
-            for t, (name, ref) in enumerate(zip(names, recipe.tasks, strict=True)) if ref.fewshot is not None})
+        table = Table(segments, [ref.config.name for ref in recipe.tasks])
+        return replace(decisions.plan, fewshot=fewshot.planned(recipe, table, decisions.split, seed))
 
 
 def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out", *, seed: int | None = None,

@@ -128,6 +128,13 @@ class Selection:
         return out
 
 
+def planned(recipe: Recipe, table: Table, split: np.ndarray, seed: int) -> dict[str, dict[str, int]]:
+    """What :func:`select` would give each few-shot task of ``recipe`` (records, exemplars,
+    records with fewer than asked), by task name: the plan's ``fewshot`` (``komt-data plan``)."""
+    counts = select(table, split, recipe, seed).counts(len(recipe.tasks))
+    return {ref.config.name: counts.get(t, NO_COUNTS) for t, ref in enumerate(recipe.tasks) if ref.fewshot is not None}
+
+
 def _per_task(values: list[Any], tasks: np.ndarray) -> np.ndarray:
     return np.array(values, np.int64)[tasks]
 
