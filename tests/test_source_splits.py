@@ -218,3 +218,22 @@ def test_a_training_example_repeating_an_evaluation_example_is_the_one_dropped(t
     (rejected,) = [orjson.loads(line) for line in (tmp_path / "out" / "rejected.jsonl").read_bytes().splitlines()]
     assert rejected["reason"] == "duplicate" and rejected["file"].endswith("train.tsv") and rejected["line"] == 6
     assert rejected["detail"].startswith("same content as ") and "dev.tsv:2" in rejected["detail"]
+
+
+def test_each_spooled_unit_knows_its_dataset_split_and_output_split(tmp_path):
+    """Stage 1 carries, per unit, the dataset's split (the ``files:`` mapping's name) and the
+    output split it goes to, so stage 3 can say where every source file went."""
+    from komt_data.sources import MAX_LINE_BYTES
+    from komt_data.spool.budget import ErrorBudget
+    from komt_data.spool.contract import NoProgress
+    from komt_data.spool.local import runners, spool_local
+
+    _lay_out(tmp_path)
+    recipe = komt_data.load(_task(tmp_path, splits={"train": "train", "dev": "validation", "test": "test"}))
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    segments = spool_local(runners(recipe, 1), spool, limit=None, on_error="skip", max_line_bytes=MAX_LINE_BYTES,
+                           workers=1, bar=NoProgress(), budget=ErrorBudget(None))
+    found = {s.label.rsplit("/", 1)[-1]: (s.dataset_split, s.output_split, s.read) for s in segments}
+    assert found == {"train.tsv": ("train", "train", 4), "dev.tsv": ("dev", "validation", 2),
+                     "test.tsv": ("test", "test", 1)}

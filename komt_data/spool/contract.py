@@ -64,6 +64,9 @@ class Segment:
     template_names: list[str] = field(default_factory=list)
     # Where the unit's records go: train (sampled and split), or validation / test whole.
     output_split: str = "train"
+    # The dataset's own split the unit belongs to (train, dev, test: as the task config's
+    # ``files:`` mapping or hub split names it).
+    dataset_split: str = "train"
     # report.html's per-record checks (komt_data.spool.checks.LineChecks): JSON lines of
     # [record number, check, detail] for the records that failed one, or None.
     findings: Path | None = None

@@ -92,7 +92,7 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
         task=runner.task.name, family=runner.family, label=label,
         position_kind="line" if fmt in LINE_FORMATS else "row", encoding=encoding,
         spool=spool_dir / f"{index:05d}.jsonl", rejected=spool_dir / f"{index:05d}.rejected.jsonl",
-        output_split=unit.output_split,
+        output_split=unit.output_split, dataset_split=unit.split,
     )
     lengths, ids = array("I"), array("Q")
     positions, examples = array("I"), array("I")
