@@ -28,7 +28,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from engine_scaling import TASK, split_corpus  # noqa: E402
 
-from komt_data import builder, load, mixer, mixing  # noqa: E402
+from komt_data import builder, load, mixing  # noqa: E402
+from komt_data.decide import contract  # noqa: E402
+from komt_data.decide.keys import ORDER, seeded_keys  # noqa: E402
 from komt_data.spool.contract import NoProgress  # noqa: E402
 
 RECIPE = """\
@@ -46,9 +48,9 @@ dedup:
 
 def local_stage2(recipe, seed, segments, arrays):
     decisions = mixing.decide(recipe, seed, segments, arrays)
-    keys = mixer.seeded_keys(arrays.ids, seed, mixer.ORDER)
+    keys = seeded_keys(arrays.ids, seed, ORDER)
     orders = {}
-    for code in mixing.SPLIT_NAMES:
+    for code in contract.SPLIT_NAMES:
         members = np.flatnonzero(decisions.split == code)
         orders[code] = members[np.lexsort((arrays.ids[members], keys[members]))]
     return decisions, orders

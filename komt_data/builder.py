@@ -28,6 +28,8 @@ from ._version import __version__
 from .analysis import Analyzer
 from .arguments import check_flag, check_limit, check_seed
 from .config import Recipe, TaskConfig, load
+from .decide import contract
+from .decide.plan import repeats
 from .decontam import Decontaminator
 from .engines import ENGINES
 from .errors import ConfigError, DataError, KomtDataError
@@ -282,7 +284,7 @@ def _runners(recipe: Recipe, seed: int) -> list[TaskRunner]:
     """One runner per task of the recipe, in recipe order (the Ray engine builds the same on workers)."""
     decontaminator = Decontaminator.from_config(recipe.decontaminate) if recipe.decontaminate else None
     runners = [TaskRunner(ref.config, seed, analyzer=Analyzer(recipe, ref, decontaminator),
-                          repeat=mixing._repeat_of(recipe, ref)) for ref in recipe.tasks]
+                          repeat=repeats(recipe, ref)) for ref in recipe.tasks]
     for runner in runners:
         publish.configure_runner(runner, recipe)
     return runners
@@ -344,7 +346,7 @@ def _read_local(runners: list[TaskRunner], spool_dir: Path, *, limit: int | None
 
 
 def plan(recipe: str | Path | Recipe | None = None, *, seed: int | None = None, limit: int | None = None,
-         progress: ProgressFactory | None = None) -> mixing.MixPlan:
+         progress: ProgressFactory | None = None) -> contract.MixPlan:
     """What a build of ``recipe`` would take from every task, without writing any output.
 
     The inputs are read (and spooled to a temporary directory that is removed) because the
@@ -499,7 +501,7 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
     if fewshot.enabled(recipe):  # exemplars from the train records just decided
         composed = fewshot.write(table, fewshot.select(table, split, recipe, seed), len(names),
                                  recipe.prompt_format, stage / "_spool", workers)
-    bar = make_bar(desc="writing", unit=" records", total=int(np.count_nonzero(split != mixing.UNSELECTED)))
+    bar = make_bar(desc="writing", unit=" records", total=int(np.count_nonzero(split != contract.UNSELECTED)))
     evaluation = _Evaluation(decontaminator)
     rejected: list[int] = []  # rejected.jsonl is written while the shard writers run: it needs none of them
     try:
@@ -520,10 +522,10 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
         dropped: Counter = Counter()
         for s in own:
             dropped.update(s.dropped)
-        for code, reason in mixing.REASONS.items():
+        for code, reason in contract.REASONS.items():
             if counts.dropped[t, code]:
                 dropped[reason] += int(counts.dropped[t, code])
-        written = int(counts.splits[t, :len(mixing.SPLIT_NAMES)].sum())
+        written = int(counts.splits[t, :len(contract.SPLIT_NAMES)].sum())
         repeated = int(counts.repeated[t])
         entry = {
             "adapter": task.adapter,
@@ -538,8 +540,8 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
             "available": plans[task.name].available,
             "planned": plans[task.name].planned,
             "written": written,
-            "splits": {name: int(counts.splits[t, code]) for code, name in mixing.SPLIT_NAMES.items()
-                       if name != "test" or counts.splits[:, mixing.TEST].any()},
+            "splits": {name: int(counts.splits[t, code]) for code, name in contract.SPLIT_NAMES.items()
+                       if name != "test" or counts.splits[:, contract.TEST].any()},
             "dropped": dict(sorted(dropped.items())),
         }
         if repeated:
@@ -584,7 +586,7 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
         manifest["decontamination"] = {
             "ngram": cfg.ngram, "threshold": cfg.threshold, "min_chars": cfg.min_chars,
             "sets": evaluation.sizes(),
-            "dropped": int(counts.dropped[:, mixing.CONTAMINATED].sum()),
+            "dropped": int(counts.dropped[:, contract.CONTAMINATED].sum()),
         }
     manifest["stats"] = figures.stats(list(tasks), table, split)
     write_json(stage / MANIFEST, manifest)
@@ -616,7 +618,7 @@ def _write_splits(stage: Path, recipe: Recipe, seed: int, table: columns.Table, 
     jobs: list[parallel.ShardJob] = []
     entries: list[dict[str, Any]] = []
     split_counts: dict[str, int] = {}
-    for code, name in mixing.SPLIT_NAMES.items():
+    for code, name in contract.SPLIT_NAMES.items():
         count = int(np.count_nonzero(split == code))
         if name != "train" and count == 0:
             continue
@@ -648,7 +650,7 @@ class _Counts:
     repeated: np.ndarray
 
 
-def _counts(table: columns.Table, decisions: mixing.Decisions, tasks: int) -> _Counts:
+def _counts(table: columns.Table, decisions: contract.Decisions, tasks: int) -> _Counts:
     counts = _Counts(np.zeros((tasks, 256), np.int64), np.zeros((tasks, 256), np.int64), np.zeros(tasks, np.int64))
     for block in table.blocks("ranks"):
         t = table.task[block.segment]
@@ -657,7 +659,7 @@ def _counts(table: columns.Table, decisions: mixing.Decisions, tasks: int) -> _C
         counted = block["ranks"] == 0  # spare renderings count only when written (as repeats)
         counts.dropped[t] += np.bincount(reason[counted], minlength=256)
         counts.splits[t] += np.bincount(split, minlength=256)
-        counts.repeated[t] += int(np.count_nonzero(~counted & (split != mixing.UNSELECTED)))
+        counts.repeated[t] += int(np.count_nonzero(~counted & (split != contract.UNSELECTED)))
     return counts
 
 
@@ -689,7 +691,7 @@ class _Lines:
             return f.readline()
 
 
-def _write_rejected(path: Path, table: columns.Table, decisions: mixing.Decisions, evaluation: _Evaluation) -> int:
+def _write_rejected(path: Path, table: columns.Table, decisions: contract.Decisions, evaluation: _Evaluation) -> int:
     """rejected.jsonl: stage-1 rejections per unit, then the mixer's drops in record order."""
     segments = table.segments
     lines = _Lines(table)
@@ -702,36 +704,37 @@ def _write_rejected(path: Path, table: columns.Table, decisions: mixing.Decision
                     count += 1
         for block in table.blocks("ranks", "positions", "lengths", "offsets", "contaminated", "overlaps"):
             reason = decisions.reason[block.start:block.stop]
-            dropped = np.flatnonzero((reason != mixing.KEEP) & (block["ranks"] == 0))
+            dropped = np.flatnonzero((reason != contract.KEEP) & (block["ranks"] == 0))
             if not len(dropped):
                 continue
             s = segments[block.segment]
             # The records that duplicates repeat (anywhere in the recipe): where they are.
             others: dict[int, tuple[int, int]] = {}
             survivors: dict[int, int] = {}  # near duplicates: the survivor's record position
-            for code, pointers in ((mixing.DUPLICATE, decisions.first_of), (mixing.NEAR_DUPLICATE, decisions.near_of)):
+            for code, pointers in ((contract.DUPLICATE, decisions.first_of),
+                                   (contract.NEAR_DUPLICATE, decisions.near_of)):
                 mine = block.start + dropped[reason[dropped] == code]
                 if len(mine):
                     firsts = pointers[mine]
                     found = zip(mine.tolist(), (np.searchsorted(table.starts, firsts, side="right") - 1).tolist(),
                                 table.take("positions", firsts).tolist(), strict=True)
                     others.update((i, (seg, position)) for i, seg, position in found)
-                    if code == mixing.NEAR_DUPLICATE:
+                    if code == contract.NEAR_DUPLICATE:
                         survivors.update(zip(mine.tolist(), firsts.tolist(), strict=True))
             spool = SpoolFile(s.spool)
             try:
                 for i in dropped.tolist():
                     code = int(reason[i])
                     extra: dict[str, Any] = {}
-                    if code == mixing.DUPLICATE:
+                    if code == contract.DUPLICATE:
                         seg, position = others[block.start + i]
                         detail = f"same content as {segments[seg].label}:{position}"
-                    elif code == mixing.CONTAMINATED:
+                    elif code == contract.CONTAMINATED:
                         item = evaluation.items[int(block["contaminated"][i])]
                         detail = (f"copies evaluation item {item.set} {item.where} "
                                   f"({float(block['overlaps'][i]):.0%} of character n-grams shared)")
                         extra["eval_item"] = {"set": item.set, "where": item.where, "text": item.text}
-                    elif code == mixing.NEAR_DUPLICATE:
+                    elif code == contract.NEAR_DUPLICATE:
                         seg, position = others[block.start + i]
                         jaccard = float(decisions.similarity[block.start + i])
                         detail = f"near duplicate (estimated Jaccard {jaccard:.2f}) of {segments[seg].label}:{position}"
@@ -741,7 +744,7 @@ def _write_rejected(path: Path, table: columns.Table, decisions: mixing.Decision
                                              "record": orjson.Fragment(lines.line(survivors[block.start + i])[:-1])}
                     else:
                         detail = "not sampled: the task's cap or its share of the mix was reached"
-                    entry = {"task": s.task, "reason": mixing.REASONS[code], "detail": detail,
+                    entry = {"task": s.task, "reason": contract.REASONS[code], "detail": detail,
                              **s.provenance(int(block["positions"][i])), **extra}
                     line = spool.read_at(int(block["offsets"][i]), int(block["lengths"][i]))
                     out.write(orjson.dumps(entry)[:-1] + b',"record":' + line[:-1] + b"}\n")

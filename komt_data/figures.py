@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from . import mixing
+from .decide import contract
 from .report import LENGTH_EDGES
 
 _KEYS = ("instruction_chars", "output_chars")
@@ -74,14 +74,14 @@ class _Lengths:
 def stats(task_names: list[str], table: Any, split: np.ndarray) -> dict[str, Any]:
     """The ``stats`` of manifest.json, as :meth:`komt_data.report.StatsCollector.result`
     gives them, for the records of ``table`` (a :class:`komt_data.columns.Table` of the
-    recipe's tasks ``task_names``) whose split code (:data:`komt_data.mixing.SPLIT_NAMES`)
+    recipe's tasks ``task_names``) whose split code (:data:`komt_data.contract.SPLIT_NAMES`)
     ``split`` gives."""
     lengths = {key: [_Lengths() for _ in task_names] for key in _KEYS}
     templates: list[Counter] = [Counter() for _ in task_names]
     per_split = np.zeros(256, np.int64)
     for block in table.blocks(*_KEYS, "templates"):
         codes = split[block.start:block.stop]
-        chosen = codes != mixing.UNSELECTED
+        chosen = codes != contract.UNSELECTED
         if not chosen.any():
             continue
         t = table.task[block.segment]
@@ -92,7 +92,7 @@ def stats(task_names: list[str], table: Any, split: np.ndarray) -> dict[str, Any
         for number, count in enumerate(np.bincount(block["templates"][chosen], minlength=len(names)).tolist()):
             if count:
                 templates[t][names[number]] += count
-    total = int(sum(per_split[code] for code in mixing.SPLIT_NAMES))
+    total = int(sum(per_split[code] for code in contract.SPLIT_NAMES))
     tasks = {}
     for t, name in enumerate(task_names):
         n = int(lengths[_KEYS[0]][t].counts.sum())
@@ -106,6 +106,6 @@ def stats(task_names: list[str], table: Any, split: np.ndarray) -> dict[str, Any
             if len(part.values):
                 everything.add(part.values, part.counts)
         overall[key] = {**everything.summary(), "histogram": everything.histogram()}
-    return {"records": total, "splits": {name: int(per_split[code]) for code, name in mixing.SPLIT_NAMES.items()
+    return {"records": total, "splits": {name: int(per_split[code]) for code, name in contract.SPLIT_NAMES.items()
                                          if per_split[code]},
             "tokenizer": None, "tasks": tasks, "lengths": overall}

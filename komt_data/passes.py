@@ -5,7 +5,7 @@ holding only a byte of reason and a byte of split per record, 16 bytes per exact
 and 9 per selected group, plus one block, partition or bucket of records at a time:
 
 - exact dedup by partitions of the key (``key % parts``), spilled to one file each in one
-  pass: equal keys share a partition, and :func:`~komt_data.mixing.exact_dedup` is exact on
+  pass: equal keys share a partition, and :func:`~komt_data.decide.rules.exact_dedup` is exact on
   any such partition kept in input order;
 - sampling as a threshold: a histogram of the top 16 bits of the sample keys finds the
   bucket holding the k-th smallest key, and only that bucket's records are sorted;
@@ -29,11 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from . import mixer
 from .columns import Table
 from .config import Recipe
-from .fewshot import Composed
-from .mixing import (
+from .decide.contract import (
     CONTAMINATED,
     DUPLICATE,
     HELD,
@@ -45,13 +43,11 @@ from .mixing import (
     VALIDATION,
     Decisions,
     Pointers,
-    _repeat_of,
-    exact_dedup,
-    held_codes,
-    held_out_labels,
-    make_plan,
-    split_targets,
 )
+from .decide.keys import ORDER, SAMPLE, SPLIT, seeded_keys, sort_order
+from .decide.plan import make_plan, repeats
+from .decide.rules import exact_dedup, held_codes, held_out_labels, split_targets
+from .fewshot import Composed
 
 # Records per exact-dedup partition and per bucket of the order sort (their sorts cost about
 # 60 to 100 bytes a record); a test sets them small to run many passes on small inputs.
@@ -96,13 +92,13 @@ def decide_in_passes(recipe: Recipe, seed: int, table: Table) -> Decisions:
         ranks[t][:len(counts)] += counts
     names = [ref.config.name for ref in recipe.tasks]
     available = {name: int(ranks[t][0]) for t, name in enumerate(names)}
-    capacity = {name: int(ranks[t].sum()) if _repeat_of(recipe, ref) else available[name]
+    capacity = {name: int(ranks[t].sum()) if repeats(recipe, ref) else available[name]
                 for t, (name, ref) in enumerate(zip(names, recipe.tasks, strict=True))}
     plan = make_plan(recipe, available, capacity)
 
     split = np.full(n, UNSELECTED, np.uint8)
     for t, task_plan in enumerate(plan.tasks):
-        # mixing.sample_task: the smallest sample keys among kept examples, or all of them
+        # rules.sample_task: the smallest sample keys among kept examples, or all of them
         # and then spare renderings, lower ranks first.
         left = task_plan.planned
         for rank, count in enumerate(ranks[t].tolist()):
@@ -187,7 +183,7 @@ def _key_partitions(table: Table, parts: int) -> Iterator[np.ndarray]:
 def _mark_smallest(table: Table, t: int, k: int, count: int, reason: np.ndarray, split: np.ndarray, rank: int,
                    seed: int) -> None:
     """Mark PENDING the ``k`` kept records (of ``count``) of task ``t`` and template rank
-    ``rank`` with the smallest sample keys, ties by position (:func:`komt_data.mixer.smallest`)."""
+    ``rank`` with the smallest sample keys, ties by position (:func:`komt_data.decide.keys.smallest`)."""
     segments = table.of_task(t)
     if k <= 0:
         return
@@ -199,7 +195,7 @@ def _mark_smallest(table: Table, t: int, k: int, count: int, reason: np.ndarray,
 
     def eligible(block: Any) -> tuple[np.ndarray, np.ndarray]:
         local = np.flatnonzero((reason[block.start:block.stop] == KEEP) & (block["ranks"] == rank))
-        return local, mixer.seeded_keys(block["ids"][local], seed, mixer.SAMPLE)
+        return local, seeded_keys(block["ids"][local], seed, SAMPLE)
 
     histogram = np.zeros(1 << HISTOGRAM_BITS, np.int64)
     for block in table.blocks("ids", "ranks", segments=segments):
@@ -217,11 +213,11 @@ def _mark_smallest(table: Table, t: int, k: int, count: int, reason: np.ndarray,
         chosen.append(block.start + local[edge])
         keys_of.append(keys[edge])
     edge_keys = np.concatenate(keys_of)
-    split[np.concatenate(chosen)[mixer.sort_order(edge_keys)[:k - below]]] = PENDING
+    split[np.concatenate(chosen)[sort_order(edge_keys)[:k - below]]] = PENDING
 
 
 def _split(recipe: Recipe, seed: int, table: Table, split: np.ndarray) -> None:
-    """mixing.split_records on the PENDING records of ``split``, task by task, in place."""
+    """rules.split_records on the PENDING records of ``split``, task by task, in place."""
     per_task = [sum(int(np.count_nonzero(split[table.starts[i]:table.starts[i + 1]] == PENDING))
                     for i in table.of_task(t)) for t in range(len(recipe.tasks))]
     targets = split_targets(recipe, per_task)
@@ -288,11 +284,11 @@ class _Assigned:
 
 def _held_out(table: Table, split: np.ndarray, segments: list[int], need: list[int], seed: int) -> None:
     """Validation and test for the PENDING records of ``segments``: the free records ordered
-    by (split key of their group, id) as mixing.split_records orders them, but only those
+    by (split key of their group, id) as rules.split_records orders them, but only those
     in the first buckets of split keys, enough to hold every group that is held out."""
     def free(block: Any) -> tuple[np.ndarray, np.ndarray]:
         local = np.flatnonzero(split[block.start:block.stop] == PENDING)
-        return local, mixer.seeded_keys(block["groups"][local], seed, mixer.SPLIT)
+        return local, seeded_keys(block["groups"][local], seed, SPLIT)
 
     histogram = np.zeros(1 << HISTOGRAM_BITS, np.int64)
     for block in table.blocks("groups", segments=segments):
@@ -310,7 +306,7 @@ def _held_out(table: Table, split: np.ndarray, segments: list[int], need: list[i
             keys.append(key[inside])
             groups.append(block["groups"][local[inside]])
             ids.append(block["ids"][local[inside]])
-        order = mixer.sort_order(np.concatenate(keys), np.concatenate(ids))
+        order = sort_order(np.concatenate(keys), np.concatenate(ids))
         del ids, keys
         ordered_groups = np.concatenate(groups)[order]
         labels, val_total = held_out_labels(ordered_groups, need)
@@ -346,7 +342,7 @@ def order_split(table: Table, split: np.ndarray, code: int, seed: int, path: Pat
             if not len(local):
                 continue
             entries = np.empty(len(local), _ENTRY)
-            entries["key"] = mixer.seeded_keys(block["ids"][local], seed, mixer.ORDER)
+            entries["key"] = seeded_keys(block["ids"][local], seed, ORDER)
             entries["segment"] = block.segment
             entries["length"] = block["lengths"][local]
             entries["offset"] = block["offsets"][local]
@@ -373,7 +369,7 @@ def order_split(table: Table, split: np.ndarray, code: int, seed: int, path: Pat
         for bucket in buckets:
             entries = np.fromfile(bucket, _ENTRY)
             bucket.unlink()
-            entries = np.take(entries, mixer.sort_order(entries["key"]))
+            entries = np.take(entries, sort_order(entries["key"]))
             rows = np.empty(len(entries), ROW)
             for name in ("segment", "length", "offset"):
                 rows[name] = entries[name]

@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from komt_data.mixer import sort_order
-from komt_data.mixing import exact_dedup
+from komt_data.decide.keys import sort_order
+from komt_data.decide.rules import exact_dedup
 
 # Few distinct values: many ties, the case the fast paths must put back in order.
 values = st.lists(st.integers(0, 12), max_size=80).map(lambda v: np.array(v, np.uint64))

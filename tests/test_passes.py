@@ -12,9 +12,11 @@ import pytest
 import yaml
 
 import komt_data
-from komt_data import columns, figures, mixer, mixing, parallel, passes
+from komt_data import columns, figures, mixing, parallel, passes
 from komt_data.builder import _read_local, _runners
 from komt_data.config import load
+from komt_data.decide import contract
+from komt_data.decide.keys import ORDER, seeded_keys
 from komt_data.guards import ErrorBudget
 from komt_data.report import histogram, summarize
 
@@ -91,13 +93,13 @@ def test_passes_decide_as_the_in_memory_path(inputs: Path, tmp_path: Path, monke
     np.testing.assert_array_equal(got.split, expected.split)
     np.testing.assert_array_equal(got.first_of.index, expected.first_of.index)
     np.testing.assert_array_equal(got.first_of.value, expected.first_of.value)
-    assert len(np.unique(got.split)) > 1 and np.any(got.reason != mixing.KEEP)  # the recipes decide something
+    assert len(np.unique(got.split)) > 1 and np.any(got.reason != contract.KEEP)  # the recipes decide something
 
     # The bucket sort of each split gives the stable argsort of its order keys.
     ids = table.column("ids")
-    for code in mixing.SPLIT_NAMES:
+    for code in contract.SPLIT_NAMES:
         members = np.flatnonzero(got.split == code)
-        order = members[np.argsort(mixer.seeded_keys(ids[members], 3, mixer.ORDER), kind="stable")]
+        order = members[np.argsort(seeded_keys(ids[members], 3, ORDER), kind="stable")]
         sizes = passes.order_split(table, got.split, code, 3, tmp_path / "bucketed", 150)
         assert passes.rows_of(table, order, tmp_path / "direct", 150) == sizes
         assert (tmp_path / "bucketed").read_bytes() == (tmp_path / "direct").read_bytes()

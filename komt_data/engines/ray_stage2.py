@@ -23,7 +23,7 @@ records for which that function gives the same answer as on the whole recipe:
 
 Every group function sorts its rows by their position in the recipe first, so that it sees
 them in input order whatever order the shuffle delivered them in. The driver collects the
-decision columns into the same :class:`komt_data.mixing.Decisions` the local engine makes,
+decision columns into the same :class:`komt_data.contract.Decisions` the local engine makes,
 plus the order of every split, and stage 3 writes the shards as before.
 """
 
@@ -38,8 +38,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import mixer, mixing
+from .. import mixing
 from ..config import Recipe
+from ..decide import contract, keys, rules
+from ..decide.plan import make_plan
 
 # Exact dedup partitions: enough to spread the work over a cluster's CPUs, few enough that
 # each group is a sizeable numpy batch.
@@ -66,8 +68,8 @@ def _traced(batch: dict[str, np.ndarray], step: str, trace: bool) -> dict[str, n
 
 def _exact(batch: dict[str, np.ndarray], *, trace: bool) -> dict[str, np.ndarray]:
     batch = _in_order(batch)
-    duplicate, first = mixing.exact_dedup(batch["key"], batch["example"])
-    batch["reason"] = np.where(duplicate, mixing.DUPLICATE, mixing.KEEP).astype(np.uint8)
+    duplicate, first = rules.exact_dedup(batch["key"], batch["example"])
+    batch["reason"] = np.where(duplicate, contract.DUPLICATE, contract.KEEP).astype(np.uint8)
     batch["first_of"] = batch["idx"][first]
     return _traced(batch, "exact", trace)
 
@@ -80,7 +82,7 @@ def _no_exact(batch: dict[str, np.ndarray], *, trace: bool) -> dict[str, np.ndar
 
 def _decontaminate(batch: dict[str, np.ndarray], *, trace: bool) -> dict[str, np.ndarray]:
     reason = batch["reason"].copy()
-    mixing.decontaminate(reason, batch["contaminated"])
+    rules.decontaminate(reason, batch["contaminated"])
     batch["reason"] = reason
     return _traced(batch, "decontaminate", trace)
 
@@ -93,12 +95,12 @@ def _near(batch: dict[str, np.ndarray], *, threshold: float, num_perm: int, band
     reason = batch["reason"].copy()
     near_of = np.arange(n, dtype=np.int64)
     similarity = np.ones(n, dtype=np.float32)
-    candidates = np.flatnonzero((reason == mixing.KEEP) & batch["first"])
+    candidates = np.flatnonzero((reason == contract.KEEP) & batch["first"])
     # Band hashes are uint32 rows like signatures, so the same memory-mapped reader serves.
     band_hashes = mixing.Signatures.from_files(band_paths, sizes, batch["idx"][candidates])[
         np.arange(len(candidates))] if len(candidates) else np.zeros((0, bands), np.uint32)
     signatures = mixing.Signatures.from_files(sig_paths, sizes, batch["idx"][candidates])
-    mixing.near_dedup(threshold, num_perm, batch["example"], reason, near_of, similarity, candidates,
+    rules.near_dedup(threshold, num_perm, batch["example"], reason, near_of, similarity, candidates,
                       band_hashes, signatures, batch["scope"][candidates])
     batch.update(reason=reason, near_of=batch["idx"][near_of], similarity=similarity)
     return _traced(batch, "near", trace)
@@ -112,8 +114,8 @@ def _no_near(batch: dict[str, np.ndarray], *, trace: bool) -> dict[str, np.ndarr
 
 def _counts(batch: dict[str, np.ndarray], *, recipe: Recipe, trace: bool) -> dict[str, np.ndarray]:
     # Records of held-out units (a dataset's dev / test read into validation / test) are not planned.
-    available, capacity = mixing.task_counts(recipe, batch["task"], batch["rank"],
-                                             (batch["reason"] == mixing.KEEP) & (batch["held"] == mixing.TRAIN))
+    available, capacity = rules.task_counts(recipe, batch["task"], batch["rank"],
+                                             (batch["reason"] == contract.KEEP) & (batch["held"] == contract.TRAIN))
     out = {"t": np.arange(len(available), dtype=np.int64),
            "available": np.array(list(available.values()), np.int64),
            "capacity": np.array(list(capacity.values()), np.int64)}
@@ -125,29 +127,29 @@ def _counts(batch: dict[str, np.ndarray], *, recipe: Recipe, trace: bool) -> dic
 def _sample(batch: dict[str, np.ndarray], *, planned: list[int], seed: int, trace: bool) -> dict[str, np.ndarray]:
     batch = _in_order(batch)
     reason = batch["reason"].copy()
-    mixing.hold(reason, batch["held"] != mixing.TRAIN)  # set aside until their split is given
-    ok = reason == mixing.KEEP
-    keys = mixer.seeded_keys(batch["ids"], seed, mixer.SAMPLE)
-    selected = mixing.sample_task(ok, batch["rank"], keys, planned[int(batch["task"][0])])
-    reason[ok & ~selected & (batch["rank"] == 0)] = mixing.NOT_SAMPLED
+    rules.hold(reason, batch["held"] != contract.TRAIN)  # set aside until their split is given
+    ok = reason == contract.KEEP
+    sample_keys = keys.seeded_keys(batch["ids"], seed, keys.SAMPLE)
+    selected = rules.sample_task(ok, batch["rank"], sample_keys, planned[int(batch["task"][0])])
+    reason[ok & ~selected & (batch["rank"] == 0)] = contract.NOT_SAMPLED
     batch.update(reason=reason, selected=selected)
     return _traced(batch, "sample", trace)
 
 
 def _selected_only(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     # The selected records and the examples of held-out units, which go to their split whole.
-    keep = batch["selected"] | ((batch["reason"] == mixing.HELD) & (batch["rank"] == 0))
+    keep = batch["selected"] | ((batch["reason"] == contract.HELD) & (batch["rank"] == 0))
     return {name: batch[name][keep] for name in ("idx", "task", "group", "ids", "held")} | \
         {"whole": np.zeros(int(np.count_nonzero(keep)), np.int8)}
 
 
 def _split(batch: dict[str, np.ndarray], *, recipe: Recipe, seed: int, trace: bool) -> dict[str, np.ndarray]:
     batch = _in_order(batch)
-    held = batch["held"] != mixing.TRAIN
-    split = mixing.split_records(recipe, seed, batch["task"], batch["group"], batch["ids"], ~held)
+    held = batch["held"] != contract.TRAIN
+    split = rules.split_records(recipe, seed, batch["task"], batch["group"], batch["ids"], ~held)
     split[held] = batch["held"][held]
     out = {"idx": batch["idx"], "split": split, "ids": batch["ids"],
-           "order": mixer.seeded_keys(batch["ids"], seed, mixer.ORDER)}
+           "order": keys.seeded_keys(batch["ids"], seed, keys.ORDER)}
     return _traced(out, "split", trace)
 
 
@@ -155,9 +157,9 @@ def _tables(recipe: Recipe, segments: list[Any], arrays: mixing.Arrays) -> Itera
     """One Arrow table per non-empty unit: the columns the stage-2 steps read."""
     import pyarrow as pa
 
-    scope = mixing.near_scope(recipe, arrays.family, arrays.task)
+    scope = rules.near_scope(recipe, arrays.family, arrays.task)
     start = 0
-    for s, code in zip(segments, mixing.held_codes(segments), strict=True):
+    for s, code in zip(segments, rules.held_codes(segments), strict=True):
         end = start + s.records
         if end > start:
             cut = slice(start, end)
@@ -167,14 +169,14 @@ def _tables(recipe: Recipe, segments: list[Any], arrays: mixing.Arrays) -> Itera
                 "group": arrays.group[cut], "ids": arrays.ids[cut], "rank": arrays.rank[cut],
                 "contaminated": arrays.contaminated[cut], "scope": scope[cut],
                 "held": np.full(end - start, code, np.uint8),
-                "first": mixing.first_record_of_example(arrays.example[cut]),
+                "first": rules.first_record_of_example(arrays.example[cut]),
             }
             yield pa.table({name: pa.array(column) for name, column in columns.items()})
         start = end
 
 
 def decide(ray: Any, recipe: Recipe, seed: int, segments: list[Any],
-           arrays: mixing.Arrays) -> tuple[mixing.Decisions, dict[int, np.ndarray]]:
+           arrays: mixing.Arrays) -> tuple[contract.Decisions, dict[int, np.ndarray]]:
     """Stage 2 of ``recipe`` on Ray Data: the decisions, and each split's records in order.
 
     ``ray`` is a connected ``ray`` module; ``segments`` and ``arrays`` are what stage 1
@@ -238,7 +240,7 @@ def _spool_bands(segments: list[Any]) -> list[str | None]:
 
 
 def _decide(ray: Any, recipe: Recipe, seed: int, segments: list[Any],
-            arrays: mixing.Arrays) -> tuple[mixing.Decisions, dict[int, np.ndarray]]:
+            arrays: mixing.Arrays) -> tuple[contract.Decisions, dict[int, np.ndarray]]:
     n = len(arrays.ids)
     trace = TRACE
     data = ray.data
@@ -274,7 +276,7 @@ def _decide(ray: Any, recipe: Recipe, seed: int, segments: list[Any],
         np.add.at(capacity, batch["t"], batch["capacity"])
         if trace:
             pids["counts"].update(batch["pid_counts"].tolist())
-    plan = mixing.make_plan(recipe, dict(zip(names, available.tolist(), strict=True)),
+    plan = make_plan(recipe, dict(zip(names, available.tolist(), strict=True)),
                             dict(zip(names, capacity.tolist(), strict=True)))
 
     sampled = ds.groupby("task").map_groups(
@@ -294,18 +296,18 @@ def _decide(ray: Any, recipe: Recipe, seed: int, segments: list[Any],
             for step in ("exact", "decontaminate", "near", "sample"):
                 pids[step].update(np.unique(batch[f"pid_{step}"]).tolist())
 
-    split = np.full(n, mixing.UNSELECTED, np.uint8)
-    orders: dict[int, np.ndarray] = {code: np.zeros(0, np.int64) for code in mixing.SPLIT_NAMES}
-    held = reason == mixing.HELD
+    split = np.full(n, contract.UNSELECTED, np.uint8)
+    orders: dict[int, np.ndarray] = {code: np.zeros(0, np.int64) for code in contract.SPLIT_NAMES}
+    held = reason == contract.HELD
     if np.any(selected) or np.any(held):
         _split_and_order(sampled, recipe, seed, trace, split, orders, pids)
-    reason[held] = mixing.KEEP
+    reason[held] = contract.KEEP
     if trace:
         LAST_RUN.clear()
         LAST_RUN.update(pids)
 
-    cluster_sizes = mixing.clusters_of(arrays.example, reason, near_of) if near is not None else Counter()
-    return mixing.Decisions.from_arrays(reason, split, first_of, near_of, similarity, plan, cluster_sizes), orders
+    cluster_sizes = rules.clusters_of(arrays.example, reason, near_of) if near is not None else Counter()
+    return contract.Decisions.from_arrays(reason, split, first_of, near_of, similarity, plan, cluster_sizes), orders
 
 
 def _split_and_order(sampled: Any, recipe: Recipe, seed: int, trace: bool, split: np.ndarray,
@@ -323,4 +325,4 @@ def _split_and_order(sampled: Any, recipe: Recipe, seed: int, trace: bool, split
             pids["split"].update(np.unique(batch["pid_split"]).tolist())
     all_idx = np.concatenate(in_order) if in_order else np.zeros(0, np.int64)
     all_codes = np.concatenate(codes) if codes else np.zeros(0, np.uint8)
-    orders.update({code: all_idx[all_codes == code] for code in mixing.SPLIT_NAMES})
+    orders.update({code: all_idx[all_codes == code] for code in contract.SPLIT_NAMES})
