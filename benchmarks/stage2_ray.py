@@ -3,7 +3,7 @@
 
 Stage 1 runs once, locally, on the real NSMC raw-review corpus cut into PARTS files
 (near dedup on, so MinHash band hashes and spooled signatures are part of stage 2). Then
-stage 2 runs with the local engine (``mixing.decide`` plus the lexsort order) and with
+stage 2 runs with the local engine (``decide.steps.run`` plus the lexsort order) and with
 ``ray_stage2.decide`` on a local Ray of 1 and of 2 CPUs (twice each: cold, then warm), each
 in the same process; the script checks that every decision array and every split's order
 is identical and reports the times.
@@ -28,8 +28,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from engine_scaling import TASK, split_corpus  # noqa: E402
 
-from komt_data import builder, load, mixing  # noqa: E402
-from komt_data.decide import contract  # noqa: E402
+from komt_data import builder, load  # noqa: E402
+from komt_data.decide import contract, steps  # noqa: E402
+from komt_data.decide.in_memory import InMemory, gather  # noqa: E402
 from komt_data.decide.keys import ORDER, seeded_keys  # noqa: E402
 from komt_data.spool.contract import NoProgress  # noqa: E402
 
@@ -47,7 +48,7 @@ dedup:
 
 
 def local_stage2(recipe, seed, segments, arrays):
-    decisions = mixing.decide(recipe, seed, segments, arrays)
+    decisions = steps.run(recipe, InMemory(recipe, seed, segments, arrays))
     keys = seeded_keys(arrays.ids, seed, ORDER)
     orders = {}
     for code in contract.SPLIT_NAMES:
@@ -83,7 +84,7 @@ def main() -> None:
         spool.mkdir()
         t = time.perf_counter()
         segments = builder._read_all(builder._runners(recipe, recipe.seed), spool, None, "skip", NoProgress)
-        arrays = mixing.gather(recipe, segments)
+        arrays = gather(recipe, segments)
         print(f"{rows} rows in {args.parts} files, {len(arrays.ids)} records; stage 1 (local) "
               f"{time.perf_counter() - t:.1f} s", flush=True)
         t = time.perf_counter()

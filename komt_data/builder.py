@@ -23,12 +23,13 @@ from typing import Any
 import numpy as np
 import orjson
 
-from . import audit, columns, drops, fewshot, figures, freshness, mixing, parallel, passes, publish
+from . import audit, columns, drops, fewshot, figures, freshness, parallel, passes, publish
 from ._version import __version__
 from .analysis import Analyzer
 from .arguments import check_flag, check_limit, check_seed
 from .config import Recipe, TaskConfig, load
-from .decide import contract
+from .decide import contract, steps
+from .decide.in_memory import gather
 from .decide.plan import repeats
 from .decontam import Decontaminator
 from .engines import ENGINES
@@ -364,7 +365,7 @@ def plan(recipe: str | Path | Recipe | None = None, *, seed: int | None = None, 
                                    workers=1, bar=bar, budget=ErrorBudget(None))
         finally:
             bar.close()
-        decisions = mixing.decide(recipe, seed, segments)
+        decisions = steps.decide(recipe, seed, segments)
         if not fewshot.enabled(recipe):
             return decisions.plan
         names = [ref.config.name for ref in recipe.tasks]
@@ -491,11 +492,11 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
     table = columns.Table(segments, names)
     orders: dict[int, np.ndarray] | None = None
     if ray is None:
-        decisions = mixing.decide(recipe, seed, segments)
+        decisions = steps.decide(recipe, seed, segments)
     else:  # the same decisions, made by Ray Data workers (komt_data.engines.ray_stage2)
         from .engines import ray_stage2
 
-        decisions, orders = ray_stage2.decide(ray, recipe, seed, segments, mixing.gather(recipe, segments))
+        decisions, orders = ray_stage2.decide(ray, recipe, seed, segments, gather(recipe, segments))
     split = decisions.split
     composed = fewshot.Composed.none()
     if fewshot.enabled(recipe):  # exemplars from the train records just decided

@@ -21,10 +21,10 @@ import orjson
 
 from . import audit, card, fewshot, licenses, report
 from .config import Recipe
+from .decide.rules import empty_train_warnings
 from .drops import drop_warnings
 from .errors import OutputError
 from .exports import get_format, get_prompt
-from .mixing import empty_train_warnings
 from .records import TaskRunner
 from .writer import (
     FILES,

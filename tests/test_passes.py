@@ -1,4 +1,4 @@
-"""Stage 2 in bounded passes (komt_data.passes) decides exactly as the in-memory path does,
+"""Stage 2 in bounded passes (komt_data.decide.in_passes) decides exactly as the in-memory path does,
 however small its blocks, partitions and buckets; figures from length counts match the report's."""
 
 from __future__ import annotations
@@ -12,10 +12,12 @@ import pytest
 import yaml
 
 import komt_data
-from komt_data import columns, figures, mixing, parallel, passes
+from komt_data import columns, figures, parallel, passes
 from komt_data.builder import _read_local, _runners
 from komt_data.config import load
-from komt_data.decide import contract
+from komt_data.decide import contract, in_passes, steps
+from komt_data.decide.in_memory import InMemory
+from komt_data.decide.in_passes import InPasses
 from komt_data.decide.keys import ORDER, seeded_keys
 from komt_data.guards import ErrorBudget
 from komt_data.report import histogram, summarize
@@ -25,10 +27,10 @@ from .mixing_helpers import MIXING
 
 def _tiny(monkeypatch: pytest.MonkeyPatch) -> None:
     """Many partitions, buckets and blocks, and crowded histogram buckets, even for a few thousand records."""
-    monkeypatch.setattr(passes, "PART", 37)
+    monkeypatch.setattr(in_passes, "PART", 37)
     monkeypatch.setattr(passes, "BUCKET", 50)
     monkeypatch.setattr(columns, "BLOCK", 64)
-    monkeypatch.setattr(passes, "HISTOGRAM_BITS", 2)  # many records per histogram bucket
+    monkeypatch.setattr(in_passes, "HISTOGRAM_BITS", 2)  # many records per histogram bucket
     monkeypatch.setattr(parallel, "_PIECE_RECORDS", 1)  # shards written by several processes
 
 
@@ -84,10 +86,10 @@ def test_passes_decide_as_the_in_memory_path(inputs: Path, tmp_path: Path, monke
     recipe = load(_recipe(inputs, name))
     segments = _read_local(_runners(recipe, 3), tmp_path, limit=None, on_error="skip", max_line_bytes=1 << 20,
                            workers=1, bar=komt_data.spool.contract.NoProgress(), budget=ErrorBudget(None))
-    expected = mixing.decide_in_memory(recipe, 3, segments)
+    expected = steps.run(recipe, InMemory(recipe, 3, segments))
     _tiny(monkeypatch)
     table = columns.Table(segments, [ref.config.name for ref in recipe.tasks])
-    got = passes.decide_in_passes(recipe, 3, table)
+    got = steps.run(recipe, InPasses(recipe, 3, table))
     assert got.plan == expected.plan
     np.testing.assert_array_equal(got.reason, expected.reason)
     np.testing.assert_array_equal(got.split, expected.split)

@@ -6,6 +6,7 @@ gives the same answer (each docstring says which parts those are).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from .contract import (
     HELD,
     KEEP,
     NEAR_DUPLICATE,
+    NOT_SAMPLED,
     SPLIT_NAMES,
     TEST,
     TRAIN,
@@ -46,6 +48,20 @@ def release(reason: np.ndarray, split: np.ndarray, rank: np.ndarray, codes: np.n
     reason[mine] = KEEP
     first = mine & (rank == 0)
     split[first] = codes[first]
+
+
+def unique_examples(examples: np.ndarray, segment: np.ndarray | int) -> np.ndarray:
+    """Example numbers made unique across the recipe: stage 1 numbers the examples of each
+    segment from 0, so the segment's index goes above them (``examples``, int64, is changed
+    in place and returned: no second array the size of the recipe)."""
+    examples += np.left_shift(np.asarray(segment, np.int64), np.int64(32))
+    return examples
+
+
+def mark_not_sampled(reason: np.ndarray, ok: np.ndarray, selected: np.ndarray, rank: np.ndarray) -> None:
+    """Mark (in place) the kept examples the plan did not take: their first rendering (rank 0)
+    counts the example once; spare renderings that were not taken are not counted at all."""
+    reason[ok & ~selected & (rank == 0)] = NOT_SAMPLED
 
 
 def first_record_of_example(example: np.ndarray) -> np.ndarray:
@@ -243,3 +259,18 @@ def split_records(recipe: Recipe, seed: int, task: np.ndarray, group: np.ndarray
         del groups
         assigned_split = np.concatenate([assigned_split, split[members]])[idx]
     return split
+
+
+def empty_train_warnings(tasks: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """One line per task (a manifest's ``tasks``) whose records all went to validation and
+    test: a held-out count as large as the task leaves it nothing to train on, which a
+    build must not do silently."""
+    out = []
+    for name, task in tasks.items():
+        splits = task.get("splits") or {}
+        held_out = sum(n for split, n in splits.items() if split != "train")
+        if held_out and not splits.get("train"):
+            parts = " and ".join(f"{split} {n}" for split, n in splits.items() if split != "train" and n)
+            out.append(f"task {name}: all {held_out} of its records went to held-out splits ({parts}): "
+                       "its train split is empty")
+    return out

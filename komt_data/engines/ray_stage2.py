@@ -2,7 +2,7 @@
 
 The per-record numbers of stage 1 (a few 64-bit values a record) become a Ray Data
 dataset, one block per unit. Each decision then runs on
-workers, through the very functions :func:`komt_data.mixing.decide_in_memory` calls, on groups of
+workers, through the very functions :class:`komt_data.decide.in_memory.InMemory` applies, on groups of
 records for which that function gives the same answer as on the whole recipe:
 
 1. exact dedup: ``groupby(key % PARTS).map_groups`` (keys are scope-prefixed, so two
@@ -38,9 +38,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import mixing
 from ..config import Recipe
-from ..decide import contract, keys, rules
+from ..decide import contract, keys, rules, steps
+from ..decide.in_memory import Arrays, InMemory, Signatures
 from ..decide.plan import make_plan
 
 # Exact dedup partitions: enough to spread the work over a cluster's CPUs, few enough that
@@ -97,9 +97,9 @@ def _near(batch: dict[str, np.ndarray], *, threshold: float, num_perm: int, band
     similarity = np.ones(n, dtype=np.float32)
     candidates = np.flatnonzero((reason == contract.KEEP) & batch["first"])
     # Band hashes are uint32 rows like signatures, so the same memory-mapped reader serves.
-    band_hashes = mixing.Signatures.from_files(band_paths, sizes, batch["idx"][candidates])[
+    band_hashes = Signatures.from_files(band_paths, sizes, batch["idx"][candidates])[
         np.arange(len(candidates))] if len(candidates) else np.zeros((0, bands), np.uint32)
-    signatures = mixing.Signatures.from_files(sig_paths, sizes, batch["idx"][candidates])
+    signatures = Signatures.from_files(sig_paths, sizes, batch["idx"][candidates])
     rules.near_dedup(threshold, num_perm, batch["example"], reason, near_of, similarity, candidates,
                       band_hashes, signatures, batch["scope"][candidates])
     batch.update(reason=reason, near_of=batch["idx"][near_of], similarity=similarity)
@@ -131,7 +131,7 @@ def _sample(batch: dict[str, np.ndarray], *, planned: list[int], seed: int, trac
     ok = reason == contract.KEEP
     sample_keys = keys.seeded_keys(batch["ids"], seed, keys.SAMPLE)
     selected = rules.sample_task(ok, batch["rank"], sample_keys, planned[int(batch["task"][0])])
-    reason[ok & ~selected & (batch["rank"] == 0)] = contract.NOT_SAMPLED
+    rules.mark_not_sampled(reason, ok, selected, batch["rank"])
     batch.update(reason=reason, selected=selected)
     return _traced(batch, "sample", trace)
 
@@ -153,7 +153,7 @@ def _split(batch: dict[str, np.ndarray], *, recipe: Recipe, seed: int, trace: bo
     return _traced(out, "split", trace)
 
 
-def _tables(recipe: Recipe, segments: list[Any], arrays: mixing.Arrays) -> Iterator[Any]:
+def _tables(recipe: Recipe, segments: list[Any], arrays: Arrays) -> Iterator[Any]:
     """One Arrow table per non-empty unit: the columns the stage-2 steps read."""
     import pyarrow as pa
 
@@ -176,7 +176,7 @@ def _tables(recipe: Recipe, segments: list[Any], arrays: mixing.Arrays) -> Itera
 
 
 def decide(ray: Any, recipe: Recipe, seed: int, segments: list[Any],
-           arrays: mixing.Arrays) -> tuple[contract.Decisions, dict[int, np.ndarray]]:
+           arrays: Arrays) -> tuple[contract.Decisions, dict[int, np.ndarray]]:
     """Stage 2 of ``recipe`` on Ray Data: the decisions, and each split's records in order.
 
     ``ray`` is a connected ``ray`` module; ``segments`` and ``arrays`` are what stage 1
@@ -184,7 +184,7 @@ def decide(ray: Any, recipe: Recipe, seed: int, segments: list[Any],
     """
     n = len(arrays.ids)
     if n == 0:  # nothing to distribute
-        return mixing.decide_in_memory(recipe, seed, segments, arrays), {}
+        return steps.run(recipe, InMemory(recipe, seed, segments, arrays)), {}
     with _stage2_context(ray):
         return _decide(ray, recipe, seed, segments, arrays)
 
@@ -240,7 +240,7 @@ def _spool_bands(segments: list[Any]) -> list[str | None]:
 
 
 def _decide(ray: Any, recipe: Recipe, seed: int, segments: list[Any],
-            arrays: mixing.Arrays) -> tuple[contract.Decisions, dict[int, np.ndarray]]:
+            arrays: Arrays) -> tuple[contract.Decisions, dict[int, np.ndarray]]:
     n = len(arrays.ids)
     trace = TRACE
     data = ray.data
