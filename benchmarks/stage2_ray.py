@@ -4,7 +4,7 @@
 Stage 1 runs once, locally, on the real NSMC raw-review corpus cut into PARTS files
 (near dedup on, so MinHash band hashes and spooled signatures are part of stage 2). Then
 stage 2 runs with the local engine (``decide.steps.run`` plus the lexsort order) and with
-``ray_stage2.decide`` on a local Ray of 1 and of 2 CPUs (twice each: cold, then warm), each
+``ray_decide.decide`` on a local Ray of 1 and of 2 CPUs (twice each: cold, then warm), each
 in the same process; the script checks that every decision array and every split's order
 is identical and reports the times.
 
@@ -72,7 +72,7 @@ def main() -> None:
     args = parser.parse_args()
     import ray
 
-    from komt_data.engines import ray_stage2
+    from komt_data.engines import ray_decide
 
     with tempfile.TemporaryDirectory(prefix="komt-stage2-") as tmp:
         work = Path(tmp)
@@ -95,7 +95,7 @@ def main() -> None:
             times = []
             for _ in range(2):
                 t = time.perf_counter()
-                result = ray_stage2.decide(ray, recipe, recipe.seed, segments, arrays)
+                result = ray_decide.decide(ray, recipe, recipe.seed, segments, arrays)
                 times.append(time.perf_counter() - t)
                 if not same(result, reference):
                     raise SystemExit(f"ray x{cpus}: decisions differ from the local engine's")

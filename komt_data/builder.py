@@ -493,10 +493,10 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
     orders: dict[int, np.ndarray] | None = None
     if ray is None:
         decisions = steps.decide(recipe, seed, segments)
-    else:  # the same decisions, made by Ray Data workers (komt_data.engines.ray_stage2)
-        from .engines import ray_stage2
+    else:  # the same decisions, made by Ray Data workers (komt_data.engines.ray_decide)
+        from .engines import ray_decide
 
-        decisions, orders = ray_stage2.decide(ray, recipe, seed, segments, gather(recipe, segments))
+        decisions, orders = ray_decide.decide(ray, recipe, seed, segments, gather(recipe, segments))
     split = decisions.split
     composed = fewshot.Composed.none()
     if fewshot.enabled(recipe):  # exemplars from the train records just decided

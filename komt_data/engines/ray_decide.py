@@ -1,4 +1,5 @@
-"""Stage 2 on a Ray cluster, through Ray Data: the local engine's decisions, made by workers.
+"""Stage 2 on a Ray cluster: :class:`RayData` runs the steps of :func:`komt_data.decide.steps.run`
+as Ray Data stages, so the decisions are the local executors', made by workers.
 
 The per-record numbers of stage 1 (a few 64-bit values a record) become a Ray Data
 dataset, one block per unit. Each decision then runs on
@@ -10,16 +11,17 @@ records for which that function gives the same answer as on the whole recipe:
 2. decontamination: ``map_batches`` (a per-record mark; the matching itself ran in stage 1);
 3. near dedup: ``groupby(scope).map_groups`` (clusters never cross the dedup scope, and all
    records of an example share its scope); LSH band hashes (written to ``.bands`` files
-   for it) and MinHash signatures are read by the worker, memory-mapped, from the spool
+   for it) and MinHash signatures are read by the worker, with positioned reads, from the spool
    files in the build's staging directory, so this step is pinned to the
    driver's node (on a cluster reached through Ray Client, the staging directory must be on
    storage every node mounts at the same path);
-4. task counts (``map_batches``, summed), from which the driver makes the plan (a few
-   numbers a task), then sampling: ``groupby(task).map_groups``;
+4. held-out units set aside (``map_batches``), task counts (``map_batches``, summed),
+   from which the driver makes the plan (a few numbers a task), then sampling:
+   ``groupby(task).map_groups``;
 5. splits: one recipe-wide group over the selected records only (a group placed by an
    earlier task keeps its split in later tasks, so tasks cannot be split independently);
-6. the global order: ``sort`` on (split, order key, id hash, position), which is the local
-   engine's ``lexsort`` with its stable tie-break made explicit.
+6. the global order: ``sort`` on (split, order key, id hash, position), the order
+   :func:`komt_data.passes.order_split` gives, with its stable tie-break made explicit.
 
 Every group function sorts its rows by their position in the recipe first, so that it sees
 them in input order whatever order the shuffle delivered them in. The driver collects the
@@ -40,8 +42,10 @@ import numpy as np
 
 from ..config import Recipe
 from ..decide import contract, keys, rules, steps
+from ..decide.contract import Decisions, MixPlan
 from ..decide.in_memory import Arrays, InMemory, Signatures
-from ..decide.plan import make_plan
+from ..mixconfig import NearDedup
+from ..spool.contract import Segment
 
 # Exact dedup partitions: enough to spread the work over a cluster's CPUs, few enough that
 # each group is a sizeable numpy batch.
@@ -52,13 +56,12 @@ PARTS = 64
 TRACE = False
 LAST_RUN: dict[str, set[int]] = {}
 
-_STEPS = ("exact", "decontaminate", "near", "counts", "sample", "split")
+_STEPS = ("exact", "decontaminate", "near", "hold", "counts", "sample", "split")
 
 
 def _in_order(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     order = np.argsort(batch["idx"], kind="stable")
     return {name: column[order] for name, column in batch.items()}
-
 
 def _traced(batch: dict[str, np.ndarray], step: str, trace: bool) -> dict[str, np.ndarray]:
     if trace:
@@ -69,14 +72,10 @@ def _traced(batch: dict[str, np.ndarray], step: str, trace: bool) -> dict[str, n
 def _exact(batch: dict[str, np.ndarray], *, trace: bool) -> dict[str, np.ndarray]:
     batch = _in_order(batch)
     duplicate, first = rules.exact_dedup(batch["key"], batch["example"])
-    batch["reason"] = np.where(duplicate, contract.DUPLICATE, contract.KEEP).astype(np.uint8)
+    reason = batch["reason"].copy()
+    reason[duplicate] = contract.DUPLICATE
+    batch["reason"] = reason
     batch["first_of"] = batch["idx"][first]
-    return _traced(batch, "exact", trace)
-
-
-def _no_exact(batch: dict[str, np.ndarray], *, trace: bool) -> dict[str, np.ndarray]:
-    batch["reason"] = np.zeros(len(batch["idx"]), np.uint8)
-    batch["first_of"] = batch["idx"].copy()
     return _traced(batch, "exact", trace)
 
 
@@ -85,7 +84,6 @@ def _decontaminate(batch: dict[str, np.ndarray], *, trace: bool) -> dict[str, np
     rules.decontaminate(reason, batch["contaminated"])
     batch["reason"] = reason
     return _traced(batch, "decontaminate", trace)
-
 
 def _near(batch: dict[str, np.ndarray], *, threshold: float, num_perm: int, bands: int,
           sig_paths: list[str | None], band_paths: list[str | None], sizes: list[int],
@@ -96,7 +94,7 @@ def _near(batch: dict[str, np.ndarray], *, threshold: float, num_perm: int, band
     near_of = np.arange(n, dtype=np.int64)
     similarity = np.ones(n, dtype=np.float32)
     candidates = np.flatnonzero((reason == contract.KEEP) & batch["first"])
-    # Band hashes are uint32 rows like signatures, so the same memory-mapped reader serves.
+    # Band hashes are uint32 rows like signatures, so the same reader of positioned reads serves.
     band_hashes = Signatures.from_files(band_paths, sizes, batch["idx"][candidates])[
         np.arange(len(candidates))] if len(candidates) else np.zeros((0, bands), np.uint32)
     signatures = Signatures.from_files(sig_paths, sizes, batch["idx"][candidates])
@@ -106,16 +104,15 @@ def _near(batch: dict[str, np.ndarray], *, threshold: float, num_perm: int, band
     return _traced(batch, "near", trace)
 
 
-def _no_near(batch: dict[str, np.ndarray], *, trace: bool) -> dict[str, np.ndarray]:
-    batch["near_of"] = batch["idx"].copy()
-    batch["similarity"] = np.ones(len(batch["idx"]), np.float32)
-    return _traced(batch, "near", trace)
+def _hold(batch: dict[str, np.ndarray], *, trace: bool) -> dict[str, np.ndarray]:
+    reason = batch["reason"].copy()
+    rules.hold(reason, batch["held"] != contract.TRAIN)
+    batch["reason"] = reason
+    return _traced(batch, "hold", trace)
 
 
 def _counts(batch: dict[str, np.ndarray], *, recipe: Recipe, trace: bool) -> dict[str, np.ndarray]:
-    # Records of held-out units (a dataset's dev / test read into validation / test) are not planned.
-    available, capacity = rules.task_counts(recipe, batch["task"], batch["rank"],
-                                             (batch["reason"] == contract.KEEP) & (batch["held"] == contract.TRAIN))
+    available, capacity = rules.task_counts(recipe, batch["task"], batch["rank"], batch["reason"] == contract.KEEP)
     out = {"t": np.arange(len(available), dtype=np.int64),
            "available": np.array(list(available.values()), np.int64),
            "capacity": np.array(list(capacity.values()), np.int64)}
@@ -127,7 +124,6 @@ def _counts(batch: dict[str, np.ndarray], *, recipe: Recipe, trace: bool) -> dic
 def _sample(batch: dict[str, np.ndarray], *, planned: list[int], seed: int, trace: bool) -> dict[str, np.ndarray]:
     batch = _in_order(batch)
     reason = batch["reason"].copy()
-    rules.hold(reason, batch["held"] != contract.TRAIN)  # set aside until their split is given
     ok = reason == contract.KEEP
     sample_keys = keys.seeded_keys(batch["ids"], seed, keys.SAMPLE)
     selected = rules.sample_task(ok, batch["rank"], sample_keys, planned[int(batch["task"][0])])
@@ -142,7 +138,6 @@ def _selected_only(batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {name: batch[name][keep] for name in ("idx", "task", "group", "ids", "held")} | \
         {"whole": np.zeros(int(np.count_nonzero(keep)), np.int8)}
 
-
 def _split(batch: dict[str, np.ndarray], *, recipe: Recipe, seed: int, trace: bool) -> dict[str, np.ndarray]:
     batch = _in_order(batch)
     held = batch["held"] != contract.TRAIN
@@ -153,7 +148,7 @@ def _split(batch: dict[str, np.ndarray], *, recipe: Recipe, seed: int, trace: bo
     return _traced(out, "split", trace)
 
 
-def _tables(recipe: Recipe, segments: list[Any], arrays: Arrays) -> Iterator[Any]:
+def _tables(recipe: Recipe, segments: list[Segment], arrays: Arrays) -> Iterator[Any]:
     """One Arrow table per non-empty unit: the columns the stage-2 steps read."""
     import pyarrow as pa
 
@@ -170,23 +165,116 @@ def _tables(recipe: Recipe, segments: list[Any], arrays: Arrays) -> Iterator[Any
                 "contaminated": arrays.contaminated[cut], "scope": scope[cut],
                 "held": np.full(end - start, code, np.uint8),
                 "first": rules.first_record_of_example(arrays.example[cut]),
+                "reason": np.zeros(end - start, np.uint8),
             }
             yield pa.table({name: pa.array(column) for name, column in columns.items()})
         start = end
 
 
-def decide(ray: Any, recipe: Recipe, seed: int, segments: list[Any],
-           arrays: Arrays) -> tuple[contract.Decisions, dict[int, np.ndarray]]:
-    """Stage 2 of ``recipe`` on Ray Data: the decisions, and each split's records in order.
+class RayData:
+    """The steps of :func:`komt_data.decide.steps.run` as Ray Data stages over the records'
+    numbers (``arrays``, put into the object store unit by unit). The stages are lazy until
+    :meth:`counts`, which the plan needs; :meth:`sample` brings the decisions to the driver
+    and :meth:`split` the order of every split (:attr:`orders`, which stage 3 writes as is).
+    ``ray`` is a connected ``ray`` module; the segments' ``.sig`` files must be readable by
+    the workers at the same path."""
 
-    ``ray`` is a connected ``ray`` module; ``segments`` and ``arrays`` are what stage 1
-    produced (their ``.sig`` files must be readable by the workers at the same path).
-    """
-    n = len(arrays.ids)
-    if n == 0:  # nothing to distribute
+    def __init__(self, ray: Any, recipe: Recipe, seed: int, segments: list[Segment], arrays: Arrays):
+        self.ray, self.recipe, self.seed, self.segments, self.arrays = ray, recipe, seed, segments, arrays
+        self.n = n = len(arrays.ids)
+        self.trace = TRACE
+        self.pids: dict[str, set[int]] = {step: set() for step in _STEPS}
+        # Into the object store unit by unit: the driver never holds a second copy of the recipe.
+        self.ds = ray.data.from_arrow_refs([ray.put(table) for table in _tables(recipe, segments, arrays)])
+        self.sampled: Any = None
+        self.reason = np.zeros(n, np.uint8)
+        self.first_of = np.arange(n, dtype=np.int64)
+        self.near_of = np.arange(n, dtype=np.int64)
+        self.similarity = np.ones(n, np.float32)
+        self.selected = np.zeros(n, bool)
+        self.split_codes = np.full(n, contract.UNSELECTED, np.uint8)
+        self.orders: dict[int, np.ndarray] = {code: np.zeros(0, np.int64) for code in contract.SPLIT_NAMES}
+        self.near_ran = False
+
+    def exact(self) -> None:
+        self.ds = self.ds.groupby("part").map_groups(_exact, fn_kwargs={"trace": self.trace}, batch_format="numpy")
+
+    def decontaminate(self) -> None:
+        self.ds = self.ds.map_batches(_decontaminate, fn_kwargs={"trace": self.trace}, batch_format="numpy")
+
+    def near(self, spec: NearDedup) -> None:
+        segments = self.segments
+        # Workers open the signature files by absolute path, on the driver's node.
+        sig_paths = [str(Path(s.signatures).resolve()) if s.signatures is not None else None for s in segments]
+        band_paths = _spool_bands(segments)
+        width = next((s.bands.shape[1] for s in segments if s.bands is not None), 0)
+        self.ds = self.ds.groupby("scope").map_groups(
+            _near, batch_format="numpy", **_on_driver_node(self.ray),
+            fn_kwargs={"threshold": spec.threshold, "num_perm": spec.num_perm, "bands": width,
+                       "sig_paths": sig_paths, "band_paths": band_paths, "sizes": [s.records for s in segments],
+                       "trace": self.trace})
+        self.near_ran = True
+
+    def hold(self) -> None:
+        self.ds = self.ds.map_batches(_hold, fn_kwargs={"trace": self.trace}, batch_format="numpy").materialize()
+
+    def counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        names = [ref.config.name for ref in self.recipe.tasks]
+        available = np.zeros(len(names), np.int64)
+        capacity = np.zeros(len(names), np.int64)
+        # Counts add up over any batches: no shuffle needed.
+        for batch in self.ds.map_batches(_counts, fn_kwargs={"recipe": self.recipe, "trace": self.trace},
+                                         batch_format="numpy").iter_batches(batch_format="numpy"):
+            np.add.at(available, batch["t"], batch["available"])
+            np.add.at(capacity, batch["t"], batch["capacity"])
+            if self.trace:
+                self.pids["counts"].update(batch["pid_counts"].tolist())
+        return dict(zip(names, available.tolist(), strict=True)), dict(zip(names, capacity.tolist(), strict=True))
+
+    def sample(self, plan: MixPlan) -> None:
+        self.sampled = self.ds.groupby("task").map_groups(
+            _sample, fn_kwargs={"planned": [t.planned for t in plan.tasks], "seed": self.seed, "trace": self.trace},
+            batch_format="numpy").materialize()
+        for batch in self.sampled.iter_batches(batch_format="numpy"):
+            idx = batch["idx"]
+            self.selected[idx] = batch["selected"]
+            self.reason[idx] = batch["reason"]
+            # Columns of the steps that ran (the rest keep their no-op values).
+            if "first_of" in batch:
+                self.first_of[idx] = batch["first_of"]
+            if "near_of" in batch:
+                self.near_of[idx], self.similarity[idx] = batch["near_of"], batch["similarity"]
+            if self.trace:
+                for step in ("exact", "decontaminate", "near", "hold", "sample"):
+                    if f"pid_{step}" in batch:
+                        self.pids[step].update(np.unique(batch[f"pid_{step}"]).tolist())
+
+    def split(self) -> None:
+        held = self.reason == contract.HELD
+        if np.any(self.selected) or np.any(held):
+            _split_and_order(self.sampled, self.recipe, self.seed, self.trace, self.split_codes, self.orders,
+                             self.pids)
+        self.reason[held] = contract.KEEP
+        if self.trace:
+            LAST_RUN.clear()
+            LAST_RUN.update({step: pids for step, pids in self.pids.items() if pids})
+
+    def result(self, plan: MixPlan) -> Decisions:
+        cluster_sizes = rules.clusters_of(self.arrays.example, self.reason, self.near_of) if self.near_ran \
+            else Counter()
+        return Decisions.from_arrays(self.reason, self.split_codes, self.first_of, self.near_of, self.similarity,
+                                     plan, cluster_sizes)
+
+
+def decide(ray: Any, recipe: Recipe, seed: int, segments: list[Segment],
+           arrays: Arrays) -> tuple[Decisions, dict[int, np.ndarray]]:
+    """Stage 2 of ``recipe`` on Ray Data: the decisions, and each split's records in order
+    (none when there is nothing to distribute: stage 3 then orders the splits itself)."""
+    if len(arrays.ids) == 0:
         return steps.run(recipe, InMemory(recipe, seed, segments, arrays)), {}
     with _stage2_context(ray):
-        return _decide(ray, recipe, seed, segments, arrays)
+        executor = RayData(ray, recipe, seed, segments, arrays)
+        return steps.run(recipe, executor), executor.orders
 
 
 @contextmanager
@@ -209,7 +297,6 @@ def _stage2_context(ray: Any) -> Iterator[None]:
         finally:
             ctx.shuffle_strategy = saved
 
-
 def _on_driver_node(ray: Any) -> dict[str, Any]:
     """Ray remote arguments that keep a step on the driver's node, where the staging directory
     (and the MinHash signature files in it) lives; nothing with Ray Client, whose driver is
@@ -224,8 +311,7 @@ def _on_driver_node(ray: Any) -> dict[str, Any]:
         return {}
     return {"scheduling_strategy": NodeAffinitySchedulingStrategy(node_id=node, soft=False)}
 
-
-def _spool_bands(segments: list[Any]) -> list[str | None]:
+def _spool_bands(segments: list[Segment]) -> list[str | None]:
     """Each unit's LSH band hashes written next to its signatures, for the near-dedup workers:
     carried as columns, 21 of them would ride through every shuffle before near dedup."""
     paths: list[str | None] = []
@@ -237,78 +323,6 @@ def _spool_bands(segments: list[Any]) -> list[str | None]:
         path.write_bytes(np.ascontiguousarray(s.bands, dtype=np.uint32).tobytes())
         paths.append(str(path))
     return paths
-
-
-def _decide(ray: Any, recipe: Recipe, seed: int, segments: list[Any],
-            arrays: Arrays) -> tuple[contract.Decisions, dict[int, np.ndarray]]:
-    n = len(arrays.ids)
-    trace = TRACE
-    data = ray.data
-    # Into the object store unit by unit: the driver never holds a second copy of the recipe.
-    ds = data.from_arrow_refs([ray.put(table) for table in _tables(recipe, segments, arrays)])
-    if recipe.dedup.exact.scope != "none":
-        ds = ds.groupby("part").map_groups(_exact, fn_kwargs={"trace": trace}, batch_format="numpy")
-    else:
-        ds = ds.map_batches(_no_exact, fn_kwargs={"trace": trace}, batch_format="numpy")
-    ds = ds.map_batches(_decontaminate, fn_kwargs={"trace": trace}, batch_format="numpy")
-    near = recipe.dedup.near
-    if near is not None:
-        # Workers open the signature files by absolute path, on the driver's node.
-        sig_paths = [str(Path(s.signatures).resolve()) if s.signatures is not None else None for s in segments]
-        band_paths = _spool_bands(segments)
-        ds = ds.groupby("scope").map_groups(
-            _near, batch_format="numpy", **_on_driver_node(ray),
-            fn_kwargs={"threshold": near.threshold, "num_perm": near.num_perm, "bands": segments[0].bands.shape[1],
-                       "sig_paths": sig_paths, "band_paths": band_paths, "sizes": [s.records for s in segments],
-                       "trace": trace})
-    else:
-        ds = ds.map_batches(_no_near, fn_kwargs={"trace": trace}, batch_format="numpy")
-    ds = ds.materialize()
-
-    names = [ref.config.name for ref in recipe.tasks]
-    available = np.zeros(len(names), np.int64)
-    capacity = np.zeros(len(names), np.int64)
-    pids: dict[str, set[int]] = {step: set() for step in _STEPS}
-    # Counts add up over any batches: no shuffle needed.
-    for batch in ds.map_batches(_counts, fn_kwargs={"recipe": recipe, "trace": trace},
-                                batch_format="numpy").iter_batches(batch_format="numpy"):
-        np.add.at(available, batch["t"], batch["available"])
-        np.add.at(capacity, batch["t"], batch["capacity"])
-        if trace:
-            pids["counts"].update(batch["pid_counts"].tolist())
-    plan = make_plan(recipe, dict(zip(names, available.tolist(), strict=True)),
-                            dict(zip(names, capacity.tolist(), strict=True)))
-
-    sampled = ds.groupby("task").map_groups(
-        _sample, fn_kwargs={"planned": [t.planned for t in plan.tasks], "seed": seed, "trace": trace},
-        batch_format="numpy").materialize()
-    reason = np.zeros(n, np.uint8)
-    first_of = np.arange(n, dtype=np.int64)
-    near_of = np.arange(n, dtype=np.int64)
-    similarity = np.ones(n, np.float32)
-    selected = np.zeros(n, bool)
-    for batch in sampled.iter_batches(batch_format="numpy"):
-        idx = batch["idx"]
-        selected[idx] = batch["selected"]
-        reason[idx], first_of[idx] = batch["reason"], batch["first_of"]
-        near_of[idx], similarity[idx] = batch["near_of"], batch["similarity"]
-        if trace:
-            for step in ("exact", "decontaminate", "near", "sample"):
-                pids[step].update(np.unique(batch[f"pid_{step}"]).tolist())
-
-    split = np.full(n, contract.UNSELECTED, np.uint8)
-    orders: dict[int, np.ndarray] = {code: np.zeros(0, np.int64) for code in contract.SPLIT_NAMES}
-    held = reason == contract.HELD
-    if np.any(selected) or np.any(held):
-        _split_and_order(sampled, recipe, seed, trace, split, orders, pids)
-    reason[held] = contract.KEEP
-    if trace:
-        LAST_RUN.clear()
-        LAST_RUN.update(pids)
-
-    cluster_sizes = rules.clusters_of(arrays.example, reason, near_of) if near is not None else Counter()
-    return contract.Decisions.from_arrays(reason, split, first_of, near_of, similarity, plan, cluster_sizes), orders
-
 
 def _split_and_order(sampled: Any, recipe: Recipe, seed: int, trace: bool, split: np.ndarray,
                      orders: dict[int, np.ndarray], pids: dict[str, set[int]]) -> None:
