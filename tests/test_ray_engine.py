@@ -231,3 +231,17 @@ def test_ray_engine_matches_with_dev_and_test_read_into_their_splits(local_ray, 
     # The cap takes 20 train records (10 % of them held out by the recipe); the dev and test
     # files go whole (8 and 5 reviews, two templates each) to validation and test.
     assert local["splits"] == {"train": 18, "validation": 2 + 2 * 8, "test": 2 * 5}
+
+
+@pytest.mark.parametrize("near", [False, True], ids=["exact", "near"])
+@pytest.mark.parametrize("dev_first", [False, True], ids=["train_task_first", "dev_task_first"])
+def test_ray_engine_keeps_a_dev_item_over_its_train_copy(local_ray, tmp_path, near, dev_first):
+    # decide.rules: a record bound for an evaluation split wins exact and near dedup (issue 13).
+    from .test_evaluation_wins_dedup import check_evaluation_kept, layout
+
+    recipe, dev = layout(tmp_path, near=near, dev_first=dev_first)
+    local = komt_data.build(recipe, tmp_path / "local")
+    on_ray = komt_data.build(recipe, tmp_path / "ray", engine="ray")
+    assert files_of(tmp_path / "ray") == files_of(tmp_path / "local")
+    assert on_ray == local
+    check_evaluation_kept(tmp_path / "ray", on_ray, dev, "near_duplicate" if near else "duplicate")

@@ -84,7 +84,7 @@ class InMemory:
         self.split_codes = np.zeros(0, np.uint8)
 
     def exact(self) -> None:
-        duplicate, self.first_of = rules.exact_dedup(self.a.key, self.a.example)
+        duplicate, self.first_of = rules.exact_dedup(self.a.key, self.a.example, self.held)
         self.reason[duplicate] = DUPLICATE
 
     def decontaminate(self) -> None:
@@ -92,7 +92,7 @@ class InMemory:
 
     def near(self, spec: NearDedup) -> None:
         a = self.a
-        candidates = np.flatnonzero((self.reason == KEEP) & rules.first_record_of_example(a.example))
+        candidates = rules.near_candidates(self.reason, rules.first_record_of_example(a.example), self.held)
         bands = _candidate_bands(self.segments, candidates)
         signatures = Signatures(self.segments, candidates)
         scope = rules.near_scope(self.recipe, a.family, a.task)
@@ -136,6 +136,12 @@ class InMemory:
 
 def _candidate_bands(segments: list[Segment], candidates: np.ndarray) -> np.ndarray:
     """The band hashes of ``candidates`` (positions in the concatenation of ``segments``)."""
+    if len(candidates) > 1 and np.any(candidates[1:] < candidates[:-1]):  # evaluation examples first
+        order = np.argsort(candidates, kind="stable")
+        ordered = _candidate_bands(segments, candidates[order])
+        bands = np.empty_like(ordered)
+        bands[order] = ordered
+        return bands
     starts = np.cumsum([0] + [s.records for s in segments])
     cut = np.searchsorted(candidates, starts)
     width = next((s.bands.shape[1] for s in segments if s.bands is not None), 0)

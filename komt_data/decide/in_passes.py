@@ -74,7 +74,7 @@ class InPasses:
         self.ranks: list[np.ndarray] = []
 
     def exact(self) -> None:
-        self.first_of = _exact(self.table, self.reason)
+        self.first_of = _exact(self.table, self.reason, [code != TRAIN for code in self.codes])
 
     def decontaminate(self) -> None:
         for block in self.table.blocks("contaminated"):
@@ -132,12 +132,13 @@ class InPasses:
                          Pointers.empty(np.float32), plan, Counter())
 
 
-def _exact(table: Table, reason: np.ndarray) -> Pointers:
-    """Exact dedup partition by partition of the keys; marks duplicates, returns their firsts."""
+def _exact(table: Table, reason: np.ndarray, evaluation: list[bool]) -> Pointers:
+    """Exact dedup partition by partition of the keys; marks duplicates, returns the records
+    that won. ``evaluation``: per segment, whether its records are bound for an evaluation split."""
     found: list[tuple[np.ndarray, np.ndarray]] = []
-    for keyed in _key_partitions(table, min(_MAX_PARTS, max(1, -(-table.n // PART)))):
+    for keyed in _key_partitions(table, min(_MAX_PARTS, max(1, -(-table.n // PART))), evaluation):
         where = keyed["index"]
-        duplicate, first = rules.exact_dedup(keyed["key"], keyed["example"])
+        duplicate, first = rules.exact_dedup(keyed["key"], keyed["example"], keyed["evaluation"])
         reason[where[duplicate]] = DUPLICATE
         found.append((where[duplicate], where[first[duplicate]]))
     index = np.concatenate([f[0] for f in found])
@@ -145,28 +146,30 @@ def _exact(table: Table, reason: np.ndarray) -> Pointers:
     return Pointers(index[order], np.concatenate([f[1] for f in found])[order])
 
 
-# (record index, exact-dedup key, example number made unique across segments)
-_KEYED = np.dtype([("index", np.int64), ("key", np.uint64), ("example", np.int64)])
+# (record index, exact-dedup key, example number made unique across segments, bound for an
+# evaluation split)
+_KEYED = np.dtype([("index", np.int64), ("key", np.uint64), ("example", np.int64), ("evaluation", np.bool_)])
 
 # Partition files open at once at most (one per partition): far below the usual limit of 1,024.
 _MAX_PARTS = 512
 
 
-def _keyed(block: Block) -> np.ndarray:
+def _keyed(block: Block, evaluation: list[bool]) -> np.ndarray:
     keyed = np.empty(len(block), _KEYED)
     keyed["index"] = np.arange(block.start, block.stop)
     keyed["key"] = block["keys"]
     keyed["example"] = block["examples"]
     rules.unique_examples(keyed["example"], block.segment)
+    keyed["evaluation"] = evaluation[block.segment]
     return keyed
 
 
-def _key_partitions(table: Table, parts: int) -> Iterator[np.ndarray]:
+def _key_partitions(table: Table, parts: int, evaluation: list[bool]) -> Iterator[np.ndarray]:
     """Every record's :data:`_KEYED` row, partition by partition of the key (``key % parts``),
     each partition in record order. With more than one partition, one pass over the table
     spills them to files in the spool directory, read back one at a time."""
     if parts == 1:
-        yield np.concatenate([_keyed(block) for block in table.blocks("keys", "examples")])
+        yield np.concatenate([_keyed(block, evaluation) for block in table.blocks("keys", "examples")])
         return
     directory = Path(table.segments[0].spool).parent
     paths = [directory / f"exact.{p}" for p in range(parts)]
@@ -174,7 +177,7 @@ def _key_partitions(table: Table, parts: int) -> Iterator[np.ndarray]:
         files = [open(path, "wb") for path in paths]  # noqa: SIM115 - closed below
         try:
             for block in table.blocks("keys", "examples"):
-                keyed = _keyed(block)
+                keyed = _keyed(block, evaluation)
                 part = (keyed["key"] % np.uint64(parts)).astype(np.uint16)  # parts <= _MAX_PARTS
                 # Record order within each partition: a stable sort (a radix sort on 16 bits).
                 order = np.argsort(part, kind="stable")

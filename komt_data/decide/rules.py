@@ -72,11 +72,16 @@ def first_record_of_example(example: np.ndarray) -> np.ndarray:
     return first
 
 
-def exact_dedup(key: np.ndarray, example: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def exact_dedup(key: np.ndarray, example: np.ndarray,
+                evaluation: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Exact dedup over records in input order: the first example with a key wins (its records,
-    one per template, all stay). Returns the duplicate mask and, per record, the position of
-    the first record with its key. Keys are scope-prefixed, so any partition of the records
-    by key (kept in input order) gives the same answer part by part."""
+    one per template, all stay), except that an example bound for an evaluation split
+    (``evaluation``: its unit's records go to validation or test) wins over every train
+    example, wherever it comes in the recipe: the train copy is the one dropped, so a
+    dataset's own dev item is never lost to a training copy of it (nor kept in train).
+    Returns the duplicate mask and, per record, the position of the record with its key
+    that won. Keys are scope-prefixed, so any partition of the records by key (kept in input
+    order) gives the same answer part by part."""
     n = len(key)
     if n == 0:
         return np.zeros(0, bool), np.zeros(0, np.int64)
@@ -86,10 +91,31 @@ def exact_dedup(key: np.ndarray, example: np.ndarray) -> tuple[np.ndarray, np.nd
     sorted_key = key[order]
     starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
     del sorted_key
-    first = np.minimum.reduceat(order, starts)
+    if evaluation is not None and evaluation.any():
+        # Train positions ranked after every evaluation position: the smallest rank of a
+        # group is its first evaluation record if it has one, else its first record.
+        ranked = order + np.where(evaluation[order], 0, n)
+        first = np.minimum.reduceat(ranked, starts) % n
+        del ranked
+    else:
+        first = np.minimum.reduceat(order, starts)
     first_of = np.empty(n, np.int64)
     first_of[order] = np.repeat(first, np.diff(np.r_[starts, n]))
     return example != example[first_of], first_of
+
+
+def near_candidates(reason: np.ndarray, first: np.ndarray, evaluation: np.ndarray | None = None) -> np.ndarray:
+    """Positions of the records near dedup compares: the first record of each kept example
+    (``first``), the examples bound for an evaluation split before the train ones, each in
+    input order. A cluster's survivor is its first candidate
+    (:func:`komt_data.neardup.cluster`), so as in :func:`exact_dedup` an evaluation example
+    survives over its train near copies, which are the ones dropped."""
+    candidates = np.flatnonzero((reason == KEEP) & first)
+    if evaluation is not None:
+        bound = evaluation[candidates]
+        if bound.any() and not bound.all():
+            candidates = np.concatenate([candidates[bound], candidates[~bound]])
+    return candidates
 
 
 def decontaminate(reason: np.ndarray, contaminated: np.ndarray) -> None:
@@ -106,7 +132,7 @@ def near_scope(recipe: Recipe, family: np.ndarray, task: np.ndarray) -> np.ndarr
 def near_dedup(threshold: float, num_perm: int, example: np.ndarray, reason: np.ndarray, near_of: np.ndarray,
                similarity: np.ndarray, candidates: np.ndarray, bands: np.ndarray, signatures: Any,
                scope: np.ndarray) -> None:
-    """Near dedup of ``candidates`` (positions of kept first records, with their band hashes,
+    """Near dedup of ``candidates`` (:func:`near_candidates`, with their band hashes,
     near-dedup rows and scope); every record of a dropped example is marked in place, pointing
     at the survivor's first record. Clusters never cross a scope value, so the records of
     one scope value (every record of its examples included) can be deduplicated alone."""

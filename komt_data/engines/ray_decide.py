@@ -71,7 +71,7 @@ def _traced(batch: dict[str, np.ndarray], step: str, trace: bool) -> dict[str, n
 
 def _exact(batch: dict[str, np.ndarray], *, trace: bool) -> dict[str, np.ndarray]:
     batch = _in_order(batch)
-    duplicate, first = rules.exact_dedup(batch["key"], batch["example"])
+    duplicate, first = rules.exact_dedup(batch["key"], batch["example"], batch["held"] != contract.TRAIN)
     reason = batch["reason"].copy()
     reason[duplicate] = contract.DUPLICATE
     batch["reason"] = reason
@@ -93,7 +93,7 @@ def _near(batch: dict[str, np.ndarray], *, threshold: float, num_perm: int, band
     reason = batch["reason"].copy()
     near_of = np.arange(n, dtype=np.int64)
     similarity = np.ones(n, dtype=np.float32)
-    candidates = np.flatnonzero((reason == contract.KEEP) & batch["first"])
+    candidates = rules.near_candidates(reason, batch["first"], batch["held"] != contract.TRAIN)
     # Band hashes are uint32 rows like signatures, so the same reader of positioned reads serves.
     band_hashes = Signatures.from_files(band_paths, sizes, batch["idx"][candidates])[
         np.arange(len(candidates))] if len(candidates) else np.zeros((0, bands), np.uint32)
