@@ -665,11 +665,14 @@ def _counts(table: columns.Table, decisions: contract.Decisions, tasks: int) -> 
 
 
 def _sources(segments: list[Segment]) -> list[dict[str, Any]]:
-    """Per input file (the chunks of one file added up): its name, encoding and rows read."""
+    """Per input file (the chunks of one file added up): its name, encoding and rows read, and
+    the output split it was read into when that is not train (a dataset's dev / test file)."""
     files: dict[str, dict[str, Any]] = {}
     for s in segments:
         entry = files.setdefault(s.label, {"file": s.label, "encoding": s.encoding, "read": 0})
         entry["read"] += s.read
+        if s.output_split != "train":
+            entry["split"] = s.output_split
     return list(files.values())
 
 

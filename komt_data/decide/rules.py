@@ -287,15 +287,24 @@ def split_records(recipe: Recipe, seed: int, task: np.ndarray, group: np.ndarray
     return split
 
 
+def trains(task: Mapping[str, Any]) -> bool:
+    """Whether a manifest task reads anything into train: a task whose config maps only a
+    dataset's dev / test into validation / test (every source file with a ``split``) is an
+    evaluation set by design, not a task that lost its train records."""
+    sources = task.get("sources") or []
+    return not sources or any(source.get("split", "train") == "train" for source in sources)
+
+
 def empty_train_warnings(tasks: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """One line per task (a manifest's ``tasks``) whose records all went to validation and
-    test: a held-out count as large as the task leaves it nothing to train on, which a
-    build must not do silently."""
+    """One line per task (a manifest's ``tasks``) that has train input but whose records all
+    went to validation and test: a held-out count as large as the task, or its train copies
+    lost to evaluation records, leaves it nothing to train on, which a build must not do
+    silently. A task that reads only evaluation files (:func:`trains`) is not named."""
     out = []
     for name, task in tasks.items():
         splits = task.get("splits") or {}
         held_out = sum(n for split, n in splits.items() if split != "train")
-        if held_out and not splits.get("train"):
+        if held_out and not splits.get("train") and trains(task):
             parts = " and ".join(f"{split} {n}" for split, n in splits.items() if split != "train" and n)
             out.append(f"task {name}: all {held_out} of its records went to held-out splits ({parts}): "
                        "its train split is empty")
