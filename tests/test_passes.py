@@ -55,6 +55,10 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 rows.append(dict(rng.choice(rows)))
         (d / f"{name}.jsonl").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
         (d / f"{name}.yaml").write_text(f"name: {name}\nadapter: qa\nsource:\n  files: {name}.jsonl\ntemplates: qa\n")
+    # qa2's rows read again as a dataset's dev file into validation: they win exact dedup
+    # over qa2's train copies, across key partitions.
+    (d / "qa2_dev.yaml").write_text("name: qa2_dev\nadapter: qa\nsource:\n  files: {dev: qa2.jsonl}\n"
+                                    "  splits: {dev: validation}\ntemplates: qa\n")
     return d
 
 
@@ -68,6 +72,9 @@ RECIPES = {
                               "split": {"validation": 0.45, "test": 0.3, "group_by": "context"}},
     "repeat": {"tasks": [{"config": "qa2.yaml", "repeat": True}, "qa.yaml"], "mixing": {"total": 3000},
                "split": {"validation": 0.1}, "dedup": {"exact": {"scope": "recipe"}}},
+    "evaluation_files": {"tasks": [{"config": "qa2.yaml", "allow_empty": True}, {"config": "qa.yaml", "cap": 500},
+                                   "qa2_dev.yaml"],
+                         "split": {"validation": 0.1, "group_by": "context"}},
     "no_dedup": {"tasks": [{"config": "qa.yaml", "cap": 500}, "qa2.yaml"], "dedup": {"exact": {"scope": "none"}},
                  "split": {"validation": 0.1, "test": 0.1}},
 }
