@@ -3,8 +3,8 @@
 
 Stage 1 runs once, locally, on the real NSMC raw-review corpus cut into PARTS files
 (near dedup on, so MinHash band hashes and spooled signatures are part of stage 2). Then
-stage 2 runs with the local engine (``mixing.decide`` plus the lexsort order) and with
-``ray_stage2.decide`` on a local Ray of 1 and of 2 CPUs (twice each: cold, then warm), each
+stage 2 runs with the local engine (``decide.steps.run`` plus the lexsort order) and with
+``ray_decide.decide`` on a local Ray of 1 and of 2 CPUs (twice each: cold, then warm), each
 in the same process; the script checks that every decision array and every split's order
 is identical and reports the times.
 
@@ -28,7 +28,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from engine_scaling import TASK, split_corpus  # noqa: E402
 
-from komt_data import load, mixer, mixing  # noqa: E402
+from komt_data import load  # noqa: E402
+from komt_data.decide import contract, steps  # noqa: E402
+from komt_data.decide.in_memory import InMemory, gather  # noqa: E402
+from komt_data.decide.keys import ORDER, seeded_keys  # noqa: E402
 from komt_data.sources import MAX_LINE_BYTES  # noqa: E402
 from komt_data.spool.budget import ErrorBudget  # noqa: E402
 from komt_data.spool.contract import NoProgress  # noqa: E402
@@ -48,10 +51,10 @@ dedup:
 
 
 def local_stage2(recipe, seed, segments, arrays):
-    decisions = mixing.decide_in_memory(recipe, seed, segments, arrays)
-    keys = mixer.seeded_keys(arrays.ids, seed, mixer.ORDER)
+    decisions = steps.run(recipe, InMemory(recipe, seed, segments, arrays))
+    keys = seeded_keys(arrays.ids, seed, ORDER)
     orders = {}
-    for code in mixing.SPLIT_NAMES:
+    for code in contract.SPLIT_NAMES:
         members = np.flatnonzero(decisions.split == code)
         orders[code] = members[np.lexsort((arrays.ids[members], keys[members]))]
     return decisions, orders
@@ -76,7 +79,7 @@ def main() -> None:
     args = parser.parse_args()
     import ray
 
-    from komt_data.engines import ray_stage2
+    from komt_data.engines import ray_decide
 
     with tempfile.TemporaryDirectory(prefix="komt-stage2-") as tmp:
         work = Path(tmp)
@@ -89,7 +92,7 @@ def main() -> None:
         t = time.perf_counter()
         segments = spool_local(runners(recipe, recipe.seed), spool, limit=None, on_error="skip",
                                max_line_bytes=MAX_LINE_BYTES, workers=1, bar=NoProgress(), budget=ErrorBudget(None))
-        arrays = mixing.gather(recipe, segments)
+        arrays = gather(recipe, segments)
         print(f"{rows} rows in {args.parts} files, {len(arrays.ids)} records; stage 1 (local) "
               f"{time.perf_counter() - t:.1f} s", flush=True)
         t = time.perf_counter()
@@ -100,7 +103,7 @@ def main() -> None:
             times = []
             for _ in range(2):
                 t = time.perf_counter()
-                result = ray_stage2.decide(ray, recipe, recipe.seed, segments, arrays)
+                result = ray_decide.decide(ray, recipe, recipe.seed, segments, arrays)
                 times.append(time.perf_counter() - t)
                 if not same(result, reference):
                     raise SystemExit(f"ray x{cpus}: decisions differ from the local engine's")

@@ -2,7 +2,7 @@
 staged directory that is moved into place at the end.
 
 Stage 1 (:mod:`komt_data.spool`, per input unit, independent): read → adapt → clean →
-render → a spool file plus a few numbers per record. Stage 2 (:mod:`komt_data.mixing`, the
+render → a spool file plus a few numbers per record. Stage 2 (:mod:`komt_data.decide`, the
 whole recipe, on those numbers only): dedup, decontamination, sampling, split. Stage 3
 (:mod:`komt_data.write`): the chosen lines copied from the spools into shards in order,
 ``rejected.jsonl``, ``manifest.json``, then the export format, card and report.
@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from . import freshness, mixing
+from . import freshness
 from .arguments import check_flag, check_limit, check_seed
 from .config import Recipe, load
+from .decide import contract, steps
 from .engines import ENGINES, session
 from .errors import ConfigError, KomtDataError
 from .resources import sample_recipe_path
@@ -46,7 +47,7 @@ def resolve_recipe(recipe: str | Path | Recipe | None) -> Recipe:
 
 
 def plan(recipe: str | Path | Recipe | None = None, *, seed: int | None = None, limit: int | None = None,
-         progress: ProgressFactory | None = None) -> mixing.MixPlan:
+         progress: ProgressFactory | None = None) -> contract.MixPlan:
     """What a build of ``recipe`` would take from every task, without writing any output.
 
     The inputs are read (and spooled to a temporary directory that is removed) because the
@@ -64,7 +65,7 @@ def plan(recipe: str | Path | Recipe | None = None, *, seed: int | None = None, 
                                    workers=1, bar=bar, budget=ErrorBudget(None))
         finally:
             bar.close()
-        decisions = mixing.decide(recipe, seed, segments)
+        decisions = steps.decide(recipe, seed, segments)
         if not fewshot.enabled(recipe):
             return decisions.plan
         table = Table(segments, [ref.config.name for ref in recipe.tasks])
@@ -176,11 +177,12 @@ def build(recipe: str | Path | Recipe | None = None, output: str | Path = "out",
 
 
 def _decide(recipe: Recipe, seed: int, segments: list[Segment], ray: Any
-            ) -> tuple[mixing.Decisions, dict[int, np.ndarray] | None]:
+            ) -> tuple[contract.Decisions, dict[int, np.ndarray] | None]:
     """Stage 2 here, or on Ray Data workers when ``ray`` is a connection (the same decisions;
     Ray also gives each split's records in output order)."""
     if ray is None:
-        return mixing.decide(recipe, seed, segments), None
-    from .engines import ray_stage2
+        return steps.decide(recipe, seed, segments), None
+    from .decide.in_memory import gather
+    from .engines import ray_decide
 
-    return ray_stage2.decide(ray, recipe, seed, segments, mixing.gather(recipe, segments))
+    return ray_decide.decide(ray, recipe, seed, segments, gather(recipe, segments))

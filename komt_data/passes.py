@@ -1,324 +1,21 @@
-"""Stage 2 in bounded passes over stage 1's numbers on disk (:mod:`komt_data.columns`).
-
-The same decisions as :func:`komt_data.mixing.decide_in_memory`, record for record, while
-holding only a byte of reason and a byte of split per record, 16 bytes per exact duplicate
-and 9 per selected group, plus one block, partition or bucket of records at a time:
-
-- exact dedup by partitions of the key (``key % parts``), spilled to one file each in one
-  pass: equal keys share a partition, and :func:`~komt_data.mixing.exact_dedup` is exact on
-  any such partition kept in input order;
-- sampling as a threshold: a histogram of the top 16 bits of the sample keys finds the
-  bucket holding the k-th smallest key, and only that bucket's records are sorted;
-- splits likewise: only the free records whose group's split key falls in the first
-  buckets (enough to fill validation and test) are ordered; groups placed by an earlier
-  task are looked up in a sorted array of them, merged task by task (:class:`_Assigned`);
-- the order of a split (:func:`order_split`): an external bucket sort on the order key,
-  bucket by bucket into a file of (spool, offset, length, place in shard) rows that
-  stage 3 reads.
-
-Near dedup is not done here (its LSH bands are in memory anyway): with near dedup the
-in-memory path decides.
+"""Stage 3's order of a split (:func:`order_split`): an external bucket sort on the order
+key, bucket by bucket into a file of (spool, offset, length, place in shard) rows that
+stage 3 reads (:data:`ROW`).
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from . import mixer
-from .config import Recipe
-from .mixing import (
-    CONTAMINATED,
-    DUPLICATE,
-    HELD,
-    KEEP,
-    NOT_SAMPLED,
-    TEST,
-    TRAIN,
-    UNSELECTED,
-    VALIDATION,
-    Decisions,
-    Pointers,
-    _repeat_of,
-    exact_dedup,
-    held_codes,
-    held_out_labels,
-    make_plan,
-    split_targets,
-)
+from .decide.keys import ORDER, seeded_keys, sort_order
 from .spool.columns import Table
 from .write.fewshot import Composed
 
-# Records per exact-dedup partition and per bucket of the order sort (their sorts cost about
-# 60 to 100 bytes a record); a test sets them small to run many passes on small inputs.
-PART = 1 << 18
+# Records per bucket of the order sort (its sort costs about 60 to 100 bytes a record); a
+# test sets it small to run many passes on small inputs.
 BUCKET = 1 << 18
-# Selected records waiting for their split (never left in the result).
-PENDING = 254
-HISTOGRAM_BITS = 16  # top bits of a key that pick its histogram bucket (a test sets fewer)
-
-
-def _bucket(keys: np.ndarray) -> np.ndarray:
-    """The histogram bucket of each key: its top bits (keys are uniform 64-bit hashes)."""
-    return (keys >> np.uint64(64 - HISTOGRAM_BITS)).astype(np.intp)
-
-
-def decide_in_passes(recipe: Recipe, seed: int, table: Table) -> Decisions:
-    """Every stage 2 decision but near dedup, for the records of ``table``."""
-    n = table.n
-    reason = np.zeros(n, np.uint8)
-    if recipe.dedup.exact.scope != "none" and n:
-        first_of = _exact(table, reason)
-    else:
-        first_of = Pointers.empty(np.int64)
-    for block in table.blocks("contaminated"):
-        part = reason[block.start:block.stop]  # a view: marked in place
-        part[(part == KEEP) & (block["contaminated"] >= 0)] = CONTAMINATED
-    # Held-out units (a dataset's dev / test read into validation / test) are set aside
-    # while the train records are planned, and put back whole in their split at the end.
-    codes = held_codes(table.segments)
-    held = [i for i, code in enumerate(codes) if code != TRAIN]
-    for i in held:
-        part = reason[table.starts[i]:table.starts[i + 1]]
-        part[part == KEEP] = HELD
-
-    # Records left per task and template rank: the plan's available and capacity.
-    ranks: list[np.ndarray] = [np.zeros(1, np.int64) for _ in recipe.tasks]
-    for block in table.blocks("ranks"):
-        t = table.task[block.segment]
-        counts = np.bincount(block["ranks"][reason[block.start:block.stop] == KEEP], minlength=1)
-        if len(counts) > len(ranks[t]):
-            ranks[t] = np.r_[ranks[t], np.zeros(len(counts) - len(ranks[t]), np.int64)]
-        ranks[t][:len(counts)] += counts
-    names = [ref.config.name for ref in recipe.tasks]
-    available = {name: int(ranks[t][0]) for t, name in enumerate(names)}
-    capacity = {name: int(ranks[t].sum()) if _repeat_of(recipe, ref) else available[name]
-                for t, (name, ref) in enumerate(zip(names, recipe.tasks, strict=True))}
-    plan = make_plan(recipe, available, capacity)
-
-    split = np.full(n, UNSELECTED, np.uint8)
-    for t, task_plan in enumerate(plan.tasks):
-        # mixing.sample_task: the smallest sample keys among kept examples, or all of them
-        # and then spare renderings, lower ranks first.
-        left = task_plan.planned
-        for rank, count in enumerate(ranks[t].tolist()):
-            if left <= 0:
-                break
-            _mark_smallest(table, t, min(left, count), count, reason, split, rank, seed)
-            left -= count
-    for block in table.blocks("ranks"):
-        part = reason[block.start:block.stop]
-        part[(part == KEEP) & (split[block.start:block.stop] == UNSELECTED) & (block["ranks"] == 0)] = NOT_SAMPLED
-
-    _split(recipe, seed, table, split)
-    for block in table.blocks("ranks", segments=held):
-        part = reason[block.start:block.stop]
-        mine = part == HELD
-        part[mine] = KEEP
-        split[block.start:block.stop][mine & (block["ranks"] == 0)] = codes[block.segment]
-    return Decisions(reason, split, first_of, Pointers.empty(np.int64), Pointers.empty(np.float32), plan, Counter())
-
-
-def _exact(table: Table, reason: np.ndarray) -> Pointers:
-    """Exact dedup partition by partition of the keys; marks duplicates, returns their firsts."""
-    found: list[tuple[np.ndarray, np.ndarray]] = []
-    for keyed in _key_partitions(table, min(_MAX_PARTS, max(1, -(-table.n // PART)))):
-        where = keyed["index"]
-        duplicate, first = exact_dedup(keyed["key"], keyed["example"])
-        reason[where[duplicate]] = DUPLICATE
-        found.append((where[duplicate], where[first[duplicate]]))
-    index = np.concatenate([f[0] for f in found])
-    order = np.argsort(index, kind="stable")
-    return Pointers(index[order], np.concatenate([f[1] for f in found])[order])
-
-
-# (record index, exact-dedup key, example number made unique across segments)
-_KEYED = np.dtype([("index", np.int64), ("key", np.uint64), ("example", np.int64)])
-# Partition files open at once at most (one per partition): far below the usual limit of 1,024.
-_MAX_PARTS = 512
-
-
-def _keyed(block: Any) -> np.ndarray:
-    keyed = np.empty(len(block), _KEYED)
-    keyed["index"] = np.arange(block.start, block.stop)
-    keyed["key"] = block["keys"]
-    # Example numbers restart in every segment: made unique as mixing.gather does.
-    keyed["example"] = block["examples"].astype(np.int64) + (block.segment << 32)
-    return keyed
-
-
-def _key_partitions(table: Table, parts: int) -> Iterator[np.ndarray]:
-    """Every record's :data:`_KEYED` row, partition by partition of the key (``key % parts``),
-    each partition in record order. With more than one partition, one pass over the table
-    spills them to files in the spool directory, read back one at a time."""
-    if parts == 1:
-        yield np.concatenate([_keyed(block) for block in table.blocks("keys", "examples")])
-        return
-    directory = Path(table.segments[0].spool).parent
-    paths = [directory / f"exact.{p}" for p in range(parts)]
-    try:
-        files = [open(path, "wb") for path in paths]  # noqa: SIM115 - closed below
-        try:
-            for block in table.blocks("keys", "examples"):
-                keyed = _keyed(block)
-                part = (keyed["key"] % np.uint64(parts)).astype(np.uint16)  # parts <= _MAX_PARTS
-                # Record order within each partition: a stable sort (a radix sort on 16 bits).
-                order = np.argsort(part, kind="stable")
-                keyed, part = np.take(keyed, order), part[order]  # take: faster than [] on records
-                cuts = np.searchsorted(part, np.arange(parts + 1))
-                for p in np.flatnonzero(np.diff(cuts)).tolist():
-                    files[p].write(keyed[cuts[p]:cuts[p + 1]].tobytes())
-        finally:
-            for f in files:
-                f.close()
-        for path in paths:
-            keyed = np.fromfile(path, _KEYED)
-            path.unlink()
-            yield keyed
-    finally:
-        for path in paths:
-            path.unlink(missing_ok=True)
-
-
-def _mark_smallest(table: Table, t: int, k: int, count: int, reason: np.ndarray, split: np.ndarray, rank: int,
-                   seed: int) -> None:
-    """Mark PENDING the ``k`` kept records (of ``count``) of task ``t`` and template rank
-    ``rank`` with the smallest sample keys, ties by position (:func:`komt_data.mixer.smallest`)."""
-    segments = table.of_task(t)
-    if k <= 0:
-        return
-    if k >= count:
-        for block in table.blocks("ranks", segments=segments):
-            part = split[block.start:block.stop]
-            part[(reason[block.start:block.stop] == KEEP) & (block["ranks"] == rank)] = PENDING
-        return
-
-    def eligible(block: Any) -> tuple[np.ndarray, np.ndarray]:
-        local = np.flatnonzero((reason[block.start:block.stop] == KEEP) & (block["ranks"] == rank))
-        return local, mixer.seeded_keys(block["ids"][local], seed, mixer.SAMPLE)
-
-    histogram = np.zeros(1 << HISTOGRAM_BITS, np.int64)
-    for block in table.blocks("ids", "ranks", segments=segments):
-        _, keys = eligible(block)
-        histogram += np.bincount(_bucket(keys), minlength=1 << HISTOGRAM_BITS)
-    cumulative = np.cumsum(histogram)
-    last = int(np.searchsorted(cumulative, k))  # the bucket holding the k-th smallest key
-    below = int(cumulative[last - 1]) if last else 0
-    chosen, keys_of = [], []
-    for block in table.blocks("ids", "ranks", segments=segments):
-        local, keys = eligible(block)
-        top = _bucket(keys)
-        split[block.start + local[top < last]] = PENDING
-        edge = top == last
-        chosen.append(block.start + local[edge])
-        keys_of.append(keys[edge])
-    edge_keys = np.concatenate(keys_of)
-    split[np.concatenate(chosen)[mixer.sort_order(edge_keys)[:k - below]]] = PENDING
-
-
-def _split(recipe: Recipe, seed: int, table: Table, split: np.ndarray) -> None:
-    """mixing.split_records on the PENDING records of ``split``, task by task, in place."""
-    per_task = [sum(int(np.count_nonzero(split[table.starts[i]:table.starts[i + 1]] == PENDING))
-                    for i in table.of_task(t)) for t in range(len(recipe.tasks))]
-    targets = split_targets(recipe, per_task)
-    known = _Assigned()
-    for t in range(len(recipe.tasks)):
-        if per_task[t] == 0:
-            continue
-        segments = table.of_task(t)
-        known.label(table, split, segments)
-        mine = [split[table.starts[i]:table.starts[i + 1]] for i in segments]
-        need = [max(0, targets[t][0] - sum(int(np.count_nonzero(m == VALIDATION)) for m in mine)),
-                max(0, targets[t][1] - sum(int(np.count_nonzero(m == TEST)) for m in mine))]
-        if need[0] or need[1]:
-            _held_out(table, split, segments, need, seed)
-        for m in mine:
-            m[m == PENDING] = TRAIN
-        if t < len(recipe.tasks) - 1:  # no later task looks groups up
-            known.add(table, split, segments)
-
-
-class _Assigned:
-    """The split of every group that selected records of the tasks so far belong to: sorted
-    unique group hashes and their split (9 bytes a group), merged task by task in linear time,
-    so that a later task's records of such a group take its split."""
-
-    def __init__(self) -> None:
-        self.groups = np.zeros(0, np.uint64)
-        self.splits = np.zeros(0, np.uint8)
-
-    def label(self, table: Table, split: np.ndarray, segments: list[int]) -> None:
-        """PENDING records of ``segments`` in an assigned group take its split."""
-        if not len(self.groups):
-            return
-        for block in table.blocks("groups", segments=segments):
-            mine = split[block.start:block.stop]
-            local = np.flatnonzero(mine == PENDING)
-            group = block["groups"][local]
-            pos = np.minimum(np.searchsorted(self.groups, group), len(self.groups) - 1)
-            found = self.groups[pos] == group
-            mine[local[found]] = self.splits[pos[found]]
-
-    def add(self, table: Table, split: np.ndarray, segments: list[int]) -> None:
-        """The groups of the selected records of ``segments`` not assigned yet, each with the
-        split of its first record (all of a group's records share one)."""
-        groups, splits = [], []
-        for block in table.blocks("groups", segments=segments):
-            mine = split[block.start:block.stop]
-            local = np.flatnonzero(mine != UNSELECTED)
-            groups.append(block["groups"][local])
-            splits.append(mine[local])
-        if not groups:
-            return
-        group, first = np.unique(np.concatenate(groups), return_index=True)
-        label = np.concatenate(splits)[first]
-        del groups, splits, first
-        if len(self.groups):
-            pos = np.minimum(np.searchsorted(self.groups, group), len(self.groups) - 1)
-            new = self.groups[pos] != group
-            group, label = group[new], label[new]
-        at = np.searchsorted(self.groups, group)
-        self.groups = np.insert(self.groups, at, group)
-        self.splits = np.insert(self.splits, at, label)
-
-
-def _held_out(table: Table, split: np.ndarray, segments: list[int], need: list[int], seed: int) -> None:
-    """Validation and test for the PENDING records of ``segments``: the free records ordered
-    by (split key of their group, id) as mixing.split_records orders them, but only those
-    in the first buckets of split keys, enough to hold every group that is held out."""
-    def free(block: Any) -> tuple[np.ndarray, np.ndarray]:
-        local = np.flatnonzero(split[block.start:block.stop] == PENDING)
-        return local, mixer.seeded_keys(block["groups"][local], seed, mixer.SPLIT)
-
-    histogram = np.zeros(1 << HISTOGRAM_BITS, np.int64)
-    for block in table.blocks("groups", segments=segments):
-        histogram += np.bincount(_bucket(free(block)[1]), minlength=1 << HISTOGRAM_BITS)
-    cumulative = np.cumsum(histogram)
-    wanted = need[0] + need[1]
-    while True:
-        # Groups past bucket `last` have at least cumulative[last] free records before them.
-        last = min(int(np.searchsorted(cumulative, wanted)), len(cumulative) - 1)
-        idx, keys, groups, ids = [], [], [], []
-        for block in table.blocks("groups", "ids", segments=segments):
-            local, key = free(block)
-            inside = np.flatnonzero(_bucket(key) <= last)
-            idx.append(block.start + local[inside])
-            keys.append(key[inside])
-            groups.append(block["groups"][local[inside]])
-            ids.append(block["ids"][local[inside]])
-        order = mixer.sort_order(np.concatenate(keys), np.concatenate(ids))
-        del ids, keys
-        ordered_groups = np.concatenate(groups)[order]
-        labels, val_total = held_out_labels(ordered_groups, need)
-        covered = int(cumulative[last])
-        if last == len(cumulative) - 1 or (covered >= need[0] and covered - val_total >= need[1]):
-            split[np.concatenate(idx)[order]] = labels
-            return
-        wanted = max(need[0], val_total + need[1], covered + 1)
 
 
 # Stage 3's order -----------------------------------------------------------------------------
@@ -346,7 +43,7 @@ def order_split(table: Table, split: np.ndarray, code: int, seed: int, path: Pat
             if not len(local):
                 continue
             entries = np.empty(len(local), _ENTRY)
-            entries["key"] = mixer.seeded_keys(block["ids"][local], seed, mixer.ORDER)
+            entries["key"] = seeded_keys(block["ids"][local], seed, ORDER)
             entries["segment"] = block.segment
             entries["length"] = block["lengths"][local]
             entries["offset"] = block["offsets"][local]
@@ -373,7 +70,7 @@ def order_split(table: Table, split: np.ndarray, code: int, seed: int, path: Pat
         for bucket in buckets:
             entries = np.fromfile(bucket, _ENTRY)
             bucket.unlink()
-            entries = np.take(entries, mixer.sort_order(entries["key"]))
+            entries = np.take(entries, sort_order(entries["key"]))
             rows = np.empty(len(entries), ROW)
             for name in ("segment", "length", "offset"):
                 rows[name] = entries[name]

@@ -1,5 +1,5 @@
 """The Ray session a build uses, shared by stage 1 (:mod:`.ray_spool`) and stage 2
-(:mod:`.ray_stage2`): Ray imported with the exact install line when missing, one connection,
+(:mod:`.ray_decide`): Ray imported with the exact install line when missing, one connection,
 Ray Data settings for the build, and config objects made independent of the working directory.
 """
 

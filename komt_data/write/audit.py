@@ -215,8 +215,8 @@ def gather(manifest: Mapping[str, Any], roles: Mapping[str, Roles], table: Any, 
            findings_of: Mapping[int, list[tuple[int, str, str]]], rejected_path: Path, seed: int) -> dict[str, Any]:
     """The report's examples and checks for a build, from stage 1's findings (per segment
     index: (record number, check, detail)), the written records' split codes (``split``,
-    :data:`komt_data.mixing.UNSELECTED` for the others) and the spools in ``table``."""
-    from .. import mixing
+    :data:`komt_data.decide.contract.UNSELECTED` for the others) and the spools in ``table``."""
+    from ..decide import contract
     from ..spool.files import SpoolFile
 
     names = list(manifest["tasks"])
@@ -228,7 +228,7 @@ def gather(manifest: Mapping[str, Any], roles: Mapping[str, Roles], table: Any, 
     candidates: dict[int, list[tuple[int, int, int, int, int]]] = defaultdict(list)
     lengths: dict[str, dict[str, list[np.ndarray]]] = {n: {"instruction_chars": [], "output_chars": []} for n in names}
     for block in table.blocks("ids", "lengths", "offsets", "instruction_chars", "output_chars"):
-        chosen = split[block.start:block.stop] != mixing.UNSELECTED
+        chosen = split[block.start:block.stop] != contract.UNSELECTED
         if not chosen.any():
             continue
         t = table.task[block.segment]
@@ -254,7 +254,7 @@ def gather(manifest: Mapping[str, Any], roles: Mapping[str, Roles], table: Any, 
     for segment, flagged in sorted(findings_of.items()):
         start = int(table.starts[segment])
         for number, check, detail in flagged:
-            if split[start + number] == mixing.UNSELECTED:
+            if split[start + number] == contract.UNSELECTED:
                 continue
             counts[check] += 1
             if counts[check] <= CAPS["per_check"]:

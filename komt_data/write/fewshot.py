@@ -39,8 +39,9 @@ from typing import Any
 import numpy as np
 import orjson
 
-from .. import mixer
 from ..config import Recipe
+from ..decide.contract import TRAIN, UNSELECTED
+from ..decide.keys import seeded_keys
 from ..mixconfig import FewShot
 from ..spool.columns import Table
 from ..spool.files import SpoolFile
@@ -145,7 +146,6 @@ def _concat(parts: list[tuple[np.ndarray, ...]], k: int, dtype: Any) -> np.ndarr
 
 def select(table: Table, split: np.ndarray, recipe: Recipe, seed: int) -> Selection:
     """Choose the few-shot records of a build and their exemplars from its numbers alone."""
-    from ..mixing import TRAIN, UNSELECTED
 
     per_task = settings(recipe)
     # Templates are numbered per segment; a pool is a (task, template name) pair.
@@ -164,11 +164,11 @@ def select(table: Table, split: np.ndarray, recipe: Recipe, seed: int) -> Select
         ids = block["ids"]
         train = np.flatnonzero(where == TRAIN)
         if len(train):
-            pool.append((group[train], mixer.seeded_keys(ids[train], seed, POOL), block.start + train,
+            pool.append((group[train], seeded_keys(ids[train], seed, POOL), block.start + train,
                          block["instruction_chars"][train] + block["output_chars"][train]))
         # Which records: a seeded draw against the task's share, in every split.
         written = np.flatnonzero(where != UNSELECTED)
-        draw = mixer.seeded_keys(ids[written], seed, PICK) >> np.uint64(11)
+        draw = seeded_keys(ids[written], seed, PICK) >> np.uint64(11)
         picked = written[draw.astype(np.float64) < share[table.task[block.segment]] * _U53]
         if len(picked):
             chosen.append((block.start + picked, group[picked], ids[picked],
@@ -198,7 +198,7 @@ def select(table: Table, split: np.ndarray, recipe: Recipe, seed: int) -> Select
         part = slice(lo, lo + _CHUNK)
         index, group, own, task = c_index[part], c_group[part], c_own[part], c_task[part]
         # How many shots each record asks for: uniform in its task's range.
-        draw = mixer.seeded_keys(c_ids[part], seed, SHOTS)
+        draw = seeded_keys(c_ids[part], seed, SHOTS)
         low, span = _per_task(fewest, task), _per_task(most, task) - _per_task(fewest, task) + 1
         asked[part] = low + (draw % span.astype(np.uint64)).astype(np.int64)
         first = np.searchsorted(p_group, group, side="left")

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import mixing
+from ..decide import contract
 
 # The length bins of report.html (doubling: lengths span orders of magnitude).
 LENGTH_EDGES = (0, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192)
@@ -48,7 +48,7 @@ class _Lengths:
         self.values, self.counts = merged, total
 
     def summary(self) -> dict[str, float | int]:
-        """:func:`komt_data.report.summarize` of the lengths counted."""
+        """:func:`komt_data.write.report.summarize` of the lengths counted."""
         n = int(self.counts.sum())
         if n == 0:
             return {"min": 0, "p50": 0, "p90": 0, "p99": 0, "max": 0, "mean": 0.0}
@@ -70,7 +70,7 @@ class _Lengths:
         return np.float64(b - diff * (1 - t)) if t >= 0.5 else np.float64(a + diff * t)
 
     def histogram(self) -> dict[str, list[int]]:
-        """:func:`komt_data.report.histogram` of the lengths counted."""
+        """:func:`histogram` of the lengths counted."""
         edges = list(LENGTH_EDGES)
         top = int(self.values[-1]) + 1 if len(self.values) else 0
         bins = np.searchsorted(np.array([*edges, max(edges[-1] + 1, top)]), self.values, side="right") - 1
@@ -80,16 +80,16 @@ class _Lengths:
 
 
 def stats(task_names: list[str], table: Any, split: np.ndarray) -> dict[str, Any]:
-    """The ``stats`` of manifest.json, as :meth:`komt_data.report.StatsCollector.result`
-    gives them, for the records of ``table`` (a :class:`komt_data.columns.Table` of the
-    recipe's tasks ``task_names``) whose split code (:data:`komt_data.mixing.SPLIT_NAMES`)
+    """The ``stats`` of manifest.json, as :meth:`komt_data.write.report.StatsCollector.result`
+    gives them, for the records of ``table`` (a :class:`komt_data.spool.columns.Table` of the
+    recipe's tasks ``task_names``) whose split code (:data:`komt_data.contract.SPLIT_NAMES`)
     ``split`` gives."""
     lengths = {key: [_Lengths() for _ in task_names] for key in _KEYS}
     templates: list[Counter] = [Counter() for _ in task_names]
     per_split = np.zeros(256, np.int64)
     for block in table.blocks(*_KEYS, "templates"):
         codes = split[block.start:block.stop]
-        chosen = codes != mixing.UNSELECTED
+        chosen = codes != contract.UNSELECTED
         if not chosen.any():
             continue
         t = table.task[block.segment]
@@ -100,7 +100,7 @@ def stats(task_names: list[str], table: Any, split: np.ndarray) -> dict[str, Any
         for number, count in enumerate(np.bincount(block["templates"][chosen], minlength=len(names)).tolist()):
             if count:
                 templates[t][names[number]] += count
-    total = int(sum(per_split[code] for code in mixing.SPLIT_NAMES))
+    total = int(sum(per_split[code] for code in contract.SPLIT_NAMES))
     tasks = {}
     for t, name in enumerate(task_names):
         n = int(lengths[_KEYS[0]][t].counts.sum())
@@ -114,6 +114,6 @@ def stats(task_names: list[str], table: Any, split: np.ndarray) -> dict[str, Any
             if len(part.values):
                 everything.add(part.values, part.counts)
         overall[key] = {**everything.summary(), "histogram": everything.histogram()}
-    return {"records": total, "splits": {name: int(per_split[code]) for code, name in mixing.SPLIT_NAMES.items()
+    return {"records": total, "splits": {name: int(per_split[code]) for code, name in contract.SPLIT_NAMES.items()
                                          if per_split[code]},
             "tokenizer": None, "tasks": tasks, "lengths": overall}

@@ -19,8 +19,8 @@ from typing import Any
 import orjson
 
 from ..config import Recipe
+from ..decide.rules import empty_train_warnings
 from ..exports import get_format, get_prompt
-from ..mixing import empty_train_warnings
 from . import card, licenses, report
 from .drops import drop_warnings
 from .output_dir import (

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import mixing
 from .._version import __version__
 from ..config import Recipe, TaskConfig
+from ..decide import contract
 from ..exclusion import excluded_keys
 from ..spool.checks import roles_of
 from ..spool.columns import Table
@@ -32,7 +32,7 @@ class Counts:
     repeated: np.ndarray
 
 
-def count(table: Table, decisions: mixing.Decisions, tasks: int) -> Counts:
+def count(table: Table, decisions: contract.Decisions, tasks: int) -> Counts:
     counts = Counts(np.zeros((tasks, 256), np.int64), np.zeros((tasks, 256), np.int64), np.zeros(tasks, np.int64))
     for block in table.blocks("ranks"):
         t = table.task[block.segment]
@@ -41,20 +41,23 @@ def count(table: Table, decisions: mixing.Decisions, tasks: int) -> Counts:
         counted = block["ranks"] == 0  # spare renderings count only when written (as repeats)
         counts.dropped[t] += np.bincount(reason[counted], minlength=256)
         counts.splits[t] += np.bincount(split, minlength=256)
-        counts.repeated[t] += int(np.count_nonzero(~counted & (split != mixing.UNSELECTED)))
+        counts.repeated[t] += int(np.count_nonzero(~counted & (split != contract.UNSELECTED)))
     return counts
 
 
 def sources(segments: list[Segment]) -> list[dict[str, Any]]:
-    """Per input file (the chunks of one file added up): its name, encoding and rows read."""
+    """Per input file (the chunks of one file added up): its name, encoding and rows read, and
+    the output split it was read into when that is not train (a dataset's dev / test file)."""
     files: dict[str, dict[str, Any]] = {}
     for s in segments:
         entry = files.setdefault(s.label, {"file": s.label, "encoding": s.encoding, "read": 0})
         entry["read"] += s.read
+        if s.output_split != "train":
+            entry["split"] = s.output_split
     return list(files.values())
 
 
-def task_entries(recipe: Recipe, segments: list[Segment], decisions: mixing.Decisions, counts: Counts,
+def task_entries(recipe: Recipe, segments: list[Segment], decisions: contract.Decisions, counts: Counts,
                  composed: fewshot.Composed) -> dict[str, Any]:
     """manifest.json's ``tasks``: per task what was read, planned, written (per split) and
     dropped (per reason), with its lineage; a task left with nothing stops the build
@@ -67,10 +70,10 @@ def task_entries(recipe: Recipe, segments: list[Segment], decisions: mixing.Deci
         dropped: Counter = Counter()
         for s in own:
             dropped.update(s.dropped)
-        for code, reason in mixing.REASONS.items():
+        for code, reason in contract.REASONS.items():
             if counts.dropped[t, code]:
                 dropped[reason] += int(counts.dropped[t, code])
-        written = int(counts.splits[t, :len(mixing.SPLIT_NAMES)].sum())
+        written = int(counts.splits[t, :len(contract.SPLIT_NAMES)].sum())
         repeated = int(counts.repeated[t])
         entry = {
             "adapter": task.adapter,
@@ -85,8 +88,8 @@ def task_entries(recipe: Recipe, segments: list[Segment], decisions: mixing.Deci
             "available": plans[task.name].available,
             "planned": plans[task.name].planned,
             "written": written,
-            "splits": {name: int(counts.splits[t, code]) for code, name in mixing.SPLIT_NAMES.items()
-                       if name != "test" or counts.splits[:, mixing.TEST].any()},
+            "splits": {name: int(counts.splits[t, code]) for code, name in contract.SPLIT_NAMES.items()
+                       if name != "test" or counts.splits[:, contract.TEST].any()},
             "dropped": dict(sorted(dropped.items())),
         }
         if repeated:
@@ -110,7 +113,7 @@ def task_entries(recipe: Recipe, segments: list[Segment], decisions: mixing.Deci
     return tasks
 
 
-def manifest(recipe: Recipe, seed: int, recipe_fingerprint: str, decisions: mixing.Decisions, counts: Counts,
+def manifest(recipe: Recipe, seed: int, recipe_fingerprint: str, decisions: contract.Decisions, counts: Counts,
              tasks: dict[str, Any], shards: list[dict[str, Any]], split_counts: dict[str, int], rejected: int,
              evaluation: Evaluation) -> dict[str, Any]:
     """manifest.json as stage 3 writes it (the figures and the files list come later)."""
@@ -138,6 +141,6 @@ def manifest(recipe: Recipe, seed: int, recipe_fingerprint: str, decisions: mixi
         manifest["decontamination"] = {
             "ngram": cfg.ngram, "threshold": cfg.threshold, "min_chars": cfg.min_chars,
             "sets": evaluation.sizes(),
-            "dropped": int(counts.dropped[:, mixing.CONTAMINATED].sum()),
+            "dropped": int(counts.dropped[:, contract.CONTAMINATED].sum()),
         }
     return manifest

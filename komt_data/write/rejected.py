@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from .. import mixing
+from ..decide import contract
 from ..decontam import Decontaminator
 from ..spool.columns import Table, read_column
 from ..spool.files import SpoolFile
@@ -47,7 +47,7 @@ class _Lines:
             return f.readline()
 
 
-def write_rejected(path: Path, table: Table, decisions: mixing.Decisions, evaluation: Evaluation) -> int:
+def write_rejected(path: Path, table: Table, decisions: contract.Decisions, evaluation: Evaluation) -> int:
     """rejected.jsonl: stage-1 rejections per unit, then the mixer's drops in record order."""
     segments = table.segments
     lines = _Lines(table)
@@ -60,36 +60,37 @@ def write_rejected(path: Path, table: Table, decisions: mixing.Decisions, evalua
                     count += 1
         for block in table.blocks("ranks", "positions", "lengths", "offsets", "contaminated", "overlaps"):
             reason = decisions.reason[block.start:block.stop]
-            dropped = np.flatnonzero((reason != mixing.KEEP) & (block["ranks"] == 0))
+            dropped = np.flatnonzero((reason != contract.KEEP) & (block["ranks"] == 0))
             if not len(dropped):
                 continue
             s = segments[block.segment]
             # The records that duplicates repeat (anywhere in the recipe): where they are.
             others: dict[int, tuple[int, int]] = {}
             survivors: dict[int, int] = {}  # near duplicates: the survivor's record position
-            for code, pointers in ((mixing.DUPLICATE, decisions.first_of), (mixing.NEAR_DUPLICATE, decisions.near_of)):
+            for code, pointers in ((contract.DUPLICATE, decisions.first_of),
+                                   (contract.NEAR_DUPLICATE, decisions.near_of)):
                 mine = block.start + dropped[reason[dropped] == code]
                 if len(mine):
                     firsts = pointers[mine]
                     found = zip(mine.tolist(), (np.searchsorted(table.starts, firsts, side="right") - 1).tolist(),
                                 table.take("positions", firsts).tolist(), strict=True)
                     others.update((i, (seg, position)) for i, seg, position in found)
-                    if code == mixing.NEAR_DUPLICATE:
+                    if code == contract.NEAR_DUPLICATE:
                         survivors.update(zip(mine.tolist(), firsts.tolist(), strict=True))
             spool = SpoolFile(s.spool)
             try:
                 for i in dropped.tolist():
                     code = int(reason[i])
                     extra: dict[str, Any] = {}
-                    if code == mixing.DUPLICATE:
+                    if code == contract.DUPLICATE:
                         seg, position = others[block.start + i]
                         detail = f"same content as {segments[seg].label}:{position}"
-                    elif code == mixing.CONTAMINATED:
+                    elif code == contract.CONTAMINATED:
                         item = evaluation.items[int(block["contaminated"][i])]
                         detail = (f"copies evaluation item {item.set} {item.where} "
                                   f"({float(block['overlaps'][i]):.0%} of character n-grams shared)")
                         extra["eval_item"] = {"set": item.set, "where": item.where, "text": item.text}
-                    elif code == mixing.NEAR_DUPLICATE:
+                    elif code == contract.NEAR_DUPLICATE:
                         seg, position = others[block.start + i]
                         jaccard = float(decisions.similarity[block.start + i])
                         detail = f"near duplicate (estimated Jaccard {jaccard:.2f}) of {segments[seg].label}:{position}"
@@ -99,7 +100,7 @@ def write_rejected(path: Path, table: Table, decisions: mixing.Decisions, evalua
                                              "record": orjson.Fragment(lines.line(survivors[block.start + i])[:-1])}
                     else:
                         detail = "not sampled: the task's cap or its share of the mix was reached"
-                    entry = {"task": s.task, "reason": mixing.REASONS[code], "detail": detail,
+                    entry = {"task": s.task, "reason": contract.REASONS[code], "detail": detail,
                              **s.provenance(int(block["positions"][i])), **extra}
                     line = spool.read_at(int(block["offsets"][i]), int(block["lengths"][i]))
                     out.write(orjson.dumps(entry)[:-1] + b',"record":' + line[:-1] + b"}\n")

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import mixing
 from ..config import Recipe
+from ..decide import contract
 from ..errors import KomtDataError
 from ..passes import ROW, order_split, rows_of
 from ..spool.columns import Table
@@ -190,7 +190,7 @@ def write_splits(stage: Path, recipe: Recipe, seed: int, table: Table, split: np
     jobs: list[ShardJob] = []
     entries: list[dict[str, Any]] = []
     split_counts: dict[str, int] = {}
-    for code, name in mixing.SPLIT_NAMES.items():
+    for code, name in contract.SPLIT_NAMES.items():
         count = int(np.count_nonzero(split == code))
         if name != "train" and count == 0:
             continue

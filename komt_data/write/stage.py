@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import mixing
 from ..config import Recipe
+from ..decide import contract
 from ..decontam import Decontaminator
 from ..spool.columns import Table
 from ..spool.contract import ProgressFactory, Segment
@@ -23,7 +23,7 @@ from .rejected import Evaluation, write_rejected
 from .shards import write_splits
 
 
-def write_output(stage: Path, recipe: Recipe, seed: int, segments: list[Segment], decisions: mixing.Decisions,
+def write_output(stage: Path, recipe: Recipe, seed: int, segments: list[Segment], decisions: contract.Decisions,
                  orders: dict[int, np.ndarray] | None, recipe_fingerprint: str, make_bar: ProgressFactory,
                  decontaminator: Decontaminator | None = None, workers: int = 1) -> dict[str, Any]:
     """Stage 3 into ``stage``: the few-shot records, the shards of every split, rejected.jsonl
@@ -39,7 +39,7 @@ def write_output(stage: Path, recipe: Recipe, seed: int, segments: list[Segment]
     if fewshot.enabled(recipe):  # exemplars from the train records just decided
         composed = fewshot.write(table, fewshot.select(table, split, recipe, seed), len(names),
                                  recipe.prompt_format, stage / "_spool", workers)
-    bar = make_bar(desc="writing", unit=" records", total=int(np.count_nonzero(split != mixing.UNSELECTED)))
+    bar = make_bar(desc="writing", unit=" records", total=int(np.count_nonzero(split != contract.UNSELECTED)))
     evaluation = Evaluation(decontaminator)
     rejected: list[int] = []  # rejected.jsonl is written while the shard writers run: it needs none of them
     try:
