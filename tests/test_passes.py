@@ -12,7 +12,6 @@ import pytest
 import yaml
 
 import komt_data
-from komt_data import passes
 from komt_data.config import load
 from komt_data.decide import contract, in_passes, steps
 from komt_data.decide.in_memory import InMemory
@@ -22,7 +21,7 @@ from komt_data.spool import columns
 from komt_data.spool.budget import ErrorBudget
 from komt_data.spool.local import runners as _runners
 from komt_data.spool.local import spool_local as _read_local
-from komt_data.write import figures, shards
+from komt_data.write import figures, order, shards
 from komt_data.write.figures import histogram
 from komt_data.write.report import summarize
 
@@ -32,7 +31,7 @@ from .mixing_helpers import MIXING
 def _tiny(monkeypatch: pytest.MonkeyPatch) -> None:
     """Many partitions, buckets and blocks, and crowded histogram buckets, even for a few thousand records."""
     monkeypatch.setattr(in_passes, "PART", 37)
-    monkeypatch.setattr(passes, "BUCKET", 50)
+    monkeypatch.setattr(order, "BUCKET", 50)
     monkeypatch.setattr(columns, "BLOCK", 64)
     monkeypatch.setattr(in_passes, "HISTOGRAM_BITS", 2)  # many records per histogram bucket
     monkeypatch.setattr(shards, "_PIECE_RECORDS", 1)  # shards written by several processes
@@ -112,9 +111,9 @@ def test_passes_decide_as_the_in_memory_path(inputs: Path, tmp_path: Path, monke
     ids = table.column("ids")
     for code in contract.SPLIT_NAMES:
         members = np.flatnonzero(got.split == code)
-        order = members[np.argsort(seeded_keys(ids[members], 3, ORDER), kind="stable")]
-        sizes = passes.order_split(table, got.split, code, 3, tmp_path / "bucketed", 150)
-        assert passes.rows_of(table, order, tmp_path / "direct", 150) == sizes
+        stable = members[np.argsort(seeded_keys(ids[members], 3, ORDER), kind="stable")]
+        sizes = order.order_split(table, got.split, code, 3, tmp_path / "bucketed", 150)
+        assert order.rows_of(table, stable, tmp_path / "direct", 150) == sizes
         assert (tmp_path / "bucketed").read_bytes() == (tmp_path / "direct").read_bytes()
 
 

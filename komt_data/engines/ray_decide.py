@@ -21,7 +21,7 @@ records for which that function gives the same answer as on the whole recipe:
 5. splits: one recipe-wide group over the selected records only (a group placed by an
    earlier task keeps its split in later tasks, so tasks cannot be split independently);
 6. the global order: ``sort`` on (split, order key, id hash, position), the order
-   :func:`komt_data.passes.order_split` gives, with its stable tie-break made explicit.
+   :func:`komt_data.write.order.order_split` gives, with its stable tie-break made explicit.
 
 Every group function sorts its rows by their position in the recipe first, so that it sees
 them in input order whatever order the shuffle delivered them in. The driver collects the

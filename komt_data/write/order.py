@@ -1,6 +1,7 @@
 """Stage 3's order of a split (:func:`order_split`): an external bucket sort on the order
 key, bucket by bucket into a file of (spool, offset, length, place in shard) rows that
-stage 3 reads (:data:`ROW`).
+stage 3 reads (:data:`komt_data.write.contract.ROW`); or the rows of an order given
+(:func:`rows_of`, the Ray engine's).
 """
 
 from __future__ import annotations
@@ -9,19 +10,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .decide.keys import ORDER, seeded_keys, sort_order
-from .spool.columns import Table
-from .write.fewshot import Composed
+from ..decide.keys import ORDER, seeded_keys, sort_order
+from ..spool.columns import Table
+from .contract import ROW
+from .fewshot import Composed
 
 # Records per bucket of the order sort (its sort costs about 60 to 100 bytes a record); a
 # test sets it small to run many passes on small inputs.
 BUCKET = 1 << 18
 
 
-# Stage 3's order -----------------------------------------------------------------------------
-
-# One row per record of a split, in output order: where its line is and where it goes.
-ROW = np.dtype([("segment", np.uint32), ("length", np.uint32), ("offset", np.uint64), ("at", np.uint64)])
 _ENTRY = np.dtype([("key", np.uint64), ("segment", np.uint32), ("length", np.uint32), ("offset", np.uint64)])
 
 
