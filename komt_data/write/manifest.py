@@ -46,14 +46,18 @@ def count(table: Table, decisions: contract.Decisions, tasks: int) -> Counts:
 
 
 def sources(segments: list[Segment]) -> list[dict[str, Any]]:
-    """Per input file (the chunks of one file added up): its name, encoding and rows read, and
-    the output split it was read into when that is not train (a dataset's dev / test file)."""
+    """Per input file (the chunks of one file added up): its name, encoding and rows read; the
+    output split it was read into (``split``) and the dataset's own split it is
+    (``dataset_split``, as the task config's ``files:`` mapping or hub split names it), each
+    when that is not train: a dataset's dev / test file."""
     files: dict[str, dict[str, Any]] = {}
     for s in segments:
         entry = files.setdefault(s.label, {"file": s.label, "encoding": s.encoding, "read": 0})
         entry["read"] += s.read
         if s.output_split != "train":
             entry["split"] = s.output_split
+        if s.dataset_split != "train":
+            entry["dataset_split"] = s.dataset_split
     return list(files.values())
 
 
