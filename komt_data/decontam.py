@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from .dedup.hashing import rolling_hashes, splitmix64_inplace
 from .errors import ConfigError
 from .mixconfig import Decontaminate, EvalSet
 from .text import dedup_form, squeeze
@@ -293,36 +294,26 @@ def eval_items(spec: EvalSet) -> Iterator[EvalItem]:
 
 def ngram_hashes(text: str, n: int) -> np.ndarray:
     """Distinct 64-bit hashes of the ``n``-character n-grams of an already normalized text."""
-    from .neardup import _FNV, _mix64
-
     codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     if len(codes) < n:
         return np.zeros(0, dtype=np.uint64)
-    count = len(codes) - n + 1
-    h = codes[:count].copy()
-    for j in range(1, n):
-        h = h * _FNV + codes[j:j + count]
-    return np.unique(_mix64(h))
+    return np.unique(splitmix64_inplace(rolling_hashes(codes, n)))
 
 
 def _batch_ngrams(texts: Sequence[str], n: int) -> tuple[np.ndarray, np.ndarray]:
     """The 64-bit hashes of the ``n``-character n-grams of every text (as :func:`ngram_hashes`
     makes them, repeats included) and, for each, its text's index."""
-    from .neardup import _FNV, _mix64
-
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
     codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     if len(codes) < n:
         return np.zeros(0, np.uint64), np.zeros(0, np.int64)
     starts = np.cumsum(lengths) - lengths
     count = len(codes) - n + 1
-    h = codes[:count].copy()
-    for j in range(1, n):
-        h *= _FNV
-        h += codes[j:j + count]
+    h = rolling_hashes(codes, n, count)
     owner = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)[:count]
+    # Windows that lie inside one text (the others straddle two texts of the batch).
     inside = np.arange(count, dtype=np.int64) - starts[owner] <= (lengths - n)[owner]
-    return _mix64(h[inside]), owner[inside]
+    return splitmix64_inplace(h[inside]), owner[inside]
 
 
 def normalize(text: str) -> str:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .dedup.hashing import GOLDEN, splitmix64_inplace
+
 _MASK = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 # Salts that make the sampling, split and order keys independent of each other.
@@ -21,19 +23,12 @@ SAMPLE, SPLIT, ORDER = 0x5A17, 0x5B11, 0x0DE7
 
 def seeded_keys(id_hashes: np.ndarray, seed: int, salt: int) -> np.ndarray:
     """A uniform 64-bit key per record from its id hash and the seed (splitmix64 finalizer)."""
-    # In place, with one scratch array: stage 2's peak memory is here, and each temporary of
-    # an expression like (z ^ (z >> 30)) * m costs 8 bytes a record. uint64 wraps silently.
+    # In place, with one scratch array (splitmix64_inplace): stage 2's peak memory is here,
+    # and each temporary costs 8 bytes a record. uint64 wraps silently.
     z = np.bitwise_xor(id_hashes.astype(np.uint64, copy=False),
-                       np.uint64((seed * 0x9E3779B97F4A7C15 + salt) & 0xFFFFFFFFFFFFFFFF))
-    z += np.uint64(0x9E3779B97F4A7C15)
-    t = np.empty_like(z)
-    for shift, multiplier in ((30, 0xBF58476D1CE4E5B9), (27, 0x94D049BB133111EB)):
-        np.right_shift(z, np.uint64(shift), out=t)
-        z ^= t
-        z *= np.uint64(multiplier)
-    np.right_shift(z, np.uint64(31), out=t)
-    z ^= t
-    return z
+                       np.uint64((seed * GOLDEN + salt) & 0xFFFFFFFFFFFFFFFF))
+    z += np.uint64(GOLDEN)
+    return splitmix64_inplace(z)
 
 
 def sort_order(primary: np.ndarray, secondary: np.ndarray | None = None) -> np.ndarray:
