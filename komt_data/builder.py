@@ -28,7 +28,7 @@ from ._version import __version__
 from .analysis import Analyzer
 from .arguments import check_flag, check_limit, check_seed
 from .config import Recipe, TaskConfig, load
-from .decontam import Decontaminator
+from .dedup.contamination import Decontaminator
 from .engines import ENGINES
 from .errors import ConfigError, DataError, KomtDataError
 from .exclusion import excluded_keys

@@ -305,7 +305,7 @@ def _strings(value: Any, *, file: Path | str, key: str) -> tuple[str, ...]:
 
 def parse_decontaminate(value: Any, file: Path, base: Path) -> Decontaminate | None:
     """Validate ``decontaminate:``: a list of sets, or a mapping with ``sets`` and the n-gram rule."""
-    from .decontam import preset
+    from .dedup.contamination import preset
 
     if value is None or value is False:
         return None

@@ -27,9 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from . import mixer, neardup
+from . import mixer
 from .columns import Table
 from .config import Part, Recipe, TaskRef
+from .dedup import near as neardup
 from .spool.files import SpoolFile
 
 KEEP, DUPLICATE, CONTAMINATED, NEAR_DUPLICATE, NOT_SAMPLED = 0, 1, 2, 3, 4
@@ -398,7 +399,7 @@ def sample_task(ok: np.ndarray, rank: np.ndarray, sample_keys: np.ndarray, k: in
 
 
 class Signatures:
-    """Near-dedup rows (:func:`komt_data.neardup.near_rows`) of chosen records, read on demand
+    """Near-dedup rows (:func:`komt_data.dedup.near.near_rows`) of chosen records, read on demand
     from the segments' spooled ``.sig`` files: indexing returns the rows asked for, nothing
     more. A file's row width is its size over its records (tasks compare different numbers
     of fields); narrower rows are zero-padded to the widest.

@@ -6,7 +6,7 @@ import pytest
 
 from komt_data import build
 from komt_data.config import load
-from komt_data.decontam import PRESETS, Decontaminator, EvalItem, ngram_hashes, normalize
+from komt_data.dedup.contamination import PRESETS, Decontaminator, EvalItem, ngram_hashes, normalize
 from komt_data.errors import ConfigError
 from komt_data.mixconfig import Decontaminate
 

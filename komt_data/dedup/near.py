@@ -38,8 +38,8 @@ from typing import Any
 import numpy as np
 from xxhash import xxh3_64_intdigest
 
-from .dedup.hashing import GOLDEN, rolling_hashes, splitmix64, splitmix64_inplace
-from .text import dedup_form, squeeze
+from ..text import dedup_form, squeeze
+from .hashing import GOLDEN, rolling_hashes, splitmix64, splitmix64_inplace
 
 _MASK32 = np.uint64(0xFFFFFFFF)
 

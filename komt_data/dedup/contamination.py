@@ -31,10 +31,15 @@ from typing import Any
 import numpy as np
 import orjson
 
-from .dedup.hashing import rolling_hashes, splitmix64_inplace
-from .errors import ConfigError
-from .mixconfig import Decontaminate, EvalSet
-from .text import dedup_form, squeeze
+from ..config import SourceConfig
+from ..errors import ConfigError
+from ..mixconfig import Decontaminate, EvalSet
+from ..sources import BadRow, Unit, read_unit, resolve_encoding
+from ..sources.base import open_binary, open_text
+from ..sources.documents import dig
+from ..sources.hub import load_hub_rows
+from ..text import dedup_form, squeeze
+from .hashing import rolling_hashes, splitmix64_inplace
 
 KMMLU_CONFIGS = (
     "Accounting", "Agricultural-Sciences", "Aviation-Engineering-and-Maintenance", "Biology",
@@ -208,21 +213,11 @@ def _texts(value: Any) -> Iterator[str]:
             yield from _texts(v)
 
 
-def _dig(row: Mapping[str, Any], name: str) -> Any:
-    value: Any = row
-    for part in name.split("."):
-        if isinstance(value, Mapping) and part in value:
-            value = value[part]
-        else:
-            return None
-    return value
-
-
 def item_texts(row: Any, fields: Sequence[str]) -> list[str]:
     """The texts of one evaluation row: its ``fields`` (dotted paths allowed), or all its text."""
     if isinstance(row, str):
         return [row]
-    values = [_dig(row, f) for f in fields] if fields else []
+    values = [dig(row, f, None) for f in fields] if fields else []
     if all(v is None for v in values):  # no field given, or none of them in this layout
         values = list(row.values())
     return [t for v in values for t in _texts(v) if t.strip()]
@@ -231,9 +226,6 @@ def item_texts(row: Any, fields: Sequence[str]) -> list[str]:
 def _read_rows(spec: EvalSet, path: Path) -> Iterator[tuple[str, Any]]:
     """A preset's file through komt-data's own readers (SQuAD nesting, TSV quoting as the
     file was written); rows that cannot be read are skipped: they cannot be copied from."""
-    from .config import SourceConfig
-    from .sources import BadRow, Unit, read_unit, resolve_encoding
-
     unit = Unit(SourceConfig(files=(path,), format=spec.format, quoting=spec.quoting), path)
     for number, row in read_unit(unit, resolve_encoding(unit)):
         if not isinstance(row, BadRow):
@@ -243,8 +235,6 @@ def _read_rows(spec: EvalSet, path: Path) -> Iterator[tuple[str, Any]]:
 def _file_rows(path: Path) -> Iterator[tuple[str, Any]]:
     name = path.name[:-3] if path.name.endswith(".gz") else path.name
     if name.endswith(".jsonl"):
-        from .sources.base import open_binary
-
         with open_binary(path) as f:
             for number, line in enumerate(f, 1):
                 if line.strip():
@@ -255,8 +245,6 @@ def _file_rows(path: Path) -> Iterator[tuple[str, Any]]:
         for number, row in enumerate(rows, 1):
             yield f"{path.name}#{number}", row
     else:  # plain text: one item per line (komt's testset.txt)
-        from .sources.base import open_text
-
         with open_text(path, "utf-8-sig") as f:
             for number, line in enumerate(f, 1):
                 if line.strip():
@@ -264,17 +252,17 @@ def _file_rows(path: Path) -> Iterator[tuple[str, Any]]:
 
 
 def _hub_rows(spec: EvalSet) -> Iterator[tuple[str, Any]]:
-    from .sources.hub import load_hub  # raises the DependencyError without datasets
-
     for config in spec.configs:
         what = f"evaluation set '{spec.name}' ({spec.hub}{' ' + config if config else ''})"
+        label = f"{spec.hub.rstrip('/').split('/')[-1]}{'/' + config if config else ''}:{spec.split}"
+        # Label ids stay integers: with no fields named, every text of a row is compared,
+        # and a label name is not text anyone copies.
+        rows = load_hub_rows(spec.hub or "", config, spec.split, what=what, label_names=False)
         try:
-            dataset = load_hub(spec.hub or "", config, spec.split, what=what)
+            for number, row in rows:
+                yield f"{label}#{number - 1}", row
         except ConfigError as exc:
             raise ConfigError(f"{exc}{'; ' + spec.hint if spec.hint else ''}") from None
-        label = f"{spec.hub.rstrip('/').split('/')[-1]}{'/' + config if config else ''}:{spec.split}"
-        for number, row in enumerate(dataset):
-            yield f"{label}#{number}", row
 
 
 def eval_items(spec: EvalSet) -> Iterator[EvalItem]:
