@@ -42,7 +42,7 @@ import orjson
 from . import mixer
 from .columns import Table
 from .config import Recipe
-from .mixconfig import FewShot
+from .config.schema import FewShot
 from .spool.files import SpoolFile
 
 # Salts of the seeded keys (independent of the mixer's sample, split and order keys).

@@ -6,9 +6,10 @@ import pytest
 
 from komt_data import build
 from komt_data.config import load
-from komt_data.dedup.contamination import PRESETS, Decontaminator, EvalItem, ngram_hashes, normalize
+from komt_data.config.schema import Decontaminate
+from komt_data.dedup.contamination import Decontaminator, EvalItem, ngram_hashes, normalize
+from komt_data.dedup.presets import PRESETS
 from komt_data.errors import ConfigError
-from komt_data.mixconfig import Decontaminate
 
 from .mixing_helpers import MIXING, assert_accounting, recipe, rejected
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from komt_data import build
 from komt_data.config import Part, Recipe, TaskRef, load
-from komt_data.mixconfig import SplitSpec
+from komt_data.config.schema import SplitSpec
 from komt_data.mixing import TEST, TRAIN, UNSELECTED, VALIDATION, Arrays, split_records
 
 from .mixing_helpers import assert_accounting, recipe, records

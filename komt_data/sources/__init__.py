@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import SourceConfig
+from ..config.schema import SourceConfig
 from .aihub import read_aihub_summary
 from .base import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, BadRow, Rows, detect_encoding
 from .documents import dig, read_json, read_parquet, read_squad

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from ..config import SourceConfig
+from ..config.schema import SourceConfig
 from ..errors import ConfigError, DependencyError
 from .base import Rows
 
