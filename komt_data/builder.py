@@ -37,13 +37,13 @@ from .records import Record, TaskRunner
 from .resources import bundled_dir, sample_recipe_path
 from .sources import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, Unit, chunks, resolve_encoding, units_of
 from .sources.chunks import decompressed_chunks, iter_chunks, worth_decompressing
+from .sources.registry import reader_of
 from .spool.contract import NoProgress, ProgressBar, ProgressFactory, Segment
 from .spool.files import SpoolFile
 from .storage import URL
 from .templates import load_template_set
 from .writer import MANIFEST, REJECTED, clear_leftovers, shard_names, staged_output, write_json
 
-LINE_FORMATS = ("jsonl", "csv", "tsv", "text-pair", "klue-ner")
 _SPOOL_BUFFER = 1 << 20
 
 
@@ -103,11 +103,11 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
     if shown is None:
         shown = label or (_shown(unit.path) if unit.path is not None else unit.label)
     label = label or unit_label(unit)
-    fmt = unit.source.format_of(unit.path) if unit.path is not None else "hub"
+    line_based = unit.path is not None and reader_of(unit.source, unit.path).line_based
     encoding = encoding or resolve_encoding(unit)
     segment = Segment(
         task=runner.task.name, family=runner.family, label=label,
-        position_kind="line" if fmt in LINE_FORMATS else "row", encoding=encoding,
+        position_kind="line" if line_based else "row", encoding=encoding,
         spool=spool_dir / f"{index:05d}.jsonl", rejected=spool_dir / f"{index:05d}.rejected.jsonl",
         output_split=unit.output_split,
     )

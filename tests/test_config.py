@@ -8,6 +8,7 @@ import pytest
 
 from komt_data import config
 from komt_data.errors import ConfigError
+from komt_data.sources.registry import format_of
 
 from .conftest import write
 
@@ -41,7 +42,7 @@ def test_paths_resolve_relative_to_the_config_file(tmp_path, monkeypatch):
     recipe = config.load(path)
     task = recipe.tasks[0].config
     assert task.source.files == (tmp_path / "data" / "nli.json",)
-    assert task.source.format_of(task.source.files[0]) == "json"
+    assert format_of(task.source, task.source.files[0]) == "json"
     assert task.fields == {"label": "gold_label"}
 
 

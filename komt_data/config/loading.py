@@ -19,11 +19,11 @@ from ..adapters import get_adapter
 from ..errors import ConfigError
 from ..exports import format_names, prompt_names
 from ..resources import bundled_dir, template_set_names, template_set_path
+from ..sources.registry import READERS, format_of
 from ..storage import URL, expand, is_url
 from .checks import MAX_SEED, check_keys, expect, one_of, parse_int, read_yaml
 from .schema import (
     ENCODINGS,
-    FORMATS,
     OUTPUT_SPLITS,
     QUOTINGS,
     Exclude,
@@ -180,8 +180,8 @@ def _parse_source(data: Any, base: Path, file: Path) -> SourceConfig:
     if ("files" in data) == ("hub" in data):
         raise ConfigError("give exactly one of 'files' and 'hub'", file=str(file), key="source")
     fmt = data.get("format")
-    if fmt is not None and fmt not in FORMATS:
-        raise ConfigError(f"must be one of {', '.join(FORMATS)}, got {fmt!r}", file=str(file), key="source.format")
+    if fmt is not None and fmt not in READERS:
+        raise ConfigError(f"must be one of {', '.join(READERS)}, got {fmt!r}", file=str(file), key="source.format")
     encoding = data.get("encoding", "auto")
     if encoding not in ENCODINGS:
         raise ConfigError(f"must be one of {', '.join(ENCODINGS)}, got {encoding!r}",
@@ -262,10 +262,10 @@ def _parse_source(data: Any, base: Path, file: Path) -> SourceConfig:
     )
     for path in source.files:
         try:
-            path_format = source.format_of(path)
+            path_format = format_of(source, path)
         except ConfigError as exc:
             raise ConfigError(str(exc), file=str(file), key="source.format") from None
-        if quoting is not None and path_format not in ("csv", "tsv"):
+        if quoting is not None and READERS[path_format].delimiter is None:
             raise ConfigError(f"is for csv and tsv files; {path.name} is read as {path_format}", file=str(file),
                               key="source.quoting")
     return source
@@ -301,7 +301,7 @@ def _parse_exclude(data: Any, base: Path, file: Path) -> Exclude:
     source = SourceConfig(files=files, format=fmt, encoding=encoding, quoting=quoting)
     for path in files:
         try:
-            path_format = source.format_of(path)
+            path_format = format_of(source, path)
         except ConfigError as exc:
             raise ConfigError(str(exc), file=str(file), key="source.exclude.format") from None
         if path_format not in ("tsv", "csv", "jsonl", "json"):

@@ -7,14 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError
-
 if TYPE_CHECKING:
     from ..storage import URL
-
-FORMATS = ("json", "jsonl", "csv", "tsv", "parquet", "squad", "xlsx", "aihub-summary", "text-pair",
-           "klue-ner")
-
 
 ENCODINGS = ("utf-8", "utf-8-sig", "cp949", "auto")
 
@@ -24,17 +18,6 @@ QUOTINGS = ("none", "csv")
 
 #: The output splits a dataset's own split can be read into.
 OUTPUT_SPLITS = ("train", "validation", "test")
-
-
-_EXTENSION_FORMATS = {
-    ".json": "json",
-    ".jsonl": "jsonl",
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".txt": "tsv",
-    ".parquet": "parquet",
-    ".xlsx": "xlsx",
-}
 
 
 @dataclass(frozen=True)
@@ -171,18 +154,6 @@ class SourceConfig:
     def quoting_of(self, fmt: str) -> str:
         """How a csv / tsv file's cells are quoted: ``csv`` (RFC 4180) or ``none`` (quotes are text)."""
         return self.quoting or ("csv" if fmt == "csv" else "none")
-
-    def format_of(self, path: Path) -> str:
-        """The format a file is read in: the configured one, else from its extension."""
-        if self.format:
-            return self.format
-        name = path.name[:-3] if path.name.endswith(".gz") else path.name
-        ext = Path(name).suffix
-        if ext.lower() not in _EXTENSION_FORMATS:
-            raise ConfigError(
-                f"cannot infer the format of {path.name}; set source.format to one of {', '.join(FORMATS)}"
-            )
-        return _EXTENSION_FORMATS[ext.lower()]
 
 
 @dataclass(frozen=True)

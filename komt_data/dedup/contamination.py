@@ -37,6 +37,7 @@ from ..sources import BadRow, Unit, read_unit, resolve_encoding
 from ..sources.base import open_binary, open_text
 from ..sources.documents import dig
 from ..sources.hub import load_hub_rows
+from ..sources.registry import extension_of
 from ..text import dedup_form, squeeze
 from .hashing import rolling_hashes, splitmix64_inplace
 
@@ -82,13 +83,15 @@ def _read_rows(spec: EvalSet, path: Path) -> Iterator[tuple[str, Any]]:
 
 
 def _file_rows(path: Path) -> Iterator[tuple[str, Any]]:
-    name = path.name[:-3] if path.name.endswith(".gz") else path.name
-    if name.endswith(".jsonl"):
+    # Without a preset's format, .jsonl / .json rows or one item per line of text (komt's
+    # testset.txt): not the readers' extension table, which reads .txt as TSV.
+    ext = extension_of(path)
+    if ext == ".jsonl":
         with open_binary(path) as f:
             for number, line in enumerate(f, 1):
                 if line.strip():
                     yield f"{path.name}:{number}", orjson.loads(line)
-    elif name.endswith(".json"):
+    elif ext == ".json":
         data = orjson.loads(path.read_bytes())
         rows = data if isinstance(data, list) else data.get("data", [data])
         for number, row in enumerate(rows, 1):
