@@ -88,7 +88,7 @@ def test_recipe_refers_to_bundled_task_by_name(tmp_path):
     recipe = write(tmp_path / "recipe.yaml", "name: r\nseed: 1\ntasks: [sample/klue_nli]\nsplit: {validation: 0.2}\n")
     loaded = config.load(recipe)
     assert loaded.tasks[0].config.name == "sample_klue_nli"
-    assert loaded.validation == 0.2 and loaded.seed == 1
+    assert loaded.split.validation == 0.2 and loaded.seed == 1
 
 
 def test_a_bundled_task_config_loads_by_name_from_anywhere(tmp_path, monkeypatch):

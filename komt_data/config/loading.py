@@ -525,7 +525,6 @@ def parse_recipe(data: dict[str, Any], path: Path | None, _including: tuple[Path
     seed = parse_int(data.get("seed", 42), file=file, key="seed", minimum=0, maximum=MAX_SEED)
     name = expect(data.get("name", path.stem if path else "recipe"), str, file=file, key="name", what="a string")
     return Recipe(name=name, tasks=tuple(refs), path=path, seed=seed,
-                  validation=float(split.validation) if isinstance(split.validation, float) else 0.0,
                   shard_size=shard_size, output_format=fmt, mixing=mixing,
                   dedup=parse_dedup(data.get("dedup"), file),
                   decontaminate=parse_decontaminate(data.get("decontaminate"), file, base),

@@ -207,13 +207,12 @@ class Part:
 
 @dataclass(frozen=True)
 class Recipe:
-    """What to mix and how: tasks, seed, validation split, output layout."""
+    """What to mix and how: tasks, seed, held-out splits (``split``), output layout."""
 
     name: str
     tasks: tuple[TaskRef, ...]
     path: Path | None = None
     seed: int = 42
-    validation: float = 0.0
     shard_size: int = 100_000
     output_format: str = "komt"
     prompt_format: str = "komt"
