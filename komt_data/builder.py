@@ -28,7 +28,7 @@ from ._version import __version__
 from .analysis import Analyzer
 from .arguments import check_flag, check_limit, check_seed
 from .config import Recipe, TaskConfig, load
-from .dedup.contamination import Decontaminator
+from .dedup.contamination import Decontaminator, hub_revisions
 from .engines import ENGINES
 from .errors import ConfigError, DataError, KomtDataError
 from .exclusion import excluded_keys
@@ -584,6 +584,8 @@ def _mix_and_write(recipe: Recipe, seed: int, segments: list[Segment], stage: Pa
         manifest["decontamination"] = {
             "ngram": cfg.ngram, "threshold": cfg.threshold, "min_chars": cfg.min_chars,
             "sets": evaluation.sizes(),
+            # lineage, as tasks.<name>.revision: the commit each hub-read set was read at
+            **({"revisions": revisions} if (revisions := hub_revisions(cfg)) else {}),
             "dropped": int(counts.dropped[:, mixing.CONTAMINATED].sum()),
         }
     manifest["stats"] = figures.stats(list(tasks), table, split)

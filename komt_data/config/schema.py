@@ -76,6 +76,7 @@ class EvalSet:
     format: str | None = None
     quoting: str | None = None
     hint: str = ""  # what a failing hub load adds: where the local copy would go
+    revision: str | None = None  # a hub set's commit, branch or tag (None: the default branch)
 
 
 @dataclass(frozen=True)

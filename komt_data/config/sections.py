@@ -7,6 +7,7 @@ unknown key is a :class:`ConfigError` naming the file and the key.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ NEAR_KEYS = {"threshold", "shingle", "num_perm", "fields"}
 DECONTAM_KEYS = {"sets", "ngram", "threshold", "min_chars"}
 
 
-EVAL_SET_KEYS = {"preset", "name", "files", "hub", "config", "configs", "split", "fields"}
+EVAL_SET_KEYS = {"preset", "name", "files", "hub", "config", "configs", "split", "fields", "revision"}
 
 
 SPLIT_KEYS = {"validation", "test", "group_by"}
@@ -184,15 +185,24 @@ def parse_decontaminate(value: Any, file: Path, base: Path) -> Decontaminate | N
             item = {"preset": item} if "/" not in item and "." not in item else {"files": item}
         item = mapping(item, file=file, key=key)
         check_keys(item, EVAL_SET_KEYS, file=file, prefix=f"{key}.")
+        revision = item.get("revision")
+        if revision is not None and (not isinstance(revision, str) or not revision.strip()):
+            raise ConfigError(f"must be a commit, branch or tag, got {revision!r}", file=str(file),
+                              key=f"{key}.revision")
         if "preset" in item:
             try:
                 found = preset(str(item["preset"]))
             except ConfigError as exc:
                 raise ConfigError(str(exc), file=str(file), key=f"{key}.preset") from None
-            sets.append(found)
+            # Pins the hub copy a preset reads; a preset read from a local file under
+            # $KOMT_DATA_DIR is that file, whatever the revision says.
+            sets.append(replace(found, revision=revision) if found.hub and revision else found)
             continue
         if ("files" in item) == ("hub" in item):
             raise ConfigError("give exactly one of 'preset', 'files' and 'hub'", file=str(file), key=key)
+        if revision is not None and "files" in item:
+            raise ConfigError("is for hub sets and presets (local files have no revision)", file=str(file),
+                              key=f"{key}.revision")
         files: tuple[Path, ...] = ()
         if "files" in item:
             paths = []
@@ -215,7 +225,8 @@ def parse_decontaminate(value: Any, file: Path, base: Path) -> Decontaminate | N
         name = item.get("name") or (Path(files[0]).stem if files else str(item.get("hub")).rstrip("/").split("/")[-1])
         sets.append(EvalSet(name=str(name), files=files, hub=hub, configs=configs,
                             split=str(item.get("split", "test")),
-                            fields=_strings(item.get("fields", []), file=file, key=f"{key}.fields")))
+                            fields=_strings(item.get("fields", []), file=file, key=f"{key}.fields"),
+                            revision=revision))
     ngram = parse_int(data.get("ngram", 7), file=file, key="decontaminate.ngram", minimum=3)
     threshold = parse_number(data.get("threshold", 0.5), file=file, key="decontaminate.threshold")
     if not 0 < threshold <= 1:

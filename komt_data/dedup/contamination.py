@@ -36,7 +36,7 @@ from ..errors import ConfigError
 from ..sources import BadRow, Unit, read_unit, resolve_encoding
 from ..sources.base import open_binary, open_text
 from ..sources.documents import dig
-from ..sources.hub import load_hub_rows
+from ..sources.hub import load_hub_rows, resolved_revision
 from ..sources.registry import extension_of
 from ..text import dedup_form, squeeze
 from .hashing import rolling_hashes, splitmix64_inplace
@@ -109,12 +109,20 @@ def _hub_rows(spec: EvalSet) -> Iterator[tuple[str, Any]]:
         label = f"{spec.hub.rstrip('/').split('/')[-1]}{'/' + config if config else ''}:{spec.split}"
         # Label ids stay integers: with no fields named, every text of a row is compared,
         # and a label name is not text anyone copies.
-        rows = load_hub_rows(spec.hub or "", config, spec.split, what=what, label_names=False)
+        rows = load_hub_rows(spec.hub or "", config, spec.split, revision=spec.revision, what=what,
+                             label_names=False)
         try:
             for number, row in rows:
                 yield f"{label}#{number - 1}", row
         except ConfigError as exc:
             raise ConfigError(f"{exc}{'; ' + spec.hint if spec.hint else ''}") from None
+
+
+def hub_revisions(config: Decontaminate) -> dict[str, str | None]:
+    """Lineage of the hub-read evaluation sets: set name -> the commit it was read at (the
+    pinned ``revision`` when it is a full commit hash, else asked of the hub; None when
+    unknown: offline, or a local dataset folder), as manifest.json records a hub source's."""
+    return {spec.name: resolved_revision(spec.hub, spec.revision) for spec in config.sets if spec.hub}
 
 
 def eval_items(spec: EvalSet) -> Iterator[EvalItem]:
