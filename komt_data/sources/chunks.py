@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..errors import DataError
 from . import Unit, registry
-from .base import _CHUNK
+from .base import READ_BLOCK
 from .registry import READERS
 
 # Large enough that per-chunk costs vanish, small enough that two workers share a file of
@@ -108,7 +108,7 @@ def decompressed_chunks(unit: Unit, directory: Path, prefix: str, label: str, en
     cutter = _SpanCutter(chunk_bytes, universal_newlines(registry.format_of(unit.source, path), encoding))
     try:
         with gzip.open(path, "rb") as src, open(target, "wb") as out:
-            while block := src.read(_CHUNK):
+            while block := src.read(READ_BLOCK):
                 out.write(block)
                 spans = cutter.feed(block)
                 if spans:
@@ -129,7 +129,7 @@ def iter_line_spans(path, chunk_bytes: int, universal: bool) -> Iterator[tuple[i
     """
     cutter = _SpanCutter(chunk_bytes, universal)
     with open(path, "rb") as f:
-        while block := f.read(_CHUNK):
+        while block := f.read(READ_BLOCK):
             yield from cutter.feed(block)
     yield from cutter.finish()
 

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from ..errors import DataError
-from .base import _ESCAPED, MAX_DOCUMENT_BYTES, BadRow, Rows, document_too_large, open_binary, open_text
+from .base import ESCAPED, MAX_DOCUMENT_BYTES, BadRow, Rows, document_too_large, open_binary, open_text
 from .lines import JSON_MAX_DEPTH
 
 
@@ -55,7 +55,7 @@ def _undecodable_at(data: bytes | str) -> int | None:
         except UnicodeDecodeError as exc:
             return exc.start
         return None
-    found = _ESCAPED.search(data)
+    found = ESCAPED.search(data)
     return found.start() if found else None
 
 
