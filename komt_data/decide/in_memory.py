@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..config import Recipe
-from ..mixconfig import NearDedup
+from ..config.schema import NearDedup
 from ..spool.columns import Table
 from ..spool.contract import Segment
 from ..spool.files import SpoolFile

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import Recipe
-from ..mixconfig import NearDedup
+from ..config.schema import NearDedup
 from ..spool.columns import Block, Table
 from . import rules
 from .contract import (

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import neardup
 from ..config import Recipe
+from ..dedup import near as neardup
 from ..spool.contract import Segment
 from . import keys
 from .contract import (

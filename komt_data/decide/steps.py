@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from ..config import Recipe
-from ..mixconfig import NearDedup
+from ..config.schema import NearDedup
 from ..spool.columns import Table
 from ..spool.contract import Segment
 from .contract import Decisions, MixPlan

@@ -41,10 +41,10 @@ from typing import Any
 import numpy as np
 
 from ..config import Recipe
+from ..config.schema import NearDedup
 from ..decide import contract, keys, rules, steps
 from ..decide.contract import Decisions, MixPlan
 from ..decide.in_memory import Arrays, InMemory, Signatures
-from ..mixconfig import NearDedup
 from ..spool.contract import Segment
 
 # Exact dedup partitions: enough to spread the work over a cluster's CPUs, few enough that

@@ -55,7 +55,7 @@ class Segment:
     # The per-record numbers (komt_data.spool.columns.COLUMNS: spool line lengths, hashes, positions,
     # mixer facts, figures) are on disk in ``numbers``: ``records`` of each. LSH band hashes
     # (near dedup only) stay in memory; near-dedup rows (output hash and MinHash signatures,
-    # komt_data.neardup.near_rows) are on disk.
+    # komt_data.dedup.near.near_rows) are on disk.
     records: int = 0
     numbers: Path | None = None
     bands: np.ndarray | None = None

@@ -14,10 +14,10 @@ from typing import Any, NamedTuple
 import numpy as np
 import xxhash
 
-from .. import neardup
 from ..adapters import get_adapter
 from ..config import Recipe, TaskRef
-from ..decontam import Decontaminator
+from ..dedup import near as neardup
+from ..dedup.contamination import Decontaminator
 from ..errors import ConfigError
 from ..text import dedup_form, squeeze
 
@@ -123,7 +123,7 @@ class Analyzer:
         return self.decontaminator.match_many([f.eval_texts for f in facts], cleaned=True)
 
     def near_batch(self, contents: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
-        """Near-dedup rows (:func:`komt_data.neardup.near_rows`) and LSH band hashes (uint32
+        """Near-dedup rows (:func:`komt_data.dedup.near.near_rows`) and LSH band hashes (uint32
         rows) of a batch of ``Facts.near`` values: hashing many texts in one numpy pass costs
         a tenth of one text at a time."""
         rows = neardup.near_rows(contents, self.near.shingle, self.near.num_perm)
@@ -141,7 +141,7 @@ _LSH_CACHE: dict[tuple[float, int, int], tuple[int, int]] = {}
 
 
 def lsh_params(threshold: float, num_perm: int, fields: int) -> tuple[int, int]:
-    """Cached :func:`komt_data.neardup.lsh_params_for`."""
+    """Cached :func:`komt_data.dedup.near.lsh_params_for`."""
     key = (threshold, num_perm, fields)
     if key not in _LSH_CACHE:
         _LSH_CACHE[key] = neardup.lsh_params_for(threshold, num_perm, fields)

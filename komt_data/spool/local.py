@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..config import Recipe
 from ..decide.plan import repeats
-from ..decontam import Decontaminator
+from ..dedup.contamination import Decontaminator
 from ..sources import MAX_DOCUMENT_BYTES, Unit, chunks, resolve_encoding, units_of
 from ..sources.chunks import decompressed_chunks, iter_chunks, worth_decompressing
 from .budget import ErrorBudget

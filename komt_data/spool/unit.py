@@ -18,6 +18,7 @@ import orjson
 from ..errors import DataError
 from ..resources import bundled_dir
 from ..sources import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, Unit, resolve_encoding
+from ..sources.registry import reader_of
 from ..storage import URL
 from . import columns
 from .contract import ProgressBar, Segment
@@ -26,7 +27,6 @@ from .records import Record, TaskRunner
 if TYPE_CHECKING:
     from .budget import ErrorBudget
 
-LINE_FORMATS = ("jsonl", "csv", "tsv", "text-pair", "klue-ner")
 _SPOOL_BUFFER = 1 << 20
 
 
@@ -86,11 +86,11 @@ def spool_unit(runner: TaskRunner, unit: Unit, spool_dir: Path, index: int, *, l
     if shown is None:
         shown = label or (shown_path(unit.path) if unit.path is not None else unit.label)
     label = label or unit_label(unit)
-    fmt = unit.source.format_of(unit.path) if unit.path is not None else "hub"
+    line_based = unit.path is not None and reader_of(unit.source, unit.path).line_based
     encoding = encoding or resolve_encoding(unit)
     segment = Segment(
         task=runner.task.name, family=runner.family, label=label,
-        position_kind="line" if fmt in LINE_FORMATS else "row", encoding=encoding,
+        position_kind="line" if line_based else "row", encoding=encoding,
         spool=spool_dir / f"{index:05d}.jsonl", rejected=spool_dir / f"{index:05d}.rejected.jsonl",
         output_split=unit.output_split, dataset_split=unit.split,
     )

@@ -40,9 +40,9 @@ import numpy as np
 import orjson
 
 from ..config import Recipe
+from ..config.schema import FewShot
 from ..decide.contract import TRAIN, UNSELECTED
 from ..decide.keys import seeded_keys
-from ..mixconfig import FewShot
 from ..spool.columns import Table
 from ..spool.files import SpoolFile
 

@@ -11,6 +11,7 @@ import numpy as np
 from .._version import __version__
 from ..config import Recipe, TaskConfig
 from ..decide import contract
+from ..dedup.contamination import hub_revisions
 from ..exclusion import excluded_keys
 from ..spool.checks import roles_of
 from ..spool.columns import Table
@@ -145,6 +146,8 @@ def manifest(recipe: Recipe, seed: int, recipe_fingerprint: str, decisions: cont
         manifest["decontamination"] = {
             "ngram": cfg.ngram, "threshold": cfg.threshold, "min_chars": cfg.min_chars,
             "sets": evaluation.sizes(),
+            # lineage, as tasks.<name>.revision: the commit each hub-read set was read at
+            **({"revisions": revisions} if (revisions := hub_revisions(cfg)) else {}),
             "dropped": int(counts.dropped[:, contract.CONTAMINATED].sum()),
         }
     return manifest

@@ -13,7 +13,7 @@ import numpy as np
 import orjson
 
 from ..decide import contract
-from ..decontam import Decontaminator
+from ..dedup.contamination import Decontaminator
 from ..spool.columns import Table, read_column
 from ..spool.files import SpoolFile
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..config import Recipe
 from ..decide import contract
-from ..decontam import Decontaminator
+from ..dedup.contamination import Decontaminator
 from ..spool.columns import Table
 from ..spool.contract import ProgressFactory, Segment
 from . import audit, fewshot, figures

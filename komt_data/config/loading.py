@@ -7,328 +7,61 @@ a known key is close.
 
 from __future__ import annotations
 
-import difflib
 import glob
 import os
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from .errors import ConfigError
-from .exports import format_names, prompt_names
-from .mixconfig import (
-    MAX_SEED,
-    Decontaminate,
-    Dedup,
-    FewShot,
-    Mixing,
-    SplitSpec,
+from ..adapters import get_adapter
+from ..errors import ConfigError
+from ..exports import format_names, prompt_names
+from ..resources import bundled_dir, template_set_names, template_set_path
+from ..sources.registry import READERS, format_of
+from ..storage import URL, expand, is_url
+from .checks import MAX_SEED, check_keys, expect, one_of, parse_int, read_yaml
+from .schema import (
+    ENCODINGS,
+    OUTPUT_SPLITS,
+    QUOTINGS,
+    Exclude,
+    Part,
+    Recipe,
+    SourceConfig,
+    TaskConfig,
+    TaskRef,
+)
+from .sections import (
     parse_cap,
     parse_decontaminate,
     parse_dedup,
-    parse_int,
     parse_mixing,
     parse_prompting,
     parse_split,
     parse_weight,
 )
-from .resources import bundled_dir, template_set_path
-from .storage import URL, expand, is_url
-
-FORMATS = ("json", "jsonl", "csv", "tsv", "parquet", "squad", "xlsx", "aihub-summary", "text-pair",
-           "klue-ner")
-ENCODINGS = ("utf-8", "utf-8-sig", "cp949", "auto")
-QUOTINGS = ("none", "csv")
-#: The output splits a dataset's own split can be read into.
-OUTPUT_SPLITS = ("train", "validation", "test")
-
-_EXTENSION_FORMATS = {
-    ".json": "json",
-    ".jsonl": "jsonl",
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".txt": "tsv",
-    ".parquet": "parquet",
-    ".xlsx": "xlsx",
-}
-
-
-#: The most values a YAML file may hold once its aliases are expanded. PyYAML shares an
-#: aliased node instead of copying it, but everything downstream (the fingerprint, the
-#: checks, the adapters) walks the expanded tree: 500 bytes of nested anchors would make
-#: it billions of values (a "billion laughs" bomb). Real configs hold a few hundred.
-MAX_YAML_VALUES = 100_000
-
-
-class _DuplicateKey(yaml.YAMLError):
-    def __init__(self, key: str, line: int, first: int):
-        super().__init__(key)
-        self.key, self.line, self.first = key, line, first
-
-
-class _Loader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses what would be silently wrong in a config: a key given
-    twice in one mapping (YAML keeps the last), and ``!!binary`` and ``!!set`` values (bytes
-    would become label words like ``b'...'``; a set's order changes from run to run)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        if isinstance(node, yaml.MappingNode):
-            seen: dict[Any, int] = {}
-            for key_node, _ in node.value:
-                if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *base` then overrides: meant
-                    continue
-                key = self.construct_object(key_node, deep=True)
-                try:
-                    first = seen.get(key)
-                except TypeError:  # an unhashable key: SafeLoader's own error says so
-                    continue
-                line = key_node.start_mark.line + 1
-                if first is not None:
-                    raise _DuplicateKey(str(getattr(key_node, "value", key)), line, first)
-                seen[key] = line
-        return super().construct_mapping(node, deep)
-
-    def _refuse(self, node: yaml.Node) -> Any:
-        kind = node.tag.rsplit(":", 1)[-1]
-        raise yaml.constructor.ConstructorError(
-            None, None, f"'!!{kind}' values are not allowed (write text, numbers or lists)", node.start_mark)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:binary", _Loader._refuse)
-_Loader.add_constructor("tag:yaml.org,2002:set", _Loader._refuse)
-
-
-def _expanded_size(root: yaml.Node, path: Path) -> int:
-    """How many values ``root`` holds with every alias expanded, refusing past MAX_YAML_VALUES
-    (and a node that contains itself). Shared nodes are sized once, so this is linear."""
-    sizes: dict[int, int] = {}
-    busy: set[int] = set()
-
-    def size(node: yaml.Node) -> int:
-        if not isinstance(node, (yaml.SequenceNode, yaml.MappingNode)):
-            return 1
-        known = sizes.get(id(node))
-        if known is not None:
-            return known
-        if id(node) in busy:
-            raise ConfigError(f"line {node.start_mark.line + 1}: an alias refers to a value that contains it",
-                              file=str(path))
-        busy.add(id(node))
-        children = node.value if isinstance(node, yaml.SequenceNode) else [n for pair in node.value for n in pair]
-        total = 1
-        for child in children:
-            total += size(child)
-            if total > MAX_YAML_VALUES:
-                raise ConfigError(f"holds more than {MAX_YAML_VALUES:,} values once its aliases (*name) are "
-                                  "expanded; write the values out or use fewer nested aliases", file=str(path))
-        busy.discard(id(node))
-        sizes[id(node)] = total
-        return total
-
-    return size(root)
-
-
-def read_yaml(path: Path) -> dict[str, Any]:
-    """Load one YAML mapping (the safe subset of YAML); errors name the file and position.
-
-    Besides ``yaml.safe_load``'s checks: a key given twice, ``!!binary``/``!!set`` values and
-    aliases that expand past :data:`MAX_YAML_VALUES` are refused.
-    """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError("file not found", file=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read: {exc}", file=str(path)) from None
-    loader = _Loader(text)
-    try:
-        node = loader.get_single_node()
-        if node is not None:
-            _expanded_size(node, path)
-        data = None if node is None else loader.construct_document(node)
-    except _DuplicateKey as exc:
-        lines = f"line {exc.line}" if exc.first == exc.line else f"lines {exc.first} and {exc.line}"
-        raise ConfigError(f"is given twice in one mapping ({lines}); YAML would silently keep only the last, "
-                          "so remove one", file=f"{path}:{exc.line}", key=exc.key) from None
-    except RecursionError:
-        raise ConfigError("is nested too deeply", file=str(path)) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"invalid YAML: {problem}", file=where) from None
-    finally:
-        loader.dispose()
-    if not isinstance(data, dict):
-        raise ConfigError("expected a mapping of keys at the top level", file=str(path))
-    return data
-
-
-def check_keys(data: Mapping[str, Any], allowed: set[str], *, file: Path | str, prefix: str = "") -> None:
-    """Raise a ConfigError for the first key of ``data`` that is not in ``allowed``."""
-    for key in data:
-        if key not in allowed:
-            close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
-            hint = f" (did you mean '{prefix}{close[0]}'?)" if close else f" (allowed: {', '.join(sorted(allowed))})"
-            raise ConfigError(f"unknown key{hint}", file=str(file), key=f"{prefix}{key}")
-
-
-def _expect(value: Any, kind: type | tuple[type, ...], *, file: Path, key: str, what: str) -> Any:
-    # bool is an int in Python; a YAML `yes` must not pass for a number.
-    if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
-        raise ConfigError(f"must be {what}, got {value!r}", file=str(file), key=key)
-    if not isinstance(value, kind):
-        raise ConfigError(f"must be {what}, got {value!r}", file=str(file), key=key)
-    return value
-
-
-@dataclass(frozen=True)
-class SourceConfig:
-    """Where a task's rows come from: local files or a Hugging Face hub dataset."""
-
-    files: tuple[Path | URL, ...] = ()
-    hub: str | None = None
-    config: str | None = None
-    split: str | None = None
-    streaming: bool = False
-    format: str | None = None
-    encoding: str = "auto"
-    records: str | None = None
-    sheet: str | None = None
-    languages: tuple[str, ...] = ()
-    # Per file (parallel to ``files``): the dataset's own split it belongs to and the output
-    # split its records go to. Empty: every file is the dataset's train split, read into train.
-    file_splits: tuple[tuple[str, str], ...] = ()
-    # A hub source: (the hub split to load, the output split it goes to), train first.
-    hub_splits: tuple[tuple[str, str], ...] = ()
-    quoting: str | None = None  # csv / tsv: None is the format's default (csv: csv, tsv: none)
-    revision: str | None = None  # a hub dataset's commit, branch or tag
-    # Rows whose key is in an evaluation file are dropped (counted as evaluation_split).
-    exclude: Exclude | None = None
-
-    def split_of(self, index: int) -> tuple[str, str]:
-        """(the dataset's split, the output split) of ``files[index]``."""
-        return self.file_splits[index] if self.file_splits else ("train", "train")
-
-    def hub_reads(self) -> tuple[tuple[str, str], ...]:
-        """The hub splits this source loads, each with the output split it goes to."""
-        return self.hub_splits or ((self.split or "train", "train"),)
-
-    def quoting_of(self, fmt: str) -> str:
-        """How a csv / tsv file's cells are quoted: ``csv`` (RFC 4180) or ``none`` (quotes are text)."""
-        return self.quoting or ("csv" if fmt == "csv" else "none")
-
-    def format_of(self, path: Path) -> str:
-        """The format a file is read in: the configured one, else from its extension."""
-        if self.format:
-            return self.format
-        name = path.name[:-3] if path.name.endswith(".gz") else path.name
-        ext = Path(name).suffix
-        if ext.lower() not in _EXTENSION_FORMATS:
-            raise ConfigError(
-                f"cannot infer the format of {path.name}; set source.format to one of {', '.join(FORMATS)}"
-            )
-        return _EXTENSION_FORMATS[ext.lower()]
-
-
-@dataclass(frozen=True)
-class TaskConfig:
-    """One dataset turned into one task: source, adapter, field and label maps, templates."""
-
-    name: str
-    adapter: str
-    source: SourceConfig
-    templates: Path
-    path: Path
-    fields: Mapping[str, str] = field(default_factory=dict)
-    labels: Mapping[str, str] = field(default_factory=dict)
-    options: Mapping[str, Any] = field(default_factory=dict)
-    templates_per_example: int = 1
-    license: str | None = None
-    description: str | None = None
-
-
-@dataclass(frozen=True)
-class TaskRef:
-    """A task as a recipe names it, with its mixing weight and cap.
-
-    ``repeat`` (None: the recipe's ``mixing.repeat``) lets the mix ask for more records than
-    the task has, rendered with other templates; ``split`` overrides the recipe's held-out
-    sizes and ``group_by`` for this task. ``fewshot``: the task's few-shot settings (the
-    recipe's ``prompting.fewshot`` with the entry's own ``prompting`` over it; None: off).
-    """
-
-    config: TaskConfig
-    weight: float = 1.0
-    cap: int | None = None
-    repeat: bool | None = None
-    split: SplitSpec | None = None
-    fewshot: FewShot | None = None
-    allow_empty: bool = False  # a task that writes no record is an error unless this is set
-
-
-@dataclass(frozen=True)
-class Part:
-    """One entry of a mixture: a task (``parts`` empty) or an included recipe (a submixture,
-    which divides its share among its own parts with its own ``mixing``)."""
-
-    name: str
-    weight: float = 1.0
-    cap: int | None = None
-    mixing: Mixing | None = None
-    parts: tuple[Part, ...] = ()
-    path: Path | None = None  # the included recipe's file
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """What to mix and how: tasks, seed, validation split, output layout."""
-
-    name: str
-    tasks: tuple[TaskRef, ...]
-    path: Path | None = None
-    seed: int = 42
-    validation: float = 0.0
-    shard_size: int = 100_000
-    output_format: str = "komt"
-    prompt_format: str = "komt"
-    tokenizer: str | None = None
-    min_tokens: int | None = None
-    max_tokens: int | None = None
-    mixing: Mixing = field(default_factory=Mixing)
-    dedup: Dedup = field(default_factory=Dedup)
-    decontaminate: Decontaminate | None = None
-    split: SplitSpec = field(default_factory=SplitSpec)
-    parts: tuple[Part, ...] = ()
-
-
-@dataclass(frozen=True)
-class Exclude:
-    """``source.exclude``: the rows of a dataset's evaluation split, never trained on.
-
-    A row whose field ``key`` equals a value of the column ``column`` of ``source``'s files
-    (read with the project's readers: tsv / csv / jsonl / json, quoting as configured) is
-    dropped before the adapter sees it. Values compare as text (``8544678`` == ``"8544678"``).
-    """
-
-    source: SourceConfig
-    key: str
-    column: str
-
 
 TASK_KEYS = {"name", "adapter", "source", "fields", "labels", "options", "templates",
              "templates_per_example", "license", "description"}
+
+
 SOURCE_KEYS = {"files", "hub", "config", "split", "streaming", "format", "encoding", "records", "sheet",
                "languages", "splits", "train_on_eval_splits", "quoting", "revision", "exclude"}
+
+
 EXCLUDE_KEYS = {"files", "key", "column", "format", "encoding", "quoting"}
+
+
 RECIPE_KEYS = {"name", "seed", "tasks", "split", "output", "description", "mixing", "dedup", "decontaminate",
                "prompting"}
+
+
 TASK_REF_KEYS = {"config", "recipe", "weight", "cap", "repeat", "validation", "test", "group_by", "prompting",
                  "allow_empty"}
+
+
 OUTPUT_KEYS = {"shard_size", "format", "prompt", "tokenizer", "min_tokens", "max_tokens"}
 
 
@@ -404,7 +137,7 @@ def _parse_splits(data: Mapping[str, Any], available: list[str] | None, file: Pa
     test) read into the output's train split is contamination by construction, so it needs
     ``train_on_eval_splits: true``; into ``validation`` or ``test`` it is what they are for.
     """
-    allow = _expect(data.get("train_on_eval_splits", False), bool, file=file, key="source.train_on_eval_splits",
+    allow = expect(data.get("train_on_eval_splits", False), bool, file=file, key="source.train_on_eval_splits",
                     what="true or false")
     value = data.get("splits")
     if value is None:
@@ -415,7 +148,7 @@ def _parse_splits(data: Mapping[str, Any], available: list[str] | None, file: Pa
         return (("train", "train"),)
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         value = {name: "train" for name in value}  # a list: these splits, all into train
-    _expect(value, dict, file=file, key="source.splits",
+    expect(value, dict, file=file, key="source.splits",
             what="a mapping of the dataset's splits to output splits, e.g. {train: train, dev: validation}")
     if not value:
         raise ConfigError("must name at least one split", file=str(file), key="source.splits")
@@ -442,26 +175,26 @@ def _parse_splits(data: Mapping[str, Any], available: list[str] | None, file: Pa
 
 
 def _parse_source(data: Any, base: Path, file: Path) -> SourceConfig:
-    _expect(data, dict, file=file, key="source", what="a mapping with 'files' or 'hub'")
+    expect(data, dict, file=file, key="source", what="a mapping with 'files' or 'hub'")
     check_keys(data, SOURCE_KEYS, file=file, prefix="source.")
     if ("files" in data) == ("hub" in data):
         raise ConfigError("give exactly one of 'files' and 'hub'", file=str(file), key="source")
     fmt = data.get("format")
-    if fmt is not None and fmt not in FORMATS:
-        raise ConfigError(f"must be one of {', '.join(FORMATS)}, got {fmt!r}", file=str(file), key="source.format")
+    if fmt is not None and fmt not in READERS:
+        raise ConfigError(f"must be one of {', '.join(READERS)}, got {fmt!r}", file=str(file), key="source.format")
     encoding = data.get("encoding", "auto")
     if encoding not in ENCODINGS:
         raise ConfigError(f"must be one of {', '.join(ENCODINGS)}, got {encoding!r}",
                           file=str(file), key="source.encoding")
     for key in ("hub", "config", "split", "records", "sheet", "revision"):
         if data.get(key) is not None:
-            _expect(data[key], str, file=file, key=f"source.{key}", what="a string")
+            expect(data[key], str, file=file, key=f"source.{key}", what="a string")
     quoting = data.get("quoting")
     if quoting is not None and quoting not in QUOTINGS:
         raise ConfigError(f"must be one of {', '.join(QUOTINGS)}, got {quoting!r} (none: quote characters are "
                           "text; csv: RFC 4180, quoted cells with doubled quotes)", file=str(file),
                           key="source.quoting")
-    streaming = _expect(data.get("streaming", False), bool, file=file, key="source.streaming", what="true or false")
+    streaming = expect(data.get("streaming", False), bool, file=file, key="source.streaming", what="true or false")
     languages = data.get("languages", [])
     if not isinstance(languages, list) or not all(isinstance(x, str) and x for x in languages):
         raise ConfigError("must be a list of file suffixes such as [en, ko]", file=str(file), key="source.languages")
@@ -529,10 +262,10 @@ def _parse_source(data: Any, base: Path, file: Path) -> SourceConfig:
     )
     for path in source.files:
         try:
-            path_format = source.format_of(path)
+            path_format = format_of(source, path)
         except ConfigError as exc:
             raise ConfigError(str(exc), file=str(file), key="source.format") from None
-        if quoting is not None and path_format not in ("csv", "tsv"):
+        if quoting is not None and READERS[path_format].delimiter is None:
             raise ConfigError(f"is for csv and tsv files; {path.name} is read as {path_format}", file=str(file),
                               key="source.quoting")
     return source
@@ -540,7 +273,7 @@ def _parse_source(data: Any, base: Path, file: Path) -> SourceConfig:
 
 def _parse_exclude(data: Any, base: Path, file: Path) -> Exclude:
     """``source.exclude``: local evaluation files, the source's field and the files' column to match."""
-    _expect(data, dict, file=file, key="source.exclude", what="a mapping with 'files', 'key' and 'column'")
+    expect(data, dict, file=file, key="source.exclude", what="a mapping with 'files', 'key' and 'column'")
     check_keys(data, EXCLUDE_KEYS, file=file, prefix="source.exclude.")
     for key in ("files", "key", "column"):
         if key not in data:
@@ -568,7 +301,7 @@ def _parse_exclude(data: Any, base: Path, file: Path) -> Exclude:
     source = SourceConfig(files=files, format=fmt, encoding=encoding, quoting=quoting)
     for path in files:
         try:
-            path_format = source.format_of(path)
+            path_format = format_of(source, path)
         except ConfigError as exc:
             raise ConfigError(str(exc), file=str(file), key="source.exclude.format") from None
         if path_format not in ("tsv", "csv", "jsonl", "json"):
@@ -578,7 +311,7 @@ def _parse_exclude(data: Any, base: Path, file: Path) -> Exclude:
 
 
 def _string_map(value: Any, file: Path, key: str) -> dict[str, str]:
-    _expect(value, dict, file=file, key=key, what="a mapping")
+    expect(value, dict, file=file, key=key, what="a mapping")
     out: dict[str, str] = {}
     given: dict[str, Any] = {}
     for k, v in value.items():
@@ -602,7 +335,7 @@ def _field_map(value: Any, file: Path) -> dict[str, Any]:
     """``fields:``: canonical field → source column, or a list of alternative spellings of one
     column (AIHub's sister sets spell 영어 검수 both with and without its space): the first
     the row has is read."""
-    _expect(value, dict, file=file, key="fields", what="a mapping")
+    expect(value, dict, file=file, key="fields", what="a mapping")
     out: dict[str, Any] = {}
     for k, v in value.items():
         if isinstance(v, list) and v and all(isinstance(x, str) and x for x in v):
@@ -623,8 +356,6 @@ def resolve_templates(value: str, base: Path, file: Path) -> Path:
     if "/" not in value and not value.endswith((".yaml", ".yml")):
         path = template_set_path(value)
         if not path.is_file():
-            from .resources import template_set_names
-
             raise ConfigError(f"no built-in template set '{value}' (have: {', '.join(template_set_names())})",
                               file=str(file), key="templates")
         return path
@@ -641,25 +372,24 @@ def parse_task_config(data: dict[str, Any], path: Path) -> TaskConfig:
     for key in ("name", "adapter", "source"):
         if key not in data:
             raise ConfigError("is required", file=str(path), key=key)
-    name = _expect(data["name"], str, file=path, key="name", what="a string")
+    name = expect(data["name"], str, file=path, key="name", what="a string")
     if not name or not all(ch.isalnum() or ch in "_-." for ch in name):
         raise ConfigError("must be letters, digits, '_', '-' or '.'", file=str(path), key="name")
-    adapter = _expect(data["adapter"], str, file=path, key="adapter", what="an adapter name or module:Class")
+    adapter = expect(data["adapter"], str, file=path, key="adapter", what="an adapter name or module:Class")
     base = path.parent
-    from .adapters import get_adapter  # late: adapters import config for types
 
     try:
         adapter_cls = get_adapter(adapter)
     except ConfigError as exc:
         raise ConfigError(str(exc), file=str(path), key="adapter") from None
     templates_value = data.get("templates", adapter_cls.family)
-    _expect(templates_value, str, file=path, key="templates", what="a template set name or path")
+    expect(templates_value, str, file=path, key="templates", what="a template set name or path")
     per_example = parse_int(data.get("templates_per_example", 1), file=path, key="templates_per_example",
                             minimum=1)
-    options = _expect(data.get("options", {}) or {}, dict, file=path, key="options", what="a mapping")
+    options = expect(data.get("options", {}) or {}, dict, file=path, key="options", what="a mapping")
     for key in ("license", "description"):
         if data.get(key) is not None:
-            _expect(data[key], str, file=path, key=key, what="a string")
+            expect(data[key], str, file=path, key=key, what="a string")
     task = TaskConfig(
         name=name,
         adapter=adapter,
@@ -740,14 +470,14 @@ def parse_recipe(data: dict[str, Any], path: Path | None, _including: tuple[Path
         key = f"tasks[{i}]"
         if isinstance(item, str):
             item = {"config": item}
-        _expect(item, dict, file=file, key=key, what="a task-config path or a mapping with 'config'")
+        expect(item, dict, file=file, key=key, what="a task-config path or a mapping with 'config'")
         check_keys(item, TASK_REF_KEYS, file=file, prefix=f"{key}.")
         if ("config" in item) == ("recipe" in item):
             raise ConfigError("give exactly one of 'config' and 'recipe'", file=str(file), key=f"{key}.config")
         weight = parse_weight(item.get("weight", 1.0), file=file, key=f"{key}.weight")
         cap = parse_cap(item.get("cap"), file=file, key=f"{key}.cap")
         if "recipe" in item:
-            sub_value = _expect(item["recipe"], str, file=file, key=f"{key}.recipe", what="a path")
+            sub_value = expect(item["recipe"], str, file=file, key=f"{key}.recipe", what="a path")
             sub_path = Path(sub_value).expanduser()
             sub_path = (sub_path if sub_path.is_absolute() else base / sub_path).resolve()
             if sub_path in _including or (path is not None and sub_path == path.resolve()):
@@ -766,15 +496,15 @@ def parse_recipe(data: dict[str, Any], path: Path | None, _including: tuple[Path
             parts.append(Part(name=sub.name, weight=float(weight), cap=cap, mixing=sub.mixing, parts=sub.parts,
                               path=sub_path))
             continue
-        config_value = _expect(item["config"], str, file=file, key=f"{key}.config", what="a path")
+        config_value = expect(item["config"], str, file=file, key=f"{key}.config", what="a path")
         repeat = item.get("repeat")
         if repeat is not None:
-            _expect(repeat, bool, file=file, key=f"{key}.repeat", what="true or false")
+            expect(repeat, bool, file=file, key=f"{key}.repeat", what="true or false")
         split_override = None
         if any(k in item for k in ("validation", "test", "group_by")):
             split_override = parse_split({k: item[k] for k in ("validation", "test", "group_by") if k in item},
                                          file, prefix=f"{key}.")
-        allow_empty = _expect(item.get("allow_empty", False), bool, file=file, key=f"{key}.allow_empty",
+        allow_empty = expect(item.get("allow_empty", False), bool, file=file, key=f"{key}.allow_empty",
                               what="true or false")
         task = load_task_config(_find_task_config(config_value, base, file))
         task_fewshot = parse_prompting(item.get("prompting"), file, prefix=f"{key}.", base=fewshot)
@@ -787,31 +517,18 @@ def parse_recipe(data: dict[str, Any], path: Path | None, _including: tuple[Path
         if names.count(name) > 1:
             raise ConfigError(f"two tasks are both named '{name}'", file=str(file), key="tasks")
     split = parse_split(data.get("split"), file)
-    output = _expect(data.get("output", {}) or {}, dict, file=file, key="output", what="a mapping")
+    output = expect(data.get("output", {}) or {}, dict, file=file, key="output", what="a mapping")
     check_keys(output, OUTPUT_KEYS, file=file, prefix="output.")
     shard_size = parse_int(output.get("shard_size", 100_000), file=file, key="output.shard_size", minimum=1)
     fmt = one_of(output.get("format", "komt"), format_names(), file=file, key="output.format")
     exports = _parse_export_options(output, file)
     seed = parse_int(data.get("seed", 42), file=file, key="seed", minimum=0, maximum=MAX_SEED)
-    name = _expect(data.get("name", path.stem if path else "recipe"), str, file=file, key="name", what="a string")
+    name = expect(data.get("name", path.stem if path else "recipe"), str, file=file, key="name", what="a string")
     return Recipe(name=name, tasks=tuple(refs), path=path, seed=seed,
-                  validation=float(split.validation) if isinstance(split.validation, float) else 0.0,
                   shard_size=shard_size, output_format=fmt, mixing=mixing,
                   dedup=parse_dedup(data.get("dedup"), file),
                   decontaminate=parse_decontaminate(data.get("decontaminate"), file, base),
                   split=split, parts=tuple(parts), **exports)
-
-
-def one_of(value: Any, names: Sequence[str], *, file: Path | str, key: str | None = None) -> Any:
-    """``value`` if it is one of ``names`` (a registry's, so plugins count); else the one-line error.
-
-    ``file`` is where the value came from: the recipe, or a CLI option such as ``--format``.
-    """
-    if isinstance(value, str) and value in names:
-        return value
-    close = difflib.get_close_matches(str(value), names, n=1) if isinstance(value, str) else []
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
-    raise ConfigError(f"must be one of {', '.join(names)}, got {value!r}{hint}", file=str(file), key=key)
 
 
 def _parse_export_options(output: Mapping[str, Any], file: Path) -> dict[str, Any]:
@@ -819,7 +536,7 @@ def _parse_export_options(output: Mapping[str, Any], file: Path) -> dict[str, An
     prompt = one_of(output.get("prompt", "komt"), prompt_names(), file=file, key="output.prompt")
     tokenizer = output.get("tokenizer")
     if tokenizer is not None:
-        _expect(tokenizer, str, file=file, key="output.tokenizer", what="a tokenizer name or folder")
+        expect(tokenizer, str, file=file, key="output.tokenizer", what="a tokenizer name or folder")
         local = Path(tokenizer).expanduser()
         local = local if local.is_absolute() else file.parent / local
         if local.exists():  # a local folder or tokenizer.json, relative to the recipe like every path

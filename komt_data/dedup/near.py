@@ -38,7 +38,8 @@ from typing import Any
 import numpy as np
 from xxhash import xxh3_64_intdigest
 
-from .text import dedup_form, squeeze
+from ..text import dedup_form, squeeze
+from .hashing import GOLDEN, rolling_hashes, splitmix64, splitmix64_inplace
 
 _MASK32 = np.uint64(0xFFFFFFFF)
 
@@ -48,19 +49,6 @@ def _permutations(num_perm: int) -> np.ndarray:
     # Fixed salts (not seeded): a near duplicate is a property of the data, not of the seed.
     rng = np.random.default_rng(0x6B6F6D74)
     return rng.integers(0, np.iinfo(np.uint64).max, size=num_perm, dtype=np.uint64, endpoint=True)
-
-
-_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
-_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
-_FNV = np.uint64(0x100000001B3)
-
-
-def _mix64(z: np.ndarray) -> np.ndarray:
-    # splitmix64's finalizer. Array arithmetic on uint64 wraps silently (no errstate needed:
-    # entering np.errstate costs more than the arithmetic on a short review).
-    z = (z ^ (z >> _S30)) * _M1
-    z = (z ^ (z >> _S27)) * _M2
-    return z ^ (z >> _S31)
 
 
 def shingle_hashes(text: str, k: int) -> np.ndarray:
@@ -83,22 +71,21 @@ def _batch_shingles(texts: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarra
     short = lengths < k
     # A polynomial hash of every window of the batch at once; after step j, h[p] is the hash
     # of the j + 1 characters from p: a text shorter than k takes it at its own length.
-    h = codes[:total].copy()
     short_hashes = np.zeros(int(np.count_nonzero(short)), dtype=np.uint64)
     short_starts, short_lengths = (ends - lengths)[short], lengths[short]
-    for j in range(1, k + 1):
+
+    def take_short(j: int, h: np.ndarray) -> None:
         done = short_lengths == j
         short_hashes[done] = h[short_starts[done]]
-        if j < k:
-            h *= _FNV
-            h += codes[j:j + total]
+
+    h = rolling_hashes(codes, k, total, take_short)
     # Windows that lie inside one text: all but those starting in a text's last k - 1 positions.
     inside = np.ones(total, dtype=bool)
     last = (ends[:, None] - np.arange(1, k, dtype=np.int64)[None, :]).ravel()
     inside[last[last >= 0]] = False
-    long_hashes = _mix64_in_place(h[inside])
+    long_hashes = splitmix64_inplace(h[inside])
     nonempty = short_lengths > 0
-    short_hashes[nonempty] = _mix64_in_place(short_hashes[nonempty])
+    short_hashes[nonempty] = splitmix64_inplace(short_hashes[nonempty])
     counts = np.where(short, 1, lengths - k + 1)
     owner = np.repeat(np.arange(n, dtype=np.int64), counts)
     hashes = np.empty(len(owner), dtype=np.uint32)
@@ -106,19 +93,6 @@ def _batch_shingles(texts: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarra
     hashes[~of_short] = long_hashes & _MASK32
     hashes[of_short] = short_hashes & _MASK32
     return hashes, owner
-
-
-def _mix64_in_place(z: np.ndarray) -> np.ndarray:
-    """:func:`_mix64` of a fresh array, overwriting it (no temporaries: they cost page faults)."""
-    t = z >> _S30
-    z ^= t
-    z *= _M1
-    np.right_shift(z, _S27, out=t)
-    z ^= t
-    z *= _M2
-    np.right_shift(z, _S31, out=t)
-    z ^= t
-    return z
 
 
 HEAD = 2  # uint32 words before a row's signatures: the 64-bit hash of the example's outputs
@@ -344,18 +318,18 @@ def band_hashes(sig: np.ndarray, bands: int, rows: int, salt: Any = None) -> np.
     combined ^= _band_salts(bands)
     if salt is not None:
         combined ^= np.asarray(salt, dtype=np.uint64)[..., None]
-    return (_mix64(combined) & _MASK32).astype(np.uint32)
+    return (splitmix64(combined) & _MASK32).astype(np.uint32)
 
 
 @lru_cache(maxsize=8)
 def _row_multipliers(rows: int) -> np.ndarray:
     # Distinct odd multipliers: a band's values combine order-sensitively before the mix.
-    return (np.arange(rows, dtype=np.uint64) * np.uint64((0x9E3779B97F4A7C15 * 2) & 0xFFFFFFFFFFFFFFFF)) | np.uint64(1)
+    return (np.arange(rows, dtype=np.uint64) * np.uint64((GOLDEN * 2) & 0xFFFFFFFFFFFFFFFF)) | np.uint64(1)
 
 
 @lru_cache(maxsize=8)
 def _band_salts(bands: int) -> np.ndarray:
-    return _mix64(np.arange(1, bands + 1, dtype=np.uint64))
+    return splitmix64(np.arange(1, bands + 1, dtype=np.uint64))
 
 
 @dataclass(frozen=True)
