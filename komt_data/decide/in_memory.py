@@ -155,7 +155,7 @@ def _candidate_bands(segments: list[Segment], candidates: np.ndarray) -> np.ndar
 
 
 class Signatures:
-    """Near-dedup rows (:func:`komt_data.neardup.near_rows`) of chosen records, read on demand
+    """Near-dedup rows (:func:`komt_data.dedup.near.near_rows`) of chosen records, read on demand
     from the segments' spooled ``.sig`` files: indexing returns the rows asked for, nothing
     more. A file's row width is its size over its records (tasks compare different numbers
     of fields); narrower rows are zero-padded to the widest.

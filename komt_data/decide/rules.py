@@ -108,7 +108,7 @@ def near_candidates(reason: np.ndarray, first: np.ndarray, evaluation: np.ndarra
     """Positions of the records near dedup compares: the first record of each kept example
     (``first``), the examples bound for an evaluation split before the train ones, each in
     input order. A cluster's survivor is its first candidate
-    (:func:`komt_data.neardup.cluster`), so as in :func:`exact_dedup` an evaluation example
+    (:func:`komt_data.dedup.near.cluster`), so as in :func:`exact_dedup` an evaluation example
     survives over its train near copies, which are the ones dropped."""
     candidates = np.flatnonzero((reason == KEEP) & first)
     if evaluation is not None:
