@@ -1,7 +1,7 @@
 """How much the last build step (format, card, report) and the up-to-date check cost.
 
 Builds the 712k NSMC raw reviews (../shared/corpora/nsmc) as a sentiment task, timing
-stage 1-3 of the core and :func:`komt_data.publish.finish` separately, then a no-op
+stage 1-3 of the core and :func:`komt_data.write.finish.finish` separately, then a no-op
 rebuild (the up-to-date check hashes the 39 MB input) and an export per format.
 
     .venv/bin/python benchmarks/bench_publish.py [--rows N]
@@ -18,7 +18,7 @@ from pathlib import Path
 from workloads import nsmc_task
 
 import komt_data
-from komt_data import publish
+from komt_data.write import finish as publish
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
 
@@ -42,7 +42,7 @@ def main() -> None:
     publish.finish = timed_finish
     from komt_data import builder
 
-    builder.publish.finish = timed_finish
+    builder.finish = timed_finish
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "nsmc.yaml"
         config.write_text(nsmc_task(source), encoding="utf-8")

@@ -16,7 +16,8 @@ from pathlib import Path
 from workloads import nsmc_task
 
 import komt_data
-from komt_data import audit
+from komt_data.spool import checks as line_checks
+from komt_data.write import audit
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
 
@@ -26,7 +27,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--rows", type=int, default=None)
     args = parser.parse_args()
-    checks, gather = audit.stage_one_checks, audit.gather
+    checks, gather = line_checks.stage_one_checks, audit.gather
     times: dict[str, list[float]] = {"with": [], "without": []}
     sizes = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -35,9 +36,9 @@ def main() -> None:
         for run in range(args.runs):
             for mode in ("without", "with") if run % 2 else ("with", "without"):
                 if mode == "with":
-                    audit.stage_one_checks, audit.gather = checks, gather
+                    line_checks.stage_one_checks, audit.gather = checks, gather
                 else:
-                    audit.stage_one_checks, audit.gather = (lambda runner: None), (lambda *a, **k: None)
+                    line_checks.stage_one_checks, audit.gather = (lambda runner: None), (lambda *a, **k: None)
                 out = Path(tmp) / f"out-{mode}"
                 start = time.perf_counter()
                 komt_data.build(task, out, limit=args.rows, overwrite=True, force=True, workers=0)

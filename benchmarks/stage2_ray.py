@@ -3,8 +3,8 @@
 
 Stage 1 runs once, locally, on the real NSMC raw-review corpus cut into PARTS files
 (near dedup on, so MinHash band hashes and spooled signatures are part of stage 2). Then
-stage 2 runs with the local engine (``mixing.decide`` plus the lexsort order) and with
-``ray_stage2.decide`` on a local Ray of 1 and of 2 CPUs (twice each: cold, then warm), each
+stage 2 runs with the local engine (``decide.steps.run`` plus the lexsort order) and with
+``ray_decide.decide`` on a local Ray of 1 and of 2 CPUs (twice each: cold, then warm), each
 in the same process; the script checks that every decision array and every split's order
 is identical and reports the times.
 
@@ -28,8 +28,14 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from engine_scaling import TASK, split_corpus  # noqa: E402
 
-from komt_data import builder, load, mixer, mixing  # noqa: E402
+from komt_data import load  # noqa: E402
+from komt_data.decide import contract, steps  # noqa: E402
+from komt_data.decide.in_memory import InMemory, gather  # noqa: E402
+from komt_data.decide.keys import ORDER, seeded_keys  # noqa: E402
+from komt_data.sources import MAX_LINE_BYTES  # noqa: E402
+from komt_data.spool.budget import ErrorBudget  # noqa: E402
 from komt_data.spool.contract import NoProgress  # noqa: E402
+from komt_data.spool.local import runners, spool_local  # noqa: E402
 
 RECIPE = """\
 name: nsmc-stage2
@@ -45,10 +51,10 @@ dedup:
 
 
 def local_stage2(recipe, seed, segments, arrays):
-    decisions = mixing.decide(recipe, seed, segments, arrays)
-    keys = mixer.seeded_keys(arrays.ids, seed, mixer.ORDER)
+    decisions = steps.run(recipe, InMemory(recipe, seed, segments, arrays))
+    keys = seeded_keys(arrays.ids, seed, ORDER)
     orders = {}
-    for code in mixing.SPLIT_NAMES:
+    for code in contract.SPLIT_NAMES:
         members = np.flatnonzero(decisions.split == code)
         orders[code] = members[np.lexsort((arrays.ids[members], keys[members]))]
     return decisions, orders
@@ -56,8 +62,12 @@ def local_stage2(recipe, seed, segments, arrays):
 
 def same(a, b) -> bool:
     (da, oa), (db, ob) = a, b
-    fields = ("reason", "split", "first_of", "near_of", "similarity")
-    return (all(np.array_equal(getattr(da, f), getattr(db, f)) for f in fields) and da.plan == db.plan
+
+    def arrays(d):  # first_of, near_of and similarity are Pointers: their records and values
+        return [d.reason, d.split, *(getattr(getattr(d, f), part) for f in ("first_of", "near_of", "similarity")
+                                     for part in ("index", "value"))]
+
+    return (all(np.array_equal(x, y) for x, y in zip(arrays(da), arrays(db), strict=True)) and da.plan == db.plan
             and da.cluster_sizes == db.cluster_sizes and all(np.array_equal(oa[c], ob[c]) for c in oa))
 
 
@@ -69,7 +79,7 @@ def main() -> None:
     args = parser.parse_args()
     import ray
 
-    from komt_data.engines import ray_stage2
+    from komt_data.engines import ray_decide
 
     with tempfile.TemporaryDirectory(prefix="komt-stage2-") as tmp:
         work = Path(tmp)
@@ -80,8 +90,9 @@ def main() -> None:
         spool = work / "spool"
         spool.mkdir()
         t = time.perf_counter()
-        segments = builder._read_all(builder._runners(recipe, recipe.seed), spool, None, "skip", NoProgress)
-        arrays = mixing.gather(recipe, segments)
+        segments = spool_local(runners(recipe, recipe.seed), spool, limit=None, on_error="skip",
+                               max_line_bytes=MAX_LINE_BYTES, workers=1, bar=NoProgress(), budget=ErrorBudget(None))
+        arrays = gather(recipe, segments)
         print(f"{rows} rows in {args.parts} files, {len(arrays.ids)} records; stage 1 (local) "
               f"{time.perf_counter() - t:.1f} s", flush=True)
         t = time.perf_counter()
@@ -92,7 +103,7 @@ def main() -> None:
             times = []
             for _ in range(2):
                 t = time.perf_counter()
-                result = ray_stage2.decide(ray, recipe, recipe.seed, segments, arrays)
+                result = ray_decide.decide(ray, recipe, recipe.seed, segments, arrays)
                 times.append(time.perf_counter() - t)
                 if not same(result, reference):
                     raise SystemExit(f"ray x{cpus}: decisions differ from the local engine's")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .config.checks import MAX_COUNT, MAX_SEED
 from .errors import ConfigError
-from .mixconfig import MAX_COUNT, MAX_SEED
 
 
 def _whole(value: Any) -> bool:

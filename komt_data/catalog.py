@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from .adapters import adapter_names, get_adapter
-from .analysis import Analyzer
 from .config import load, read_yaml
-from .records import TaskRunner
 from .resources import bundled_dir, task_config_paths, template_set_names, template_set_path
+from .spool.facts import Analyzer
+from .spool.records import TaskRunner
 from .templates import load_template_set
 
 

@@ -267,7 +267,7 @@ def export(
     Example: komt-data export out --format sharegpt -o out-sharegpt
     """
     from .config import one_of
-    from .publish import export as export_output
+    from .exports.export import export as export_output
 
     try:
         one_of(format, _format_names(), file="--format")
@@ -289,8 +289,8 @@ def stats(
 
     Example: komt-data stats out
     """
-    from .publish import load_manifest
-    from .report import stats_tables
+    from .write.output_dir import load_manifest
+    from .write.report import stats_tables
 
     try:
         manifest = load_manifest(output)
@@ -318,7 +318,7 @@ def audit(
     """
     import orjson
 
-    from .audit import audit as run_audit
+    from .write.audit import audit as run_audit
 
     try:
         result = run_audit(output, max_tokens=max_tokens)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from .config import Exclude
+from .config.schema import Exclude
 from .errors import DataError
 from .sources import BadRow, read_unit, resolve_encoding, units_of
 

@@ -21,12 +21,40 @@ from typing import Any
 
 import orjson
 
+from ._version import __version__
 from .adapters import get_adapter
 from .config import Recipe
 from .errors import OutputError
 from .sources import units_of
 from .storage import URL
-from .writer import MANIFEST, content_digest, is_komt_output, verify_files
+from .write.output_dir import MANIFEST, content_digest, is_komt_output, verify_files
+
+
+def recipe_fingerprint(recipe: Recipe, seed: int) -> str:
+    """The sha256 of what shapes the mix: komt-data version, seed, every recipe file (included
+    ones too), task config and template set, weights, caps, few-shot settings and evaluation
+    sets. It reads all those files, so a build computes it once (manifest.json keeps it as
+    ``recipe_fingerprint``; :func:`build_fingerprint` covers it)."""
+    digest = hashlib.sha256(f"komt-data {__version__}\nseed {seed}\n".encode())
+    files: list[Path] = [recipe.path] if recipe.path else []
+    for ref in recipe.tasks:
+        files += [ref.config.path, ref.config.templates]
+        digest.update(f"{ref.config.name} weight={ref.weight} cap={ref.cap}\n".encode())
+        if ref.fewshot is not None:  # (a recipe made in code has no file to digest)
+            digest.update(f"{ref.config.name} fewshot={ref.fewshot}\n".encode())
+    stack = list(recipe.parts)
+    while stack:  # included recipes (submixtures) shape the mix too
+        part = stack.pop()
+        stack.extend(part.parts)
+        if part.path is not None:
+            files.append(part.path)
+    if recipe.decontaminate is not None:
+        for spec in recipe.decontaminate.sets:
+            files += list(spec.files)
+            digest.update(f"eval {spec.name} {spec.hub} {spec.configs} {spec.split} {spec.fields}\n".encode())
+    for path in files:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def input_files(recipe: Recipe) -> list[Path] | None:

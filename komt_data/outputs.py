@@ -13,8 +13,7 @@ from typing import Any
 import orjson
 
 from .errors import OutputError
-from .publish import load_verified
-from .writer import REJECTED
+from .write.output_dir import REJECTED, load_verified
 
 
 class Output:
@@ -100,8 +99,8 @@ class Output:
 
     @cached_property
     def checks(self) -> dict[str, Any]:
-        """:func:`komt_data.audit.audit` of this output (read once)."""
-        from .audit import audit
+        """:func:`komt_data.write.audit.audit` of this output (read once)."""
+        from .write.audit import audit
 
         return audit(self.path)
 

@@ -11,9 +11,8 @@ from .arguments import check_seed
 from .builder import resolve_recipe
 from .config import Recipe
 from .errors import ConfigError
-from .publish import configure_runner
-from .records import Record, TaskRunner
 from .sources import resolve_encoding, units_of
+from .spool.records import Record, TaskRunner, configure_runner
 
 
 def preview(config: str | Path | Recipe | None = None, n: int = 3, *, task: str | None = None,

@@ -22,7 +22,7 @@ import jinja2.nodes
 import jinja2.sandbox
 import orjson
 
-from .config import check_keys, read_yaml
+from .config.checks import check_keys, read_yaml
 from .errors import ConfigError, TemplateError
 from .josa import josa, particle, unknown_pairs
 from .template_compiler import compile_template

@@ -29,8 +29,8 @@ import orjson
 
 from .adapters import Adapter, Skip, adapter_names, add_adapter, get_adapter
 from .config import parse_task_config
-from .records import Record, TaskRunner
 from .sources import resolve_encoding, units_of
+from .spool.records import Record, TaskRunner
 from .templates import load_template_set
 
 __all__ = ["AdapterRun", "check_adapter", "render_all_templates", "run_adapter"]

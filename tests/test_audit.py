@@ -10,8 +10,8 @@ import orjson
 import pytest
 
 import komt_data
-from komt_data.audit import audit
-from komt_data.report import diff_flags, shared_ngram_flags
+from komt_data.write.audit import audit
+from komt_data.write.report import diff_flags, shared_ngram_flags
 
 from .layouts_helpers import without_exclude
 
@@ -186,7 +186,7 @@ def test_highlight_helpers():
 
 
 def test_report_size_is_bounded(planted):
-    from komt_data.audit import CAPS
+    from komt_data.write.audit import CAPS
 
     html = (planted / "report.html").read_text(encoding="utf-8")
     shown = html.count('<pre class="rec">')

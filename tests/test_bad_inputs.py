@@ -218,7 +218,7 @@ def test_max_errors_after_a_remote_stage_one():
     from collections import Counter
     from types import SimpleNamespace
 
-    from komt_data.guards import ErrorBudget
+    from komt_data.spool.budget import ErrorBudget
 
     segments = [SimpleNamespace(label="a.jsonl", read=100, expanded=0, dropped=Counter(invalid_json=2)),
                 SimpleNamespace(label="b.jsonl", read=10, expanded=0, dropped=Counter(undecodable=6))]

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 import komt_data
-from komt_data.licenses import hub_license_id, restrictions, warnings_for
+from komt_data.write.licenses import hub_license_id, restrictions, warnings_for
 
 
 @pytest.fixture(scope="module")

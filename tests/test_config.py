@@ -8,6 +8,7 @@ import pytest
 
 from komt_data import config
 from komt_data.errors import ConfigError
+from komt_data.sources.registry import format_of
 
 from .conftest import write
 
@@ -41,7 +42,7 @@ def test_paths_resolve_relative_to_the_config_file(tmp_path, monkeypatch):
     recipe = config.load(path)
     task = recipe.tasks[0].config
     assert task.source.files == (tmp_path / "data" / "nli.json",)
-    assert task.source.format_of(task.source.files[0]) == "json"
+    assert format_of(task.source, task.source.files[0]) == "json"
     assert task.fields == {"label": "gold_label"}
 
 
@@ -87,7 +88,7 @@ def test_recipe_refers_to_bundled_task_by_name(tmp_path):
     recipe = write(tmp_path / "recipe.yaml", "name: r\nseed: 1\ntasks: [sample/klue_nli]\nsplit: {validation: 0.2}\n")
     loaded = config.load(recipe)
     assert loaded.tasks[0].config.name == "sample_klue_nli"
-    assert loaded.validation == 0.2 and loaded.seed == 1
+    assert loaded.split.validation == 0.2 and loaded.seed == 1
 
 
 def test_a_bundled_task_config_loads_by_name_from_anywhere(tmp_path, monkeypatch):

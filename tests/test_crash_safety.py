@@ -16,7 +16,7 @@ import orjson
 import pytest
 
 from komt_data import build
-from komt_data.writer import clear_leftovers
+from komt_data.write.output_dir import clear_leftovers
 
 from .conftest import write
 

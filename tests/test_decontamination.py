@@ -6,9 +6,10 @@ import pytest
 
 from komt_data import build
 from komt_data.config import load
-from komt_data.decontam import PRESETS, Decontaminator, EvalItem, ngram_hashes, normalize
+from komt_data.config.schema import Decontaminate
+from komt_data.dedup.contamination import Decontaminator, EvalItem, ngram_hashes, normalize
+from komt_data.dedup.presets import PRESETS
 from komt_data.errors import ConfigError
-from komt_data.mixconfig import Decontaminate
 
 from .mixing_helpers import MIXING, assert_accounting, recipe, rejected
 
@@ -107,3 +108,51 @@ def test_many_examples_at_once_match_as_one_at_a_time():
         assert results == [index.match(texts, cleaned=cleaned) for texts in examples]
     assert results[0][0] == 0 and results[1] == (1, 1.0) and results[2] == (-1, 0.0) and results[3] == (1, 1.0)
     assert results[4][0] in (1, 2) and results[8][0] == 0
+
+
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+def test_a_hub_set_pinned_to_a_commit_is_read_at_it_and_recorded(tmp_path, monkeypatch):
+    # Offline: a local dataset folder goes through load_dataset with the revision, and a
+    # full commit hash is lineage without asking the hub (as for a task's hub source).
+    from komt_data.sources import hub
+
+    asked = []
+    real = hub.load_hub
+    monkeypatch.setattr(hub, "load_hub", lambda *a, **k: asked.append(k["revision"]) or real(*a, **k))
+    body = {"tasks": ["reviews.yaml"],
+            "decontaminate": {"sets": [{"hub": str(MIXING / "eval_hub"), "split": "test", "revision": SHA,
+                                        "fields": ["paragraph", "question"], "name": "kobest_like"}]}}
+    manifest = build(recipe(tmp_path, body), tmp_path / "out")
+    assert asked == [SHA]
+    assert manifest["decontamination"]["revisions"] == {"kobest_like": SHA}
+    drops = [d for d in rejected(tmp_path / "out") if d["reason"] == "contaminated"]
+    assert [(d["line"], d["eval_item"]["where"]) for d in drops] == [(13, "eval_hub:test#0")]
+
+
+def test_a_file_set_has_no_revisions_entry(tmp_path):
+    body = {"tasks": ["reviews.yaml"], "decontaminate": {"sets": [{"files": str(MIXING / "testset.txt")}]}}
+    manifest = build(recipe(tmp_path, body), tmp_path / "out")
+    assert "revisions" not in manifest["decontamination"]
+
+
+def test_a_preset_takes_a_revision_for_its_hub_copy(tmp_path, monkeypatch):
+    monkeypatch.delenv("KOMT_DATA_DIR", raising=False)  # the preset then reads its hub copy
+    body = {"tasks": ["reviews.yaml"], "decontaminate": {"sets": [
+        {"preset": "kobest_copa_test", "revision": SHA}, "kobest_boolq"]}}
+    sets = load(recipe(tmp_path, body)).decontaminate.sets
+    assert [(s.hub, s.configs, s.revision) for s in sets] == [("skt/kobest_v1", ("copa",), SHA),
+                                                               ("skt/kobest_v1", ("boolq",), None)]
+
+
+@pytest.mark.parametrize(("entry", "problem"), [
+    ({"files": "testset.txt", "revision": SHA}, "is for hub sets and presets"),
+    ({"hub": "skt/kobest_v1", "revision": 3}, "must be a commit, branch or tag, got 3"),
+])
+def test_a_revision_that_cannot_apply_is_one_line(tmp_path, entry, problem):
+    if "files" in entry:
+        entry = {**entry, "files": str(MIXING / entry["files"])}
+    body = {"tasks": ["reviews.yaml"], "decontaminate": {"sets": [entry]}}
+    with pytest.raises(ConfigError, match=r"decontaminate\.sets\[0\]\.revision.*" + problem):
+        load(recipe(tmp_path, body))

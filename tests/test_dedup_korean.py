@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from komt_data import build
-from komt_data.neardup import (
+from komt_data.dedup.near import (
     HEAD,
     band_hashes,
     cluster,
@@ -142,7 +142,7 @@ def test_one_character_edits_of_100_character_texts_are_caught_reliably():
 
 def test_a_signature_does_not_depend_on_the_batch_it_was_computed_in():
     # Stage 1 hashes texts in batches cut by count and size: each row must be its text's alone.
-    from komt_data.neardup import signatures
+    from komt_data.dedup.near import signatures
 
     texts = ["", "가", "ㅋㅋ", "한국어문장", "이 영화 정말 재미있어요", "배우들의 연기가 좋았고 음악도 훌륭했다" * 40,
              "a", "재미없다", "", "한국어문장입니다"]
@@ -159,7 +159,7 @@ def _reference_signature(text: str, k: int, num_perm: int) -> np.ndarray:
     # The documented definition in plain Python, one text and one salt at a time: each window of
     # k characters hashed (polynomial over code points, splitmix64's finalizer, low 32 bits),
     # then murmur3's 32-bit finalizer of (shingle hash xor salt), minimum over the shingles.
-    from komt_data.neardup import _permutations
+    from komt_data.dedup.near import _permutations
 
     mask, mask64 = 0xFFFFFFFF, (1 << 64) - 1
 
@@ -197,7 +197,7 @@ def _reference_signature(text: str, k: int, num_perm: int) -> np.ndarray:
 def test_batched_signatures_are_the_documented_minhash():
     # The batch lays texts of many lengths out in padded blocks (and a long one in several):
     # every value must still be the plain definition's.
-    from komt_data.neardup import _CHUNK, signatures
+    from komt_data.dedup.near import _CHUNK, signatures
 
     rng = np.random.default_rng(7)
     syllables = [chr(c) for c in range(0xAC00, 0xAC00 + 300)] + ["ㅋ", "a"]
@@ -251,7 +251,7 @@ def test_clusters_match_a_plain_union_find_over_verified_links(links, monkeypatc
     # verification, chains of links across bands and scopes that must keep clusters apart.
     # Band hashes use all 32 bits (a shift done in 32 bits would merge unrelated groups), and
     # links are verified in batches of every size down to one.
-    from komt_data import neardup
+    from komt_data.dedup import near as neardup
 
     monkeypatch.setattr(neardup, "_LINKS", links)
     rng = np.random.default_rng(11)
@@ -276,7 +276,7 @@ def test_clusters_match_a_plain_union_find_over_verified_links(links, monkeypatc
 def test_a_chain_of_links_joined_in_one_round_is_clustered_quickly_and_right(monkeypatch):
     """Links (0, 1), (1, 2), ... found together chain the forest; root look-ups must not
     climb it one level at a time (quadratic), and the result is one cluster."""
-    from komt_data import neardup
+    from komt_data.dedup import near as neardup
 
     n = 3000
     # Band 0 pairs (2i, 2i+1), band 1 pairs (2i+1, 2i+2): together a path through every row.
@@ -293,7 +293,7 @@ def test_a_chain_of_links_joined_in_one_round_is_clustered_quickly_and_right(mon
 
 @pytest.mark.parametrize("fields", [1, 2, 3, 6])
 def test_bands_keep_the_documented_recall_for_every_field_count(fields):
-    from komt_data.neardup import lsh_params_for
+    from komt_data.dedup.near import lsh_params_for
 
     bands, rows = lsh_params_for(0.8, 128, fields)
     assert bands * rows <= 128
@@ -308,7 +308,7 @@ def test_two_field_edits_are_caught_and_a_shared_first_field_merges_nothing():
     # 200 pairs of 100-syllable texts with a one-syllable edit in each field: every pair found.
     # 200 more examples share an original's first field exactly, with an unrelated second
     # field: none of them joins anything.
-    from komt_data.neardup import lsh_params_for
+    from komt_data.dedup.near import lsh_params_for
 
     rng = np.random.default_rng(9)
     syllables = [chr(c) for c in range(0xAC00, 0xAC00 + 2000)]

@@ -9,8 +9,8 @@ import pytest
 
 from komt_data import build
 from komt_data.config import load
+from komt_data.config.schema import NearDedup
 from komt_data.errors import ConfigError
-from komt_data.mixconfig import NearDedup
 
 from .mixing_helpers import assert_accounting, recipe
 

@@ -14,10 +14,11 @@ import orjson
 import pytest
 
 import komt_data
-from komt_data import builder, fewshot, parallel
+from komt_data import builder
 from komt_data.config import load
 from komt_data.errors import ConfigError
 from komt_data.exports import get_prompt
+from komt_data.write import fewshot, shards
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "ray"
 
@@ -130,7 +131,7 @@ def test_zero_shot_builds_are_unchanged_and_share_zero_is_off(tmp_path: Path) ->
 
 
 def test_same_bytes_for_any_number_of_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(parallel, "_PIECE_RECORDS", 1)  # stage 3 on several processes, even this small
+    monkeypatch.setattr(shards, "_PIECE_RECORDS", 1)  # stage 3 on several processes, even this small
     monkeypatch.setattr(fewshot, "_PER_FILE", 3)  # and the few-shot records in many files, on several too
     recipe = _recipe(tmp_path)
     outputs = []

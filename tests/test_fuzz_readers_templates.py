@@ -159,13 +159,13 @@ def test_block_line_splitter_gives_the_lines_readline_gives(data: bytes, draw: s
     max_length = draw.draw(st.sampled_from(edges) if edges else st.integers(1, 400))
 
     expected = list(base.bounded_lines(io.BytesIO(data), max_length))
-    original = base._CHUNK
-    base._CHUNK = block
+    original = base.READ_BLOCK
+    base.READ_BLOCK = block
     try:
         got = [line for lines in base.binary_line_blocks(io.BufferedReader(io.BytesIO(data), buffer_size=block),
                                                          max_length) for line in lines]
     finally:
-        base._CHUNK = original
+        base.READ_BLOCK = original
     # As readline gives them: every line but a last one without it ends in "\n".
     as_readline = [(None, line) if isinstance(line, int) else (line + b"\n", len(line) + 1) for line in got]
     if got and not data.endswith(b"\n") and not isinstance(got[-1], int):

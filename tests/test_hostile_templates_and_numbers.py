@@ -103,7 +103,7 @@ def test_unseeded_randomness_is_refused_when_the_template_is_loaded(tmp_path, cl
 
 def test_up_to_date_does_not_hide_a_template_that_is_now_refused(tmp_path, cli):
     """An output that an older komt-data built from a lipsum template must not pass for current."""
-    from komt_data import builder, freshness, load
+    from komt_data import freshness, load
 
     template = template_file(tmp_path, "{{ text }}")
     task = nsmc_task(tmp_path, templates="hostile.yaml")
@@ -112,8 +112,8 @@ def test_up_to_date_does_not_hide_a_template_that_is_now_refused(tmp_path, cli):
     template.write_text(template.read_text("utf-8").replace("{{ text }}", "{{ text }} {{ lipsum(1) }}"), "utf-8")
     recipe = load(task)  # what that older build would have recorded for this template
     manifest = orjson.loads((out / "manifest.json").read_bytes())
-    manifest["build_fingerprint"] = freshness.build_fingerprint(recipe, builder._fingerprint(recipe, recipe.seed),
-                                                                limit=None, on_error="skip")
+    manifest["build_fingerprint"] = freshness.build_fingerprint(
+        recipe, freshness.recipe_fingerprint(recipe, recipe.seed), limit=None, on_error="skip")
     (out / "manifest.json").write_bytes(orjson.dumps(manifest))
     result = cli("build", str(task), "-o", str(out), "-q")
     assert result.exit_code == 1 and "uses lipsum()" in result.stderr

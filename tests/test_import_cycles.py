@@ -11,8 +11,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 import komt_data
 
 PACKAGE = Path(komt_data.__file__).resolve().parent
@@ -107,7 +105,6 @@ def test_the_walk_follows_imports_inside_functions():
     assert "komt_data.builder" in graph["komt_data.cli"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 16: the restructure removes the circles, then this marker goes")
 def test_no_import_circle_in_the_package():
     known = modules()
     graph = {name: imports_of(name, path, known) for name, path in known.items()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from komt_data.mixer import Node, allocate, largest_remainder, plan_tree
+from komt_data.decide.plan import Node, allocate, largest_remainder, plan_tree
 
 tasks = st.lists(
     st.tuples(st.integers(0, 5000), st.floats(0.1, 10), st.one_of(st.none(), st.integers(1, 3000)),

@@ -175,7 +175,7 @@ def test_recipe_scope_mixes_tasks_of_different_field_counts_alike_in_every_engin
     # Scope recipe puts NLI rows (several compared fields) and reviews (one) in one
     # clustering: rows of different widths, never merged across families, same bytes for
     # 1 and 2 workers and the Ray engine.
-    from komt_data.neardup import lsh_params_for
+    from komt_data.dedup.near import lsh_params_for
 
     from .mixing_helpers import MIXING
 

@@ -16,7 +16,7 @@ import orjson
 import pytest
 
 from komt_data import OutputError, build, export
-from komt_data.writer import clear_leftovers, staged_output
+from komt_data.write.output_dir import clear_leftovers, staged_output
 
 from .conftest import write
 from .layouts_helpers import without_exclude
@@ -174,12 +174,12 @@ def test_an_interrupt_after_the_new_output_is_in_place_is_a_success(tmp_path, mo
     config = task(tmp_path / "in")
     out = tmp_path / "out"
     build(config, out, seed=7)
-    from komt_data import writer
+    from komt_data.write import output_dir
 
     def interrupted(path):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(writer, "remove_output", interrupted)
+    monkeypatch.setattr(output_dir, "remove_output", interrupted)
     manifest = build(config, out, overwrite=True)  # no KeyboardInterrupt: the build succeeded
     assert manifest["seed"] != 7 and orjson.loads((out / "manifest.json").read_bytes())["seed"] == manifest["seed"]
     monkeypatch.undo()
@@ -270,7 +270,7 @@ def test_the_portable_parent_watch_ends_an_orphan(tmp_path):
     script = tmp_path / "orphan.py"
     script.write_text(
         "import os, sys, time\n"
-        "from komt_data.parallel import watch_parent\n"
+        "from komt_data.spool.pool import watch_parent\n"
         "parent = os.getpid()\n"
         "child = os.fork()\n"
         "if child == 0:\n"

@@ -1,4 +1,4 @@
-"""Stage 2 in bounded passes (komt_data.passes) decides exactly as the in-memory path does,
+"""Stage 2 in bounded passes (komt_data.decide.in_passes) decides exactly as the in-memory path does,
 however small its blocks, partitions and buckets; figures from length counts match the report's."""
 
 from __future__ import annotations
@@ -12,22 +12,29 @@ import pytest
 import yaml
 
 import komt_data
-from komt_data import columns, figures, mixer, mixing, parallel, passes
-from komt_data.builder import _read_local, _runners
 from komt_data.config import load
-from komt_data.guards import ErrorBudget
-from komt_data.report import histogram, summarize
+from komt_data.decide import contract, in_passes, steps
+from komt_data.decide.in_memory import InMemory
+from komt_data.decide.in_passes import InPasses
+from komt_data.decide.keys import ORDER, seeded_keys
+from komt_data.spool import columns
+from komt_data.spool.budget import ErrorBudget
+from komt_data.spool.local import runners as _runners
+from komt_data.spool.local import spool_local as _read_local
+from komt_data.write import figures, order, shards
+from komt_data.write.figures import histogram
+from komt_data.write.report import summarize
 
 from .mixing_helpers import MIXING
 
 
 def _tiny(monkeypatch: pytest.MonkeyPatch) -> None:
     """Many partitions, buckets and blocks, and crowded histogram buckets, even for a few thousand records."""
-    monkeypatch.setattr(passes, "PART", 37)
-    monkeypatch.setattr(passes, "BUCKET", 50)
+    monkeypatch.setattr(in_passes, "PART", 37)
+    monkeypatch.setattr(order, "BUCKET", 50)
     monkeypatch.setattr(columns, "BLOCK", 64)
-    monkeypatch.setattr(passes, "HISTOGRAM_BITS", 2)  # many records per histogram bucket
-    monkeypatch.setattr(parallel, "_PIECE_RECORDS", 1)  # shards written by several processes
+    monkeypatch.setattr(in_passes, "HISTOGRAM_BITS", 2)  # many records per histogram bucket
+    monkeypatch.setattr(shards, "_PIECE_RECORDS", 1)  # shards written by several processes
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +58,10 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 rows.append(dict(rng.choice(rows)))
         (d / f"{name}.jsonl").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
         (d / f"{name}.yaml").write_text(f"name: {name}\nadapter: qa\nsource:\n  files: {name}.jsonl\ntemplates: qa\n")
+    # qa2's rows read again as a dataset's dev file into validation: they win exact dedup
+    # over qa2's train copies, across key partitions.
+    (d / "qa2_dev.yaml").write_text("name: qa2_dev\nadapter: qa\nsource:\n  files: {dev: qa2.jsonl}\n"
+                                    "  splits: {dev: validation}\ntemplates: qa\n")
     return d
 
 
@@ -64,6 +75,9 @@ RECIPES = {
                               "split": {"validation": 0.45, "test": 0.3, "group_by": "context"}},
     "repeat": {"tasks": [{"config": "qa2.yaml", "repeat": True}, "qa.yaml"], "mixing": {"total": 3000},
                "split": {"validation": 0.1}, "dedup": {"exact": {"scope": "recipe"}}},
+    "evaluation_files": {"tasks": [{"config": "qa2.yaml", "allow_empty": True}, {"config": "qa.yaml", "cap": 500},
+                                   "qa2_dev.yaml"],
+                         "split": {"validation": 0.1, "group_by": "context"}},
     "no_dedup": {"tasks": [{"config": "qa.yaml", "cap": 500}, "qa2.yaml"], "dedup": {"exact": {"scope": "none"}},
                  "split": {"validation": 0.1, "test": 0.1}},
 }
@@ -82,24 +96,24 @@ def test_passes_decide_as_the_in_memory_path(inputs: Path, tmp_path: Path, monke
     recipe = load(_recipe(inputs, name))
     segments = _read_local(_runners(recipe, 3), tmp_path, limit=None, on_error="skip", max_line_bytes=1 << 20,
                            workers=1, bar=komt_data.spool.contract.NoProgress(), budget=ErrorBudget(None))
-    expected = mixing.decide_in_memory(recipe, 3, segments)
+    expected = steps.run(recipe, InMemory(recipe, 3, segments))
     _tiny(monkeypatch)
     table = columns.Table(segments, [ref.config.name for ref in recipe.tasks])
-    got = passes.decide_in_passes(recipe, 3, table)
+    got = steps.run(recipe, InPasses(recipe, 3, table))
     assert got.plan == expected.plan
     np.testing.assert_array_equal(got.reason, expected.reason)
     np.testing.assert_array_equal(got.split, expected.split)
     np.testing.assert_array_equal(got.first_of.index, expected.first_of.index)
     np.testing.assert_array_equal(got.first_of.value, expected.first_of.value)
-    assert len(np.unique(got.split)) > 1 and np.any(got.reason != mixing.KEEP)  # the recipes decide something
+    assert len(np.unique(got.split)) > 1 and np.any(got.reason != contract.KEEP)  # the recipes decide something
 
     # The bucket sort of each split gives the stable argsort of its order keys.
     ids = table.column("ids")
-    for code in mixing.SPLIT_NAMES:
+    for code in contract.SPLIT_NAMES:
         members = np.flatnonzero(got.split == code)
-        order = members[np.argsort(mixer.seeded_keys(ids[members], 3, mixer.ORDER), kind="stable")]
-        sizes = passes.order_split(table, got.split, code, 3, tmp_path / "bucketed", 150)
-        assert passes.rows_of(table, order, tmp_path / "direct", 150) == sizes
+        stable = members[np.argsort(seeded_keys(ids[members], 3, ORDER), kind="stable")]
+        sizes = order.order_split(table, got.split, code, 3, tmp_path / "bucketed", 150)
+        assert order.rows_of(table, stable, tmp_path / "direct", 150) == sizes
         assert (tmp_path / "bucketed").read_bytes() == (tmp_path / "direct").read_bytes()
 
 

@@ -18,8 +18,8 @@ import pytest
 
 import komt_data
 from komt_data.config import RECIPE_KEYS
-from komt_data.engines import ray_stage2
-from komt_data.engines.ray_engine import portable
+from komt_data.engines import ray_decide
+from komt_data.engines.ray_session import portable
 from komt_data.errors import DataError, DependencyError, KomtDataError
 from komt_data.storage import URL
 
@@ -70,6 +70,18 @@ def test_ray_engine_writes_the_same_bytes_as_the_local_engine(local_ray, tmp_pat
     assert dropped["sample_korquad"]["over_cap"] > 0 and dropped["nsmc"]["invalid_json"] == 1
     assert local["splits"]["validation"] > 0 and len(local["shards"]) > 2
     assert local["tasks"]["nsmc"]["sources"][0]["file"].startswith("file://")
+
+
+def test_ray_engine_matches_with_exact_dedup_off(local_ray, tmp_path):
+    # decide.steps.run skips the exact step: the Ray executor must then carry no-op pointers.
+    recipe = url_recipe(tmp_path)
+    recipe.write_text(recipe.read_text(encoding="utf-8") + "dedup: {exact: false}\n", encoding="utf-8")
+    local = komt_data.build(recipe, tmp_path / "local")
+    on_ray = komt_data.build(recipe, tmp_path / "ray", engine="ray")
+    assert files_of(tmp_path / "ray") == files_of(tmp_path / "local")
+    assert on_ray == local
+    assert all("duplicate" not in task["dropped"] for task in local["tasks"].values())
+    assert local["tasks"]["nsmc"]["dropped"]["over_cap"] > 0
 
 
 def test_ray_engine_matches_on_the_sample_with_another_seed(local_ray, tmp_path, sample_recipe):
@@ -163,17 +175,17 @@ mixing:
   total: 200
   repeat: true
 """, encoding="utf-8")
-    monkeypatch.setattr(ray_stage2, "TRACE", True)
-    ray_stage2.LAST_RUN.clear()
+    monkeypatch.setattr(ray_decide, "TRACE", True)
+    ray_decide.LAST_RUN.clear()
     local = komt_data.build(recipe, tmp_path / "local")
-    assert ray_stage2.LAST_RUN == {}  # the local engine never goes through the Ray stage 2
+    assert ray_decide.LAST_RUN == {}  # the local engine never goes through the Ray stage 2
     on_ray = komt_data.build(recipe, tmp_path / "ray", engine="ray")
 
     assert files_of(tmp_path / "ray") == files_of(tmp_path / "local")
     assert on_ray == local
     # Every stage-2 step ran in a Ray worker process, none in this (the driver's) process.
-    assert set(ray_stage2.LAST_RUN) == {"exact", "decontaminate", "near", "counts", "sample", "split"}
-    for step, pids in ray_stage2.LAST_RUN.items():
+    assert set(ray_decide.LAST_RUN) == {"exact", "decontaminate", "near", "hold", "counts", "sample", "split"}
+    for step, pids in ray_decide.LAST_RUN.items():
         assert pids and os.getpid() not in pids, step
     plan = local["plan"]["tasks"]
     assert plan["kornli"]["planned"] > plan["kornli"]["available"]  # repeats were taken
@@ -219,3 +231,17 @@ def test_ray_engine_matches_with_dev_and_test_read_into_their_splits(local_ray, 
     # The cap takes 20 train records (10 % of them held out by the recipe); the dev and test
     # files go whole (8 and 5 reviews, two templates each) to validation and test.
     assert local["splits"] == {"train": 18, "validation": 2 + 2 * 8, "test": 2 * 5}
+
+
+@pytest.mark.parametrize("near", [False, True], ids=["exact", "near"])
+@pytest.mark.parametrize("dev_first", [False, True], ids=["train_task_first", "dev_task_first"])
+def test_ray_engine_keeps_a_dev_item_over_its_train_copy(local_ray, tmp_path, near, dev_first):
+    # decide.rules: a record bound for an evaluation split wins exact and near dedup (issue 13).
+    from .test_evaluation_wins_dedup import check_evaluation_kept, layout
+
+    recipe, dev = layout(tmp_path, near=near, dev_first=dev_first)
+    local = komt_data.build(recipe, tmp_path / "local")
+    on_ray = komt_data.build(recipe, tmp_path / "ray", engine="ray")
+    assert files_of(tmp_path / "ray") == files_of(tmp_path / "local")
+    assert on_ray == local
+    check_evaluation_kept(tmp_path / "ray", on_ray, dev, "near_duplicate" if near else "duplicate")

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from komt_data.config import load
 from komt_data.exports import get_prompt, prompt_names
-from komt_data.records import TaskRunner
 from komt_data.resources import sample_recipe_path
+from komt_data.spool.records import TaskRunner
 from komt_data.templates import Template
 
 # Korean, quotes, backslashes, every control character JSON escapes, slashes, emoji, NUL.
@@ -44,8 +44,8 @@ def test_joined_line_is_orjson_of_the_record(instruction, output, template_id, t
 def test_records_made_in_c_have_every_field_of_record() -> None:
     """Records are made by tuple.__new__ from a tuple of all their fields (no defaults
     applied): a field added to Record without adding it there would leave records short."""
-    from komt_data.records import Record
     from komt_data.sources import resolve_encoding, units_of
+    from komt_data.spool.records import Record
 
     task = load(sample_recipe_path()).tasks[0].config
     runner = TaskRunner(task, seed=1)

@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 import komt_data
-from komt_data.publish import read_records
-from komt_data.report import StatsCollector, histogram
+from komt_data.write.figures import histogram
+from komt_data.write.finish import read_records
+from komt_data.write.report import StatsCollector
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
@@ -71,7 +72,7 @@ def test_stage_one_figures_equal_those_of_the_written_records(built):
 
 
 def test_drops_by_reason_are_plotted_when_there_are_drops(tmp_path):
-    from komt_data.report import render_html
+    from komt_data.write.report import render_html
 
     manifest = {"name": "x", "seed": 1, "format": "komt", "komt_data_version": "0", "splits": {"train": 1},
                 "tasks": {"t": {"read": 3, "written": 1, "splits": {"train": 1}, "license": "CC0-1.0",

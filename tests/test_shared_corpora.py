@@ -17,7 +17,8 @@ import pytest
 import yaml
 
 import komt_data
-from komt_data.decontam import LOCAL_PRESETS, eval_items, preset
+from komt_data.dedup.contamination import eval_items
+from komt_data.dedup.presets import LOCAL_PRESETS, preset
 
 from .layouts_helpers import build_shipped, hub_config_copy, shipped
 

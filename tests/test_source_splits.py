@@ -218,3 +218,41 @@ def test_a_training_example_repeating_an_evaluation_example_is_the_one_dropped(t
     (rejected,) = [orjson.loads(line) for line in (tmp_path / "out" / "rejected.jsonl").read_bytes().splitlines()]
     assert rejected["reason"] == "duplicate" and rejected["file"].endswith("train.tsv") and rejected["line"] == 6
     assert rejected["detail"].startswith("same content as ") and "dev.tsv:2" in rejected["detail"]
+
+
+def test_each_spooled_unit_knows_its_dataset_split_and_output_split(tmp_path):
+    """Stage 1 carries, per unit, the dataset's split (the ``files:`` mapping's name) and the
+    output split it goes to, so stage 3 can say where every source file went."""
+    from komt_data.sources import MAX_LINE_BYTES
+    from komt_data.spool.budget import ErrorBudget
+    from komt_data.spool.contract import NoProgress
+    from komt_data.spool.local import runners, spool_local
+
+    _lay_out(tmp_path)
+    recipe = komt_data.load(_task(tmp_path, splits={"train": "train", "dev": "validation", "test": "test"}))
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    segments = spool_local(runners(recipe, 1), spool, limit=None, on_error="skip", max_line_bytes=MAX_LINE_BYTES,
+                           workers=1, bar=NoProgress(), budget=ErrorBudget(None))
+    found = {s.label.rsplit("/", 1)[-1]: (s.dataset_split, s.output_split, s.read) for s in segments}
+    assert found == {"train.tsv": ("train", "train", 4), "dev.tsv": ("dev", "validation", 2),
+                     "test.tsv": ("test", "test", 1)}
+
+
+@pytest.mark.parametrize("splits, wanted", [
+    ({"train": "train", "dev": "validation", "test": "test"},
+     {"train.tsv": {}, "dev.tsv": {"split": "validation", "dataset_split": "dev"},
+      "test.tsv": {"split": "test", "dataset_split": "test"}}),
+    # An evaluation split trained on, when the config says so: the manifest still names it.
+    ({"train": "train", "dev": "train"}, {"train.tsv": {}, "dev.tsv": {"dataset_split": "dev"}}),
+])
+def test_the_manifest_names_each_source_files_dataset_split_and_where_it_went(tmp_path, splits, wanted):
+    _lay_out(tmp_path)
+    task = _task(tmp_path, splits=splits, **({"train_on_eval_splits": True} if splits["dev"] == "train" else {}))
+    komt_data.build(task, tmp_path / "out")
+    manifest = orjson.loads((tmp_path / "out" / "manifest.json").read_bytes())
+    found = {s["file"].rsplit("/", 1)[-1]: {k: v for k, v in s.items() if k in ("split", "dataset_split")}
+             for s in manifest["tasks"]["reviews"]["sources"]}
+    assert found == wanted
+    reads = {s["file"].rsplit("/", 1)[-1]: s["read"] for s in manifest["tasks"]["reviews"]["sources"]}
+    assert reads == {name: len(REVIEWS[name[:-4]]) for name in wanted}

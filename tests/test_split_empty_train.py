@@ -43,3 +43,40 @@ def test_a_split_that_leaves_train_records_warns_nothing(tmp_path):
     manifest = build(recipe(tmp_path, {"tasks": ["reviews.yaml"], "split": {"validation": 9}}), tmp_path / "out")
     assert manifest["tasks"]["reviews"]["splits"] == {"train": 1, "validation": 9}
     assert not [w for w in manifest["warnings"] if "held-out" in w]
+
+
+def test_a_task_that_reads_only_dev_into_validation_is_not_named(tmp_path):
+    # Its config maps no split to train: an evaluation set by design (issue 13), not a task
+    # that lost its train records. The train task beside it keeps its records.
+    from .test_evaluation_wins_dedup import REVIEWS, layout
+
+    recipe, dev = layout(tmp_path, near=False, dev_first=False)
+    manifest = build(recipe, tmp_path / "out")
+    assert manifest["tasks"]["reviews_dev"]["splits"] == {"train": 0, "validation": len(dev)}
+    assert [s["split"] for s in manifest["tasks"]["reviews_dev"]["sources"]] == ["validation"]
+    assert "split" not in manifest["tasks"]["reviews"]["sources"][0]
+    assert manifest["tasks"]["reviews"]["splits"]["train"] == len(REVIEWS) - len(dev)
+    assert not [w for w in manifest["warnings"] if "held-out" in w]
+    assert_accounting(manifest)
+
+
+def test_a_task_with_train_files_left_with_no_train_record_is_named(tmp_path):
+    # Its train file only repeats its own dev file (read into validation): every train copy
+    # loses to its evaluation record, so the task trains on nothing, and says so.
+    from .test_evaluation_wins_dedup import COPIED, REVIEWS, _task, _tsv
+
+    rows = [(REVIEWS[i], i % 2) for i in COPIED]
+    _tsv(tmp_path / "train.tsv", rows)
+    _tsv(tmp_path / "dev.tsv", rows)
+    _task(tmp_path / "reviews.yaml", "reviews", {"train": "train.tsv", "dev": "dev.tsv"},
+          {"train": "train", "dev": "validation"})
+    path = tmp_path / "recipe.yaml"
+    path.write_text(json.dumps({"tasks": [str(tmp_path / "reviews.yaml")]}), encoding="utf-8")
+    manifest = build(path, tmp_path / "out")
+    task = manifest["tasks"]["reviews"]
+    assert task["splits"] == {"train": 0, "validation": len(COPIED)}
+    assert task["dropped"] == {"duplicate": len(COPIED)}
+    assert [w for w in manifest["warnings"] if "held-out" in w] == [
+        f"task reviews: all {len(COPIED)} of its records went to held-out splits (validation {len(COPIED)}): "
+        "its train split is empty"]
+    assert_accounting(manifest)

@@ -8,8 +8,10 @@ from hypothesis import strategies as st
 
 from komt_data import build
 from komt_data.config import Part, Recipe, TaskRef, load
-from komt_data.mixconfig import SplitSpec
-from komt_data.mixing import TEST, TRAIN, UNSELECTED, VALIDATION, Arrays, split_records
+from komt_data.config.schema import SplitSpec
+from komt_data.decide.contract import TEST, TRAIN, UNSELECTED, VALIDATION
+from komt_data.decide.in_memory import Arrays
+from komt_data.decide.rules import split_records
 
 from .mixing_helpers import assert_accounting, recipe, records
 

@@ -121,3 +121,22 @@ def test_an_edited_adapter_module_is_not_up_to_date(cli, tmp_path, monkeypatch):
     assert json.loads(cli("build", str(config), "-o", str(out), "--json").stdout)["status"] == "up_to_date"
     module.write_text(module.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
     assert json.loads(cli("build", str(config), "-o", str(out), "--json", "--overwrite").stdout)["status"] == "built"
+
+
+def test_a_build_reads_the_recipe_files_for_its_fingerprint_once(sample_copy, tmp_path, monkeypatch):
+    """The recipe fingerprint reads every recipe, task config, template set and evaluation
+    file: a build computes it once, for the up-to-date check and the manifest alike."""
+    import komt_data
+    from komt_data import freshness
+
+    calls = []
+    original = freshness.recipe_fingerprint
+
+    def counted(recipe, seed):
+        calls.append(seed)
+        return original(recipe, seed)
+
+    monkeypatch.setattr(freshness, "recipe_fingerprint", counted)
+    manifest = komt_data.build(sample_copy, tmp_path / "out", seed=5)
+    assert calls == [5]
+    assert manifest["recipe_fingerprint"] == original(komt_data.load(sample_copy), 5)

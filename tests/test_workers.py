@@ -9,10 +9,10 @@ import orjson
 import pytest
 
 import komt_data
-from komt_data import parallel
 from komt_data.errors import DataError
 from komt_data.sources import chunks, units_of
 from komt_data.sources.chunks import iter_chunks
+from komt_data.write import shards
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "workers"
 
@@ -31,7 +31,7 @@ def inputs(tmp_path: Path) -> Path:
 
 def _build(recipe: Path, out: Path, monkeypatch: pytest.MonkeyPatch, *, chunk: int, workers: int) -> dict[str, bytes]:
     monkeypatch.setattr(chunks, "CHUNK_BYTES", chunk)
-    monkeypatch.setattr(parallel, "_PIECE_RECORDS", 1)  # the shards of a tiny build on several processes too
+    monkeypatch.setattr(shards, "_PIECE_RECORDS", 1)  # the shards of a tiny build on several processes too
     komt_data.build(recipe, out, workers=workers)
     return _files(out)
 
@@ -136,7 +136,7 @@ def gzipped(inputs: Path) -> Path:
 
 def test_large_gzipped_files_are_decompressed_split_and_removed(gzipped: Path, tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    from komt_data import builder, parallel
+    from komt_data.spool import local
 
     copies: list[Path] = []
     chunk_counts: list[int] = []
@@ -153,9 +153,9 @@ def test_large_gzipped_files_are_decompressed_split_and_removed(gzipped: Path, t
         assert all(path.exists() for path in copies)
         return run_jobs(runners, jobs, *args, **kwargs)
 
-    decompressed_chunks, run_jobs = builder.decompressed_chunks, parallel.run_jobs
-    monkeypatch.setattr(builder, "decompressed_chunks", spy_chunks)
-    monkeypatch.setattr(parallel, "run_jobs", spy_run)
+    decompressed_chunks, run_jobs = local.decompressed_chunks, local.run_jobs
+    monkeypatch.setattr(local, "decompressed_chunks", spy_chunks)
+    monkeypatch.setattr(local, "run_jobs", spy_run)
     _build(gzipped / "recipe.yaml", tmp_path / "out", monkeypatch, chunk=150, workers=2)
     copies = list(dict.fromkeys(copies))
     assert sorted(p.name for p in copies) == ["00000.gunzip.qa.jsonl", "00001.gunzip.qa_more.jsonl",

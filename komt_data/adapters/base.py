@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import Any, ClassVar
 
+from ..config.checks import check_keys
+
 
 class Skip(Exception):
     """Raised by an adapter to drop the current row; ``reason`` becomes a manifest count."""
@@ -58,8 +60,6 @@ class Adapter:
     @classmethod
     def check_config(cls, task: Any) -> None:
         """Validate a task config's ``options`` for this adapter; raise ConfigError naming the key."""
-        from ..config import check_keys
-
         check_keys(task.options, set(cls.option_names), file=task.path, prefix="options.")
 
     def adapt(self, row: Mapping[str, Any]) -> Iterable[dict[str, Any]]:

@@ -7,6 +7,18 @@ writes the same bytes as one built locally.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
 ENGINES = ("local", "ray")
 
-__all__ = ["ENGINES"]
+__all__ = ["ENGINES", "session"]
+
+
+def session(engine: str, address: str | None) -> AbstractContextManager[Any]:
+    """The Ray connection a ray build keeps open across stages 1 and 2 (None for local)."""
+    if engine != "ray":
+        return nullcontext(None)
+    from . import ray_session  # Ray is optional: imported only for a ray build
+
+    return ray_session.connected(address)

@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from ..writer import file_sha256, shard_name, write_blocks
+from ..write.output_dir import file_sha256, shard_name, write_blocks
 from .base import ExportFormat, ShardEntry, chunks, register_format
 
 RECORD_COLUMNS = ("id", "task", "template", "instruction", "output", "text")

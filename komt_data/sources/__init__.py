@@ -8,15 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import SourceConfig
-from .aihub import read_aihub_summary
+from ..config.schema import SourceConfig
 from .base import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, BadRow, Rows, detect_encoding
-from .documents import dig, read_json, read_parquet, read_squad
+from .documents import dig
 from .hub import read_hub
-from .klue_ner import read_klue_ner
-from .lines import read_delimited, read_jsonl
-from .text_pair import read_text_pair
-from .xlsx import read_xlsx
+from .registry import reader_of
 
 __all__ = ["MAX_DOCUMENT_BYTES", "MAX_LINE_BYTES", "BadRow", "Rows", "Unit", "dig", "read_unit", "units_of"]
 
@@ -57,7 +53,7 @@ def units_of(source: SourceConfig) -> list[Unit]:
 
 def resolve_encoding(unit: Unit) -> str:
     """The encoding a unit is read in, with ``auto`` resolved by looking at the file."""
-    if unit.path is None or unit.source.format_of(unit.path) in ("parquet", "xlsx"):
+    if unit.path is None or reader_of(unit.source, unit.path).binary:
         # Binary containers carry their own encoding (UTF-8 inside parquet and xlsx XML).
         return "utf-8"
     if unit.source.encoding == "auto":
@@ -71,26 +67,5 @@ def read_unit(unit: Unit, encoding: str, max_line_bytes: int = MAX_LINE_BYTES,
     formats read whole refuse a file over ``max_document_bytes``."""
     if unit.path is None:
         return read_hub(unit.source, unit.split)
-    fmt = unit.source.format_of(unit.path)
-    if fmt == "jsonl":
-        return read_jsonl(unit.path, encoding, max_line_bytes, unit.span)
-    if fmt == "json":
-        return read_json(unit.path, encoding, unit.source.records, max_document_bytes)
-    if fmt == "squad":
-        return read_squad(unit.path, encoding, max_document_bytes)
-    if fmt == "csv":
-        return read_delimited(unit.path, encoding, ",", max_line_bytes, quoting=unit.source.quoting_of(fmt))
-    if fmt == "tsv":
-        return read_delimited(unit.path, encoding, "\t", max_line_bytes, unit.span,
-                              quoting=unit.source.quoting_of(fmt))
-    if fmt == "parquet":
-        return read_parquet(unit.path)
-    if fmt == "xlsx":
-        return read_xlsx(unit.path, unit.source.sheet, max_document_bytes)
-    if fmt == "aihub-summary":
-        return read_aihub_summary(unit.path, encoding, max_document_bytes)
-    if fmt == "text-pair":
-        return read_text_pair(unit.path, unit.source.languages, encoding, unit.source.encoding, max_line_bytes)
-    if fmt == "klue-ner":
-        return read_klue_ner(unit.path, encoding, max_line_bytes)
-    raise AssertionError(f"format {fmt} passed validation but has no reader")
+    reader = reader_of(unit.source, unit.path)
+    return reader.read(unit.path, unit.source, encoding, unit.span, max_line_bytes, max_document_bytes)

@@ -23,7 +23,7 @@ from ..storage import URL, open_url
 
 Rows = Iterator[tuple[int, "dict[str, Any] | BadRow"]]
 
-_CHUNK = 1 << 20
+READ_BLOCK = 1 << 20
 _SAMPLE_CHUNKS = 8  # megabytes weighed by encoding detection when a file is not clean UTF-8
 
 #: The longest line (in bytes, or characters for non-UTF-8 text) a line reader accepts.
@@ -37,7 +37,7 @@ MAX_DOCUMENT_BYTES = 1 << 30
 # Text is decoded with ``surrogateescape``: a byte that is not valid in the encoding
 # becomes a lone surrogate U+DC80..U+DCFF, which no real text contains. Readers look
 # for them to reject exactly the rows that hold such bytes, with their line.
-_ESCAPED = re.compile("[\udc80-\udcff]")
+ESCAPED = re.compile("[\udc80-\udcff]")
 _HANGUL = re.compile("[\uac00-\ud7a3]")
 
 
@@ -55,7 +55,7 @@ def open_binary(path: Path | URL) -> IO[bytes]:
     if isinstance(path, URL):
         return open_url(path)
     if path.suffix == ".gz":
-        return io.BufferedReader(_Gunzip(path), buffer_size=_CHUNK)
+        return io.BufferedReader(_Gunzip(path), buffer_size=READ_BLOCK)
     return open(path, "rb")
 
 
@@ -164,15 +164,15 @@ def _weigh_encodings(path: Path) -> str:
     u_bad = u_hangul = c_bad = c_hangul = 0
     with open_binary(path) as f:
         for index in range(_SAMPLE_CHUNKS + 1):
-            chunk = f.read(_CHUNK)
+            chunk = f.read(READ_BLOCK)
             final = not chunk or index == _SAMPLE_CHUNKS
             text = as_utf8.decode(chunk, final=final)
             if not text.isascii():
-                u_bad += len(_ESCAPED.findall(text))
+                u_bad += len(ESCAPED.findall(text))
                 u_hangul += len(_HANGUL.findall(text))
             text = as_cp949.decode(chunk, final=final)
             if not text.isascii():
-                c_bad += len(_ESCAPED.findall(text))
+                c_bad += len(ESCAPED.findall(text))
                 c_hangul += len(_HANGUL.findall(text))
             if final:
                 break
@@ -182,12 +182,12 @@ def _weigh_encodings(path: Path) -> str:
 
 def has_undecodable(text: str) -> bool:
     """Whether ``text`` (read through :func:`open_text`) holds bytes its encoding could not decode."""
-    return not text.isascii() and _ESCAPED.search(text) is not None
+    return not text.isascii() and ESCAPED.search(text) is not None
 
 
 def show_undecodable(text: str) -> str:
     """``text`` with each undecodable byte written as ``\\xNN``, safe to store as JSON."""
-    return _ESCAPED.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", text)
+    return ESCAPED.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", text)
 
 
 def bounded_lines(f: IO[AnyStr], max_length: int) -> Iterator[tuple[AnyStr | None, int]]:
@@ -207,7 +207,7 @@ def bounded_lines(f: IO[AnyStr], max_length: int) -> Iterator[tuple[AnyStr | Non
             continue
         length = len(line)
         while True:
-            rest = readline(_CHUNK)
+            rest = readline(READ_BLOCK)
             length += len(rest)
             if not rest or rest[-1:] in ("\n", b"\n"):
                 break
@@ -227,7 +227,7 @@ def binary_line_blocks(f: IO[bytes], max_length: int) -> Iterator[list[bytes | i
     tail = b""
     skipped = -1  # bytes of an over-long line read past so far (-1: not in one)
     while True:
-        block = read(_CHUNK)
+        block = read(READ_BLOCK)
         if not block:
             break
         if skipped >= 0:  # inside an over-long line: look for its end only
@@ -314,7 +314,7 @@ def open_binary_span(path: Path, span: tuple[int, int] | None) -> IO[bytes]:
     """Like :func:`open_binary`, limited to the byte range ``span`` when one is given."""
     if span is None:
         return open_binary(path)
-    return io.BufferedReader(_Range(path, *span), buffer_size=_CHUNK)
+    return io.BufferedReader(_Range(path, *span), buffer_size=READ_BLOCK)
 
 
 def open_text_span(path: Path, encoding: str, span: tuple[int, int] | None, newline: str = "") -> IO[str]:

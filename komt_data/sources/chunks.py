@@ -21,20 +21,18 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..errors import DataError
-from . import Unit
-from .base import _CHUNK
+from . import Unit, registry
+from .base import READ_BLOCK
+from .registry import READERS
 
 # Large enough that per-chunk costs vanish, small enough that two workers share a file of
 # a few hundred megabytes evenly. Tests lower it to split tiny files.
 CHUNK_BYTES = 32 << 20
 
-SPLITTABLE = ("jsonl", "tsv")
-
 
 def splittable(unit: Unit, path: Path) -> bool:
     """Whether ``path`` can be cut at line starts: a quoted cell (``quoting: csv``) may hold a newline."""
-    fmt = unit.source.format_of(path)
-    return fmt in SPLITTABLE and not (fmt == "tsv" and unit.source.quoting_of(fmt) == "csv")
+    return registry.splittable(unit.source, path)
 
 
 def universal_newlines(fmt: str, encoding: str) -> bool:
@@ -43,7 +41,7 @@ def universal_newlines(fmt: str, encoding: str) -> bool:
     Only CSV does, and it is never split: in JSON Lines and TSV (any encoding) a lone ``\\r``
     is data, so a row holding one stays one row, with the line numbers after it unchanged.
     """
-    return fmt not in SPLITTABLE
+    return not READERS[fmt].splittable
 
 
 def iter_chunks(unit: Unit, encoding: str, chunk_bytes: int | None = None) -> Iterator[Unit]:
@@ -54,11 +52,10 @@ def iter_chunks(unit: Unit, encoding: str, chunk_bytes: int | None = None) -> It
     if not isinstance(path, Path) or unit.span is not None or path.name.endswith(".gz"):  # URLs stay whole
         yield unit
         return
-    fmt = unit.source.format_of(path)
     if not splittable(unit, path) or path.stat().st_size <= chunk_bytes:
         yield unit
         return
-    spans = iter_line_spans(path, chunk_bytes, universal_newlines(fmt, encoding))
+    spans = iter_line_spans(path, chunk_bytes, universal_newlines(registry.format_of(unit.source, path), encoding))
     first = next(spans)
     following = next(spans, None)
     if following is None:
@@ -108,10 +105,10 @@ def decompressed_chunks(unit: Unit, directory: Path, prefix: str, label: str, en
     assert isinstance(path, Path)
     target = directory / f"{prefix}{path.name[:-3]}"
     copy = replace(unit, path=target)
-    cutter = _SpanCutter(chunk_bytes, universal_newlines(unit.source.format_of(path), encoding))
+    cutter = _SpanCutter(chunk_bytes, universal_newlines(registry.format_of(unit.source, path), encoding))
     try:
         with gzip.open(path, "rb") as src, open(target, "wb") as out:
-            while block := src.read(_CHUNK):
+            while block := src.read(READ_BLOCK):
                 out.write(block)
                 spans = cutter.feed(block)
                 if spans:
@@ -132,7 +129,7 @@ def iter_line_spans(path, chunk_bytes: int, universal: bool) -> Iterator[tuple[i
     """
     cutter = _SpanCutter(chunk_bytes, universal)
     with open(path, "rb") as f:
-        while block := f.read(_CHUNK):
+        while block := f.read(READ_BLOCK):
             yield from cutter.feed(block)
     yield from cutter.finish()
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from ..errors import DataError
-from .base import _ESCAPED, MAX_DOCUMENT_BYTES, BadRow, Rows, document_too_large, open_binary, open_text
+from .base import ESCAPED, MAX_DOCUMENT_BYTES, BadRow, Rows, document_too_large, open_binary, open_text
 from .lines import JSON_MAX_DEPTH
 
 
@@ -54,7 +55,7 @@ def _undecodable_at(data: bytes | str) -> int | None:
         except UnicodeDecodeError as exc:
             return exc.start
         return None
-    found = _ESCAPED.search(data)
+    found = ESCAPED.search(data)
     return found.start() if found else None
 
 
@@ -65,15 +66,22 @@ def _error_line(data: bytes | str, exc: orjson.JSONDecodeError) -> int | None:
     return getattr(exc, "lineno", None)
 
 
-def dig(value: Any, dotted: str) -> Any:
-    """Follow a dotted path (``data.rows`` or ``a.0.b``) into nested dicts and lists."""
+_MISSING: Any = object()
+
+
+def dig(value: Any, dotted: str, default: Any = _MISSING) -> Any:
+    """Follow a dotted path (``data.rows`` or ``a.0.b``) into nested mappings and lists: a
+    digit part indexes a list. A missing part raises KeyError, or gives ``default`` when one
+    is passed (decontamination passes None: an evaluation row may lack a field)."""
     for part in dotted.split("."):
-        if isinstance(value, dict) and part in value:
+        if isinstance(value, Mapping) and part in value:
             value = value[part]
         elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
             value = value[int(part)]
-        else:
+        elif default is _MISSING:
             raise KeyError(part)
+        else:
+            return default
     return value
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from ..config import SourceConfig
+from ..config.schema import SourceConfig
 from ..errors import ConfigError, DependencyError
 from .base import Rows
 
@@ -151,13 +151,15 @@ def resolved_revision(hub: str, revision: str | None) -> str | None:
         return None
 
 
-def read_hub(source: SourceConfig, split: str | None = None) -> Rows:
-    """Rows of one split of a hub dataset (or a local dataset folder), optionally streamed."""
+def load_hub_rows(hub: str, config: str | None, split: str, *, revision: str | None = None,
+                  streaming: bool = False, what: str | None = None, label_names: bool = True) -> Rows:
+    """``(number from 1, row)`` of one split of a hub dataset (or a local dataset folder),
+    through :func:`load_hub`. With ``label_names``, integer ClassLabel values become their
+    names, from the dataset's own features."""
     import datasets
 
-    dataset = load_hub(source.hub or "", source.config, split or source.split or "train",
-                       revision=source.revision, streaming=source.streaming)
-    features = dataset.features or {}
+    dataset = load_hub(hub, config, split, revision=revision, streaming=streaming, what=what)
+    features = (dataset.features or {}) if label_names else {}
     class_labels = {
         name: feature for name, feature in features.items() if isinstance(feature, datasets.ClassLabel)
     }
@@ -167,3 +169,9 @@ def read_hub(source: SourceConfig, split: str | None = None) -> Rows:
             if isinstance(value, int) and 0 <= value < feature.num_classes:
                 row[name] = feature.int2str(value)
         yield number, row
+
+
+def read_hub(source: SourceConfig, split: str | None = None) -> Rows:
+    """Rows of one split of a task's hub dataset (or a local dataset folder), optionally streamed."""
+    return load_hub_rows(source.hub or "", source.config, split or source.split or "train",
+                         revision=source.revision, streaming=source.streaming)

@@ -52,10 +52,10 @@ class Segment:
     read: int = 0
     expanded: int = 0
     dropped: Counter = field(default_factory=Counter)
-    # The per-record numbers (komt_data.columns.COLUMNS: spool line lengths, hashes, positions,
+    # The per-record numbers (komt_data.spool.columns.COLUMNS: spool line lengths, hashes, positions,
     # mixer facts, figures) are on disk in ``numbers``: ``records`` of each. LSH band hashes
     # (near dedup only) stay in memory; near-dedup rows (output hash and MinHash signatures,
-    # komt_data.neardup.near_rows) are on disk.
+    # komt_data.dedup.near.near_rows) are on disk.
     records: int = 0
     numbers: Path | None = None
     bands: np.ndarray | None = None
@@ -64,7 +64,10 @@ class Segment:
     template_names: list[str] = field(default_factory=list)
     # Where the unit's records go: train (sampled and split), or validation / test whole.
     output_split: str = "train"
-    # report.html's per-record checks (komt_data.audit.LineChecks): JSON lines of
+    # The dataset's own split the unit belongs to (train, dev, test: as the task config's
+    # ``files:`` mapping or hub split names it).
+    dataset_split: str = "train"
+    # report.html's per-record checks (komt_data.spool.checks.LineChecks): JSON lines of
     # [record number, check, detail] for the records that failed one, or None.
     findings: Path | None = None
 

@@ -1,0 +1,1 @@
+"""Stage 2: every mixing decision for a whole recipe, on compact per-record numbers."""

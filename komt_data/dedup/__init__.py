@@ -1,0 +1,1 @@
+"""Dedup: the shared hash functions (hashing), near dedup and decontamination."""
