@@ -64,7 +64,9 @@ def test_aihub_book_summary_one_object_per_file(tmp_path, monkeypatch):
 
 def _report_files() -> dict[str, str]:
     names = ("REPORT-minute-00001.json", "REPORT-edit-00002.json", "REPORT-speech-00003.json")
-    return {f"aihub_report_summary/TL1/보고서/20per/{n}": f"aihub_report_summary/{n}" for n in names}
+    folder = ("aihub_report_summary/022.요약문 및 레포트 생성 데이터/01.데이터/1.Training/라벨링데이터"
+              "/TL1/04.paper/20per")
+    return {f"{folder}/{n}": f"aihub_report_summary/{n}" for n in names}
 
 
 def test_aihub_report_summary_generative_summary1(tmp_path, monkeypatch):

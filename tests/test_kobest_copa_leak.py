@@ -1,0 +1,131 @@
+"""KoBEST train rows that repeat an evaluation item, measured on the real v1.0 TSVs in
+../shared/corpora (skipped when absent), and COPA's exclusion of them by premise.
+
+COPA's train.tsv shares the premise (column `sentence`) of 70 rows with dev.tsv or test.tsv.
+Counted against every evaluation row with that premise, the closest match is: the same item
+(premise, relation, the same two alternatives) for 2 rows; the same relation and right answer
+with another wrong alternative for 2; the same relation with other alternatives for 49; the
+other relation (원인 / 결과) for 17. `source.exclude` compares one column, the premise, so the
+exclusion drops all 70: a COPA premise is the whole of the evaluation prompt, and 53 of the
+70 ask the very relation the evaluation item asks about it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from .layouts_helpers import build_shipped
+
+# The block kobest_copa_files needs to keep KoBEST's evaluation premises out of training.
+EXCLUDE = {"files": ["${KOMT_DATA_DIR}/KoBEST_datarepo/v1.0/COPA/dev.tsv",
+                     "${KOMT_DATA_DIR}/KoBEST_datarepo/v1.0/COPA/test.tsv"],
+           "key": "sentence", "column": "sentence"}
+
+
+@pytest.fixture
+def kobest_dir(corpora, tmp_path) -> Path:
+    """$KOMT_DATA_DIR holding KoBEST_datarepo/ as a clone has it (v1.0/<Task>/<split>.tsv)."""
+    data = tmp_path / "data"
+    (data / "KoBEST_datarepo").mkdir(parents=True)
+    (data / "KoBEST_datarepo" / "v1.0").symlink_to(corpora / "KoBEST" / "v1.0")
+    return data
+
+
+def _tsv(corpora: Path, task: str, split: str, quoting: int = csv.QUOTE_NONE) -> dict[int, dict[str, str]]:
+    """Line → row of a KoBEST file, read independently of komt-data (cells stripped)."""
+    text = (corpora / "KoBEST" / "v1.0" / task / f"{split}.tsv").read_text(encoding="utf-8")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", quoting=quoting)
+    header = next(reader)
+    rows = {}
+    for cells in reader:
+        rows[reader.line_num] = {k: v.strip() for k, v in zip(header, cells, strict=True)}
+    return rows
+
+
+def _closest(row: dict[str, str], items: list[dict[str, str]]) -> str:
+    """How close the nearest evaluation item with ``row``'s premise is to it."""
+    def kind(item: dict[str, str]) -> int:
+        if item["question"] != row["question"]:
+            return 3
+        if {item["1"], item["2"]} == {row["1"], row["2"]}:
+            return 0
+        return 1 if item[item["Answer"]] == row[row["Answer"]] else 2
+    return ("same item", "same relation and answer", "same relation", "other relation")[min(map(kind, items))]
+
+
+def test_copa_train_premises_shared_with_dev_and_test(corpora):
+    train = _tsv(corpora, "COPA", "train")
+    by_split = {split: _tsv(corpora, "COPA", split) for split in ("dev", "test")}
+    counts = {}
+    for name, items in (("dev", list(by_split["dev"].values())), ("test", list(by_split["test"].values())),
+                        ("dev+test", [r for rows in by_split.values() for r in rows.values()])):
+        premises: dict[str, list[dict[str, str]]] = {}
+        for item in items:
+            premises.setdefault(item["sentence"], []).append(item)
+        counts[name] = Counter(_closest(row, premises[row["sentence"]]) for row in train.values()
+                               if row["sentence"] in premises)
+    assert counts["test"] == {"same item": 2, "same relation and answer": 1, "same relation": 31, "other relation": 16}
+    assert counts["dev"] == {"same relation and answer": 1, "same relation": 18, "other relation": 5}
+    assert counts["dev+test"] == {"same item": 2, "same relation and answer": 2, "same relation": 49,
+                                  "other relation": 17}
+    # The two same-item rows: one train item written twice, test's item 564 with its alternatives swapped.
+    same = [row for row in train.values() if row["sentence"] == "감을 말렸다."]
+    assert [(r["ID"], r["1"], r["2"], r["Answer"]) for r in same] == [
+        ("1267", "홍시가 되었다.", "곶감이 되었다.", "2"), ("1802", "홍시가 되었다.", "곶감이 되었다.", "2")]
+    (item,) = [r for r in by_split["test"].values() if r["sentence"] == "감을 말렸다."]
+    assert (item["ID"], item["1"], item["2"], item["Answer"]) == ("564", "곶감이 되었다.", "홍시가 되었다.", "1")
+
+
+def test_copa_exclusion_by_premise_drops_exactly_those_rows(corpora, kobest_dir, tmp_path, monkeypatch):
+    import yaml
+
+    from .layouts_helpers import shipped
+
+    source = yaml.safe_load(shipped("kobest_copa_files").read_text(encoding="utf-8"))["source"]
+    built = build_shipped("kobest_copa_files", kobest_dir, tmp_path / "out", monkeypatch,
+                          overrides={"source": {**source, "exclude": EXCLUDE}})
+    task = built["task"]
+    # Read counts stay KoBEST's: every row is read and counted under its reason. The one train
+    # row that repeats another (감을 말렸다, lines 1268 and 1803) is itself excluded.
+    assert (task["read"], task["written"], task["dropped"]) == (3076, 3006, {"evaluation_split": 70})
+    assert task["exclude"]["keys"] == 1487  # distinct premises of dev (500 rows) and test (1000)
+    train = _tsv(corpora, "COPA", "train")
+    premises = {r["sentence"] for split in ("dev", "test") for r in _tsv(corpora, "COPA", split).values()}
+    expected = {line for line, row in train.items() if row["sentence"] in premises}
+    assert {r["line"] for r in built["rejected"]} == expected
+    assert all(r["reason"] == "evaluation_split" and r["file"].endswith("COPA/train.tsv") for r in built["rejected"])
+    assert built["rejected"][0]["detail"] == "sentence 모기향을 피웠다. is in dev.tsv, test.tsv"
+    text = "\n".join(r["text"] for r in built["records"])
+    assert "감을 말렸다." not in text and "곶감이 되었다." not in text
+    assert "이퀄라이저로 저음 음역대 소리 크기를 키웠다." in text  # line 2, an unshared premise, kept
+
+
+def test_other_kobest_train_splits_against_dev_and_test(corpora):
+    """What the other tasks' train splits share with their evaluation splits (README numbers)."""
+    def shared(task, key, quoting=csv.QUOTE_NONE):
+        train = _tsv(corpora, task, "train", quoting)
+        out = {}
+        for split in ("dev", "test"):
+            keys = {key(r) for r in _tsv(corpora, task, split, quoting).values()}
+            out[split] = sorted(line for line, row in train.items() if key(row) in keys)
+        return out
+
+    # HellaSwag: 9 dev items are also train rows, context, all four endings and label alike.
+    hella = shared("HellaSwag", lambda r: (r["context"], r["choice1"], r["choice2"], r["choice3"], r["choice4"],
+                                           r["label"]), csv.QUOTE_MINIMAL)
+    assert hella == {"dev": [537, 538, 630, 787, 929, 1161, 1498, 1880, 1949], "test": []}
+    # BoolQ: no passage + question pair repeats; 2 / 4 passages come back with another question.
+    assert shared("BoolQ", lambda r: (r["Text"], r["Question"])) == {"dev": [], "test": []}
+    assert {k: len(v) for k, v in shared("BoolQ", lambda r: r["Text"]).items()} == {"dev": 2, "test": 4}
+    # WiC: no sentence of a train pair is in dev or test.
+    assert shared("WiC", lambda r: r["SENTENCE1"]) == {"dev": [], "test": []}
+    assert shared("WiC", lambda r: r["SENTENCE2"]) == {"dev": [], "test": []}
+    # SentiNeg: no review verbatim; one differs from a test review only by a space (기대 이하네요).
+    assert shared("SentiNeg", lambda r: r["Text"]) == {"dev": [], "test": []}
+    assert {k: len(v) for k, v in shared("SentiNeg", lambda r: r["Text"].replace(" ", "")).items()} == \
+        {"dev": 0, "test": 1}
