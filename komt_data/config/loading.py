@@ -1,4 +1,5 @@
-"""Recipes, task configs and their validation into frozen, typed objects.
+"""Recipes and task configs read from their files: the part of config that asks the registries
+(adapters, readers, export and prompt formats) what a name may be.
 
 Files are read with ``yaml.safe_load`` only. Every key is checked: an unknown or
 misspelt key is a :class:`ConfigError` naming the file and the key, with a hint when

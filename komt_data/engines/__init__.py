@@ -1,8 +1,10 @@
-"""Where stage 1 of a build runs: in this process (``local``) or on a Ray cluster (``ray``).
+"""Where stages 1 and 2 of a build run: in this process (``local``) or on a Ray cluster (``ray``).
 
-Both engines hand the same :class:`~komt_data.spool.contract.Segment` list, unit by unit in
-recipe order, to the same stage 2 and stage 3 code, which is why a recipe built on Ray
-writes the same bytes as one built locally.
+Both engines produce the same :class:`~komt_data.spool.contract.Segment` list, unit by unit
+in recipe order, and the same :class:`~komt_data.decide.contract.Decisions` (the Ray engine
+runs the steps of :func:`komt_data.decide.steps.run` as Ray Data stages, on the same rules);
+stage 3 is the same code for both. That is why a recipe built on Ray writes the same bytes
+as one built locally.
 """
 
 from __future__ import annotations

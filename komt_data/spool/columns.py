@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-# Column name → dtype, in file order: 56 bytes a record. keys/groups: the mixer's exact-dedup
+# Column name → dtype, in file order: 56 bytes a record. keys/groups: stage 2's exact-dedup
 # key and split group (the record's content hash when the task has no analyzer);
 # contaminated/overlaps: evaluation item copied (-1: none) and its n-gram overlap;
 # instruction_chars/output_chars/templates: report.html's figures (template: a number into the

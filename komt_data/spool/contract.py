@@ -53,7 +53,7 @@ class Segment:
     expanded: int = 0
     dropped: Counter = field(default_factory=Counter)
     # The per-record numbers (komt_data.spool.columns.COLUMNS: spool line lengths, hashes, positions,
-    # mixer facts, figures) are on disk in ``numbers``: ``records`` of each. LSH band hashes
+    # stage 2's facts, figures) are on disk in ``numbers``: ``records`` of each. LSH band hashes
     # (near dedup only) stay in memory; near-dedup rows (output hash and MinHash signatures,
     # komt_data.dedup.near.near_rows) are on disk.
     records: int = 0

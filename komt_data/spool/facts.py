@@ -1,4 +1,4 @@
-"""Stage 1 facts the mixer needs of every example, computed where the example is at hand.
+"""Stage 1 facts stage 2 needs of every example, computed where the example is at hand.
 
 One :class:`Analyzer` per task turns each cleaned example into :class:`Facts`: the exact
 dedup key, the split group, the near-dedup signature and band hashes, and the evaluation

@@ -36,8 +36,37 @@ if TYPE_CHECKING:
 def forked_pool(processes: int) -> ProcessPoolExecutor:
     """A pool of ``processes`` forked workers (they start with the build's state as it is)
     that end with the build, however it ends (:func:`die_with_parent`)."""
+    return_free_memory()
     return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"),
                                initializer=die_with_parent, initargs=(os.getpid(),))
+
+
+def return_free_memory() -> None:
+    """Hand the memory this process has freed back to the system (glibc's ``malloc_trim``).
+
+    Stage 2 allocates and frees arrays of every record's numbers; glibc keeps freed chunks
+    that lie below the top of its heap, about 100 MB after near dedup on 712k reviews. They
+    would count in this process's resident set for the rest of the build, and in every
+    worker forked after it (stage 3's writers): measured on raw NSMC with near dedup, the
+    build's peak RSS goes from 274 to about 230 MB and a writer's from 178 to about 93 MB. Elsewhere
+    than glibc there is nothing to call and nothing is done.
+    """
+    if _malloc_trim is not None:
+        _malloc_trim(0)
+
+
+def _find_malloc_trim() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+        return None
+
+
+_malloc_trim = _find_malloc_trim()
 
 
 def die_with_parent(parent: int) -> None:

@@ -27,7 +27,7 @@ from . import checks
 
 
 class Record(NamedTuple):
-    """One rendered training record, serialized, with what the mixer needs to know of it."""
+    """One rendered training record, serialized, with what stage 2 needs to know of it."""
 
     # A NamedTuple, not a frozen dataclass: one is made per record, and a tuple is built
     # several times faster than a frozen dataclass sets its fields.
@@ -38,7 +38,7 @@ class Record(NamedTuple):
     position: int        # line or row in the input unit
     example: int         # ordinal of the example within the unit (records of one example share it)
     rank: int = 0        # 0: a chosen template; 1, 2, …: other templates, used only to repeat a task
-    facts: Any = None    # what the mixer's analyzer found in the example (komt_data.spool.facts.Facts)
+    facts: Any = None    # what stage 1's analyzer found in the example (komt_data.spool.facts.Facts)
     template: str = ""   # for the report's figures, counted without parsing the written line
     instruction_chars: int = 0
     output_chars: int = 0
@@ -64,7 +64,7 @@ class TaskRunner:
     """Turns the units of one task into records, deterministically from the seed."""
 
     def __init__(self, task: TaskConfig, seed: int, *, analyzer: Any = None, repeat: bool = False):
-        """``analyzer`` (a callable on each cleaned example) adds mixer facts to its records;
+        """``analyzer`` (a callable on each cleaned example) adds stage 2's facts to its records;
         ``repeat`` also renders the other eligible templates, as records of rank 1, 2, …"""
         self.task = task
         self.seed = seed

@@ -46,7 +46,7 @@ from ..decide.keys import seeded_keys
 from ..spool.columns import Table
 from ..spool.files import SpoolFile
 
-# Salts of the seeded keys (independent of the mixer's sample, split and order keys).
+# Salts of the seeded keys (independent of stage 2's sample, split and order keys).
 PICK, SHOTS, POOL = 0xF5E1, 0xF5E2, 0xF5E3
 
 # The few-shot layout: Korean separators, FLAN's "exemplars, then the input" order.

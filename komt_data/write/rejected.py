@@ -48,7 +48,7 @@ class _Lines:
 
 
 def write_rejected(path: Path, table: Table, decisions: contract.Decisions, evaluation: Evaluation) -> int:
-    """rejected.jsonl: stage-1 rejections per unit, then the mixer's drops in record order."""
+    """rejected.jsonl: stage-1 rejections per unit, then stage 2's drops in record order."""
     segments = table.segments
     lines = _Lines(table)
     count = 0
