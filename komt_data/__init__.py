@@ -19,7 +19,7 @@ _LAZY = {
     "list_templates": "catalog", "validate": "catalog", "Recipe": "config", "TaskConfig": "config",
     "load": "config", "load_task_config": "config", "ConfigError": "errors", "DataError": "errors",
     "KomtDataError": "errors", "OutputError": "errors", "TemplateError": "errors", "preview": "preview",
-    "export": "exports.export", "load_manifest": "write.output_dir", "Output": "outputs", "open": "outputs",
+    "export": "write.export", "load_manifest": "write.output_dir", "Output": "outputs", "open": "outputs",
 }
 
 if TYPE_CHECKING:
@@ -28,10 +28,10 @@ if TYPE_CHECKING:
     from .catalog import list_adapters, list_tasks, list_templates, validate
     from .config import Recipe, TaskConfig, load, load_task_config
     from .errors import ConfigError, DataError, KomtDataError, OutputError, TemplateError
-    from .exports.export import export
     from .outputs import Output
     from .outputs import open_output as open  # noqa: A001
     from .preview import preview
+    from .write.export import export
     from .write.output_dir import load_manifest
 
 

@@ -267,7 +267,7 @@ def export(
     Example: komt-data export out --format sharegpt -o out-sharegpt
     """
     from .config import one_of
-    from .exports.export import export as export_output
+    from .write.export import export as export_output
 
     try:
         one_of(format, _format_names(), file="--format")

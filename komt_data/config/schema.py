@@ -226,6 +226,11 @@ class Recipe:
     split: SplitSpec = field(default_factory=SplitSpec)
     parts: tuple[Part, ...] = ()
 
+    def repeats(self, ref: TaskRef) -> bool:
+        """Whether task ``ref`` may give more records than it has (spare renderings): its own
+        ``repeat:``, else the recipe's ``mixing.repeat``."""
+        return self.mixing.repeat if ref.repeat is None else ref.repeat
+
 
 @dataclass(frozen=True)
 class Exclude:

@@ -42,7 +42,6 @@ from .contract import (
     Pointers,
 )
 from .keys import SAMPLE, SPLIT, seeded_keys, sort_order
-from .plan import repeats
 
 # Records per exact-dedup partition (its sort costs about 60 to 100 bytes a record); a test
 # sets it small to run many passes on small inputs.
@@ -101,7 +100,7 @@ class InPasses:
         self.ranks = ranks
         names = [ref.config.name for ref in recipe.tasks]
         available = {name: int(ranks[t][0]) for t, name in enumerate(names)}
-        capacity = {name: int(ranks[t].sum()) if repeats(recipe, ref) else available[name]
+        capacity = {name: int(ranks[t].sum()) if recipe.repeats(ref) else available[name]
                     for t, (name, ref) in enumerate(zip(names, recipe.tasks, strict=True))}
         return available, capacity
 

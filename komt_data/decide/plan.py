@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..config import Part, Recipe, TaskRef
+from ..config import Part, Recipe
 from .contract import MixPlan, TaskPlan
 
 
@@ -106,11 +106,6 @@ def plan_tree(nodes: Sequence[Node], total: int | None, temperature: float) -> d
     return planned
 
 
-def repeats(recipe: Recipe, ref: TaskRef) -> bool:
-    """Whether task ``ref`` may give more records than it has (spare renderings)."""
-    return recipe.mixing.repeat if ref.repeat is None else ref.repeat
-
-
 def _nodes(recipe: Recipe, parts: tuple[Part, ...], available: dict[str, int], capacity: dict[str, int],
            cap: int | None) -> tuple[Node, ...]:
     nodes = []
@@ -135,7 +130,7 @@ def make_plan(recipe: Recipe, available: dict[str, int], capacity: dict[str, int
     planned = plan_tree(nodes, recipe.mixing.total, recipe.mixing.temperature)
     whole = sum(planned.values())
     tasks = tuple(TaskPlan(ref.config.name, available[ref.config.name], planned[ref.config.name],
-                           planned[ref.config.name] / whole if whole else 0.0, repeats(recipe, ref),
+                           planned[ref.config.name] / whole if whole else 0.0, recipe.repeats(ref),
                            capacity[ref.config.name])
                   for ref in recipe.tasks)
     return MixPlan(recipe.name, recipe.mixing.total, recipe.mixing.temperature, tasks)

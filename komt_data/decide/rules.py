@@ -27,7 +27,7 @@ from .contract import (
     UNSELECTED,
     VALIDATION,
 )
-from .plan import largest_remainder, repeats
+from .plan import largest_remainder
 
 
 def held_codes(segments: list[Segment]) -> list[int]:
@@ -166,7 +166,7 @@ def task_counts(recipe: Recipe, task: np.ndarray, rank: np.ndarray,
     capacity = {}
     for t, ref in enumerate(recipe.tasks):
         name = ref.config.name
-        capacity[name] = int(np.count_nonzero(ok & (task == t))) if repeats(recipe, ref) else available[name]
+        capacity[name] = int(np.count_nonzero(ok & (task == t))) if recipe.repeats(ref) else available[name]
     return available, capacity
 
 

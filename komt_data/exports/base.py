@@ -8,6 +8,8 @@ function of a record plus a file layout.
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +19,37 @@ from ..errors import ConfigError
 from ..plugins import load_entry_points
 
 ShardEntry = dict[str, Any]
+
+
+def shard_name(split: str, index: int, count: int, ext: str = "jsonl") -> str:
+    """Hugging Face hub style shard name: ``train-00000-of-00004.jsonl``."""
+    return f"{split}-{index:05d}-of-{count:05d}.{ext}"
+
+
+def shard_names(split: str, count: int) -> list[str]:
+    """The names of a split's ``count`` JSONL shards."""
+    return [shard_name(split, i, count) for i in range(count)]
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 (hex) of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_blocks(path: Path, blocks: Iterable[bytes]) -> str:
+    """Write byte blocks to ``path``, flush them to disk, and return the file's sha256 (hex)."""
+    digest = hashlib.sha256()
+    with open(path, "wb") as f:
+        for block in blocks:
+            digest.update(block)
+            f.write(block)
+        f.flush()
+        os.fsync(f.fileno())
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,7 @@ from typing import Any
 
 import orjson
 
-from ..write.output_dir import file_sha256, shard_name, write_blocks
-from .base import ExportFormat, ShardEntry, chunks, register_format
+from .base import ExportFormat, ShardEntry, chunks, file_sha256, register_format, shard_name, write_blocks
 
 RECORD_COLUMNS = ("id", "task", "template", "instruction", "output", "text")
 KOMT_PREFIX = "### instruction: "

@@ -8,7 +8,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..config import Recipe
-from ..decide.plan import repeats
 from ..dedup.contamination import Decontaminator
 from ..sources import MAX_DOCUMENT_BYTES, Unit, chunks, resolve_encoding, units_of
 from ..sources.chunks import decompressed_chunks, iter_chunks, worth_decompressing
@@ -24,7 +23,7 @@ def runners(recipe: Recipe, seed: int) -> list[TaskRunner]:
     """One runner per task of the recipe, in recipe order (the Ray engine builds the same on workers)."""
     decontaminator = Decontaminator.from_config(recipe.decontaminate) if recipe.decontaminate else None
     runners = [TaskRunner(ref.config, seed, analyzer=Analyzer(recipe, ref, decontaminator),
-                          repeat=repeats(recipe, ref)) for ref in recipe.tasks]
+                          repeat=recipe.repeats(ref)) for ref in recipe.tasks]
     for runner in runners:
         configure_runner(runner, recipe)
     return runners

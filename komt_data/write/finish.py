@@ -4,7 +4,7 @@ chosen format, then the dataset card, LLaMA-Factory's dataset_info.json and repo
 The core writes komt JSONL shards. :func:`finish` streams them once more, through the
 chosen :class:`~komt_data.exports.ExportFormat` (a komt build rewrites the very same
 bytes) while :class:`~komt_data.write.report.StatsCollector` counts them, and then adds the
-files that describe the output (:func:`describe`). :func:`komt_data.exports.export.export`
+files that describe the output (:func:`describe`). :func:`komt_data.write.export.export`
 does the same from a finished komt output into another directory.
 """
 

@@ -19,12 +19,12 @@ import numpy as np
 from ..config import Recipe
 from ..decide import contract
 from ..errors import KomtDataError
+from ..exports.base import file_sha256, shard_names
 from ..spool.columns import Table
 from ..spool.pool import forked_pool
 from . import fewshot
 from .contract import ROW, ShardJob
 from .order import order_split, rows_of
-from .output_dir import file_sha256, shard_names
 
 if TYPE_CHECKING:
     from ..spool.contract import ProgressBar

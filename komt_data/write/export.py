@@ -1,5 +1,8 @@
 """``komt-data export`` and :func:`komt_data.export`: a finished komt output written into
 another directory in another format (or prompt), with its own card, report and manifest.
+
+Stage 3's last step run again on a finished output (:func:`komt_data.write.finish.rewrite`
+and ``describe``): no recipe, no spools, only the verified shards.
 """
 
 from __future__ import annotations
@@ -9,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OutputError
-from ..write.audit import audit
-from ..write.finish import describe, rewrite
-from ..write.output_dir import FILES, REJECTED, load_verified, staged_output
-from .base import get_format
+from ..exports import get_format
+from .audit import audit
+from .finish import describe, rewrite
+from .output_dir import FILES, REJECTED, load_verified, staged_output
 
 
 def export(output: str | Path, fmt: str, dest: str | Path, *, prompt: str | None = None,
