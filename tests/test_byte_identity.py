@@ -56,7 +56,11 @@ LAYOUT = {
     "parallel/talk.ko": "parallel/talk.ko",
     "KoBEST_datarepo/v1.0/BoolQ/train.tsv": "kobest/BoolQ_train.tsv",
     "KoBEST_datarepo/v1.0/COPA/train.tsv": "kobest/COPA_train.tsv",
+    "KoBEST_datarepo/v1.0/COPA/dev.tsv": "kobest/COPA_dev.tsv",  # kobest_copa_files' source.exclude
+    "KoBEST_datarepo/v1.0/COPA/test.tsv": "kobest/COPA_test.tsv",
     "KoBEST_datarepo/v1.0/HellaSwag/train.tsv": "kobest/HellaSwag_train.tsv",
+    "KoBEST_datarepo/v1.0/HellaSwag/dev.tsv": "kobest/HellaSwag_dev.tsv",  # kobest_hellaswag_files' source.exclude
+    "KoBEST_datarepo/v1.0/HellaSwag/test.tsv": "kobest/HellaSwag_test.tsv",
     "KoBEST_datarepo/v1.0/SentiNeg/train.tsv": "kobest/SentiNeg_train.tsv",
     "KoBEST_datarepo/v1.0/WiC/train.tsv": "kobest/WiC_train.tsv",
     "KLUE/klue_benchmark/klue-ner-v1.1/klue-ner-v1.1_train.tsv": "klue_ner_dev_head.tsv",

@@ -35,9 +35,7 @@ class Adapter:
     ``example_fields`` (every name an example carries: what templates may use),
     ``near_dedup_fields`` (what near dedup compares, each field near-identical on its own;
     default ``text_fields``; the ``dedup_fields`` it does not compare, such as a label or an
-    answer, must be equal: NLI compares premise and hypothesis, its label must agree) and
-    ``group_fields`` (fields that make sense for a
-    split's ``group_by``, e.g. the passage), then
+    answer, must be equal: NLI compares premise and hypothesis, its label must agree), then
     implement :meth:`adapt`. ``options`` holds the task config's ``options:``;
     ``labels`` its ``labels:`` map, or ``default_labels`` when the config has none.
     """
@@ -49,7 +47,6 @@ class Adapter:
     dedup_fields: ClassVar[tuple[str, ...]] = ()
     example_fields: ClassVar[tuple[str, ...]] = ()
     near_dedup_fields: ClassVar[tuple[str, ...]] = ()
-    group_fields: ClassVar[tuple[str, ...]] = ()
     option_names: ClassVar[tuple[str, ...]] = ()
     default_labels: ClassVar[Mapping[str, str]] = {}
 

@@ -28,9 +28,8 @@ class BooleanQAAdapter(Adapter):
     dedup_fields = ("passage", "question", "answer")
     example_fields = ("passage", "question", "answer", "options", "is_question")
     # Like QA: passage and question each near-identical on its own, the answer equal
-    # (komt_data.neardup), so the questions sharing a passage stay apart.
+    # (komt_data.dedup.near), so the questions sharing a passage stay apart.
     near_dedup_fields = ("passage", "question")
-    group_fields = ("passage",)
     default_labels = {"true": YES, "false": NO, "1": YES, "0": NO}
 
     @classmethod

@@ -32,7 +32,6 @@ class CauseEffectAdapter(Adapter):
     example_fields = ("premise", "relation", "asks_cause", "alternative_1", "alternative_2", "answer",
                       "answer_number", "wrong", "options")
     near_dedup_fields = dedup_fields
-    group_fields = ("premise",)
 
     @classmethod
     def check_config(cls, task: Any) -> None:

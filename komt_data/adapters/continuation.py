@@ -26,7 +26,6 @@ class ContinuationAdapter(Adapter):
     dedup_fields = ("context", *ENDINGS, "answer")
     example_fields = ("context", *ENDINGS, "answer", "answer_number", "options")
     near_dedup_fields = dedup_fields
-    group_fields = ("context",)
 
     @classmethod
     def check_config(cls, task: Any) -> None:

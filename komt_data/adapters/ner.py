@@ -33,7 +33,6 @@ class NERAdapter(Adapter):
     example_fields = ("sentence", "entities", "marked", "has_entities", "target_type", "target_entities",
                       "types")
     near_dedup_fields = ("sentence", "marked")
-    group_fields = ("sentence",)
     default_labels = KLUE_TYPES
 
     def adapt(self, row: Mapping[str, Any]) -> list[dict[str, Any]]:

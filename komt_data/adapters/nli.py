@@ -22,7 +22,6 @@ class NLIAdapter(Adapter):
     text_fields = ("premise", "hypothesis")
     dedup_fields = ("premise", "hypothesis", "label")
     example_fields = ("premise", "hypothesis", "label", "options")
-    group_fields = ("premise",)
     default_labels = {"entailment": "함의", "neutral": "중립", "contradiction": "모순"}
 
     def adapt(self, row: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -33,10 +33,9 @@ class QAAdapter(Adapter):
     text_fields = ("context", "question", "answer")
     dedup_fields = ("context", "question", "answer")
     example_fields = ("context", "question", "answer", "title", "answerable")
-    # Each compared on its own and the answer equal (komt_data.neardup): questions that share a
+    # Each compared on its own and the answer equal (komt_data.dedup.near): questions that share a
     # passage stay apart, and so does one question asked of two different passages.
     near_dedup_fields = ("context", "question")
-    group_fields = ("context", "title")
     option_names = ("unanswerable_text", "keep_unanswerable", "html")
 
     @classmethod

@@ -22,7 +22,6 @@ class STSAdapter(Adapter):
     text_fields = ("sentence1", "sentence2")
     dedup_fields = ("sentence1", "sentence2", "score")
     example_fields = ("sentence1", "sentence2", "score", "similar")
-    group_fields = ("sentence1",)
     option_names = ("paraphrase_threshold",)
 
     def adapt(self, row: Mapping[str, Any]) -> list[dict[str, Any]]:

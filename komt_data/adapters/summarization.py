@@ -30,7 +30,6 @@ class SummarizationAdapter(Adapter):
     dedup_fields = ("document", "summary")
     # has_title lets headline-writing templates apply only where there is a headline.
     example_fields = ("document", "summary", "title", "has_title")
-    group_fields = ("document",)
     option_names = ("summary_fields", "all_summaries")
 
     @classmethod

@@ -36,7 +36,6 @@ class TranslationAdapter(Adapter):
     text_fields = ("source", "target")
     dedup_fields = ("source", "target")
     example_fields = ("source", "target", "source_lang", "target_lang")
-    group_fields = ("source",)
     option_names = ("source_lang", "target_lang")
 
     @classmethod

@@ -31,7 +31,6 @@ class WordSenseAdapter(Adapter):
     dedup_fields = ("word", "sentence1", "sentence2", "answer")
     example_fields = ("word", "sentence1", "sentence2", "answer", "sense", "same", "options")
     near_dedup_fields = ("sentence1", "sentence2", "answer")
-    group_fields = ("word",)
     default_labels = {"true": YES, "false": NO, "1": YES, "0": NO}
 
     @classmethod

@@ -21,7 +21,7 @@ import pytest
 
 from .layouts_helpers import build_shipped
 
-# The block kobest_copa_files needs to keep KoBEST's evaluation premises out of training.
+# The block kobest_copa_files ships with to keep KoBEST's evaluation premises out of training.
 EXCLUDE = {"files": ["${KOMT_DATA_DIR}/KoBEST_datarepo/v1.0/COPA/dev.tsv",
                      "${KOMT_DATA_DIR}/KoBEST_datarepo/v1.0/COPA/test.tsv"],
            "key": "sentence", "column": "sentence"}
@@ -87,8 +87,8 @@ def test_copa_exclusion_by_premise_drops_exactly_those_rows(corpora, kobest_dir,
     from .layouts_helpers import shipped
 
     source = yaml.safe_load(shipped("kobest_copa_files").read_text(encoding="utf-8"))["source"]
-    built = build_shipped("kobest_copa_files", kobest_dir, tmp_path / "out", monkeypatch,
-                          overrides={"source": {**source, "exclude": EXCLUDE}})
+    assert source["exclude"] == EXCLUDE  # the shipped config holds them out
+    built = build_shipped("kobest_copa_files", kobest_dir, tmp_path / "out", monkeypatch)
     task = built["task"]
     # Read counts stay KoBEST's: every row is read and counted under its reason. The one train
     # row that repeats another (감을 말렸다, lines 1268 and 1803) is itself excluded.
@@ -103,6 +103,21 @@ def test_copa_exclusion_by_premise_drops_exactly_those_rows(corpora, kobest_dir,
     text = "\n".join(r["text"] for r in built["records"])
     assert "감을 말렸다." not in text and "곶감이 되었다." not in text
     assert "이퀄라이저로 저음 음역대 소리 크기를 키웠다." in text  # line 2, an unshared premise, kept
+
+
+def test_hellaswag_exclusion_by_context_drops_exactly_the_dev_items(corpora, kobest_dir, tmp_path, monkeypatch):
+    built = build_shipped("kobest_hellaswag_files", kobest_dir, tmp_path / "out", monkeypatch)
+    task = built["task"]
+    # The 137 train rows that repeat another train row stay duplicates; the 9 dev items go first.
+    assert (task["read"], task["written"], task["dropped"]) == (2029, 1883, {"duplicate": 137, "evaluation_split": 9})
+    held_out = [r for r in built["rejected"] if r["reason"] == "evaluation_split"]
+    assert [r["line"] for r in held_out] == [537, 538, 630, 787, 929, 1161, 1498, 1880, 1949]
+    dev = {r["context"] for r in _tsv(corpora, "HellaSwag", "dev", csv.QUOTE_MINIMAL).values()}
+    train = _tsv(corpora, "HellaSwag", "train", csv.QUOTE_MINIMAL)
+    text = "\n".join(r["text"] for r in built["records"])
+    assert all(train[r["line"]]["context"] in dev for r in held_out)
+    assert not any(train[line]["context"] in text for line in (537, 1949))
+    assert train[2]["context"] in text  # line 2, a context of no evaluation item, kept
 
 
 def test_other_kobest_train_splits_against_dev_and_test(corpora):
