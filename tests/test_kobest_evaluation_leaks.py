@@ -99,7 +99,13 @@ def test_copa_exclusion_by_premise_drops_exactly_those_rows(corpora, kobest_dir,
     expected = {line for line, row in train.items() if row["sentence"] in premises}
     assert {r["line"] for r in built["rejected"]} == expected
     assert all(r["reason"] == "evaluation_split" and r["file"].endswith("COPA/train.tsv") for r in built["rejected"])
-    assert built["rejected"][0]["detail"] == "sentence 모기향을 피웠다. is in dev.tsv, test.tsv"
+    assert built["rejected"][0]["detail"] == "sentence 모기향을 피웠다. is in test.tsv"  # not in dev.tsv
+    # each held-out row names the evaluation files its premise is in (4 premises are in both)
+    by_split = {split: {r["sentence"] for r in _tsv(corpora, "COPA", split).values()} for split in ("dev", "test")}
+    named = {r["line"]: r["detail"].rsplit(" is in ", 1)[1] for r in built["rejected"]}
+    assert named == {line: ", ".join(f"{split}.tsv" for split in ("dev", "test") if train[line]["sentence"] in by_split[split])
+                     for line in expected}
+    assert sum(", " in files for files in named.values()) == 4
     text = "\n".join(r["text"] for r in built["records"])
     assert "감을 말렸다." not in text and "곶감이 되었다." not in text
     assert "이퀄라이저로 저음 음역대 소리 크기를 키웠다." in text  # line 2, an unshared premise, kept
@@ -112,6 +118,8 @@ def test_hellaswag_exclusion_by_context_drops_exactly_the_dev_items(corpora, kob
     assert (task["read"], task["written"], task["dropped"]) == (2029, 1883, {"duplicate": 137, "evaluation_split": 9})
     held_out = [r for r in built["rejected"] if r["reason"] == "evaluation_split"]
     assert [r["line"] for r in held_out] == [537, 538, 630, 787, 929, 1161, 1498, 1880, 1949]
+    # rejected.jsonl names the evaluation file the context is in, not every file excluded against
+    assert all(r["detail"].startswith("context ") and r["detail"].endswith(" is in dev.tsv") for r in held_out)
     dev = {r["context"] for r in _tsv(corpora, "HellaSwag", "dev", csv.QUOTE_MINIMAL).values()}
     train = _tsv(corpora, "HellaSwag", "train", csv.QUOTE_MINIMAL)
     text = "\n".join(r["text"] for r in built["records"])

@@ -162,9 +162,9 @@ class TaskRunner:
                     yield Rejection("no_exclusion_key", f"field '{exclude_key}' is missing, so the row cannot be "
                                     f"checked against {exclude_names} (source.exclude)", position, row)
                     continue
-                if value in excluded:
-                    yield Rejection("evaluation_split", f"{exclude_key} {value} is in {exclude_names}",
-                                    position, row)
+                found_in = excluded.get(value)
+                if found_in is not None:
+                    yield Rejection("evaluation_split", f"{exclude_key} {value} is in {found_in}", position, row)
                     continue
             try:
                 examples = adapt(_rename(row, fields) if fields else row)
