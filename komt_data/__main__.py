@@ -1,7 +1,8 @@
 """``python -m komt_data`` and the ``komt-data`` script: the command line.
 
 Signal handlers go in before anything heavy is imported, so a Ctrl-C during start-up
-ends with one line and exit 130, not a traceback from the middle of an import.
+ends with one line and exit 130, not a traceback from the middle of an import (nor a
+crash: :func:`komt_data.errors.signals_held`).
 """
 
 from __future__ import annotations
@@ -9,20 +10,20 @@ from __future__ import annotations
 import signal
 import sys
 
-from .errors import Interrupted, on_signal
+from .errors import Interrupted, on_signal, signals_held
 
 
 def main() -> None:
     """Entry point of the ``komt-data`` console script."""
+    try:
+        with signals_held():
+            from .cli import main as cli_main
+    except Interrupted as exc:
+        sys.stderr.write(f"komt-data: interrupted{' (SIGTERM)' if exc.exit_code == 143 else ''} while starting; "
+                         "nothing written\n")
+        sys.exit(exc.exit_code)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, on_signal)
-    try:
-        from .cli import main as cli_main
-    except (Interrupted, KeyboardInterrupt) as exc:
-        code = exc.exit_code if isinstance(exc, Interrupted) else 130
-        sys.stderr.write(f"komt-data: interrupted{' (SIGTERM)' if code == 143 else ''} while starting; "
-                         "nothing written\n")
-        sys.exit(code)
     cli_main()
 
 

@@ -17,7 +17,7 @@ import typer
 
 from ._version import __version__
 from .cli_table import table
-from .errors import Interrupted, KomtDataError, on_signal
+from .errors import Interrupted, KomtDataError, on_signal, signals_held
 
 EXIT_CODES = """Exit codes:
 
@@ -169,8 +169,9 @@ def build(
     Example: komt-data build task_configs/sample/recipe.yaml -o out --seed 7
     Example: komt-data build recipe.yaml -o out --engine ray --address auto
     """
-    from . import builder
-    from .arguments import check_limit, check_seed
+    with signals_held():
+        from . import builder
+        from .arguments import check_limit, check_seed
 
     try:  # before anything is read: a wrong number must not fail after the whole build ran
         check_seed(seed, "--seed")
@@ -235,13 +236,15 @@ def _json_summary(manifest: dict[str, Any], output: Path) -> str:
 
 
 def _format_names() -> list[str]:
-    from .exports import format_names
+    with signals_held():
+        from .exports import format_names
 
     return format_names()
 
 
 def _prompt_names() -> list[str]:
-    from .exports import prompt_names
+    with signals_held():
+        from .exports import prompt_names
 
     return prompt_names()
 
@@ -266,8 +269,9 @@ def export(
 
     Example: komt-data export out --format sharegpt -o out-sharegpt
     """
-    from .config import one_of
-    from .write.export import export as export_output
+    with signals_held():
+        from .config import one_of
+        from .write.export import export as export_output
 
     try:
         one_of(format, _format_names(), file="--format")
@@ -289,8 +293,9 @@ def stats(
 
     Example: komt-data stats out
     """
-    from .write.output_dir import load_manifest
-    from .write.report import stats_tables
+    with signals_held():
+        from .write.output_dir import load_manifest
+        from .write.report import stats_tables
 
     try:
         manifest = load_manifest(output)
@@ -318,7 +323,8 @@ def audit(
     """
     import orjson
 
-    from .write.audit import audit as run_audit
+    with signals_held():
+        from .write.audit import audit as run_audit
 
     try:
         result = run_audit(output, max_tokens=max_tokens)
@@ -354,8 +360,9 @@ def preview(
 
     Example: komt-data preview task_configs/sample/klue_nli.yaml -n 2
     """
-    from .arguments import check_seed
-    from .preview import preview as preview_records
+    with signals_held():
+        from .arguments import check_seed
+        from .preview import preview as preview_records
 
     try:
         check_seed(seed, "--seed")
@@ -378,7 +385,8 @@ def validate(
 
     Example: komt-data validate task_configs/sample/recipe.yaml
     """
-    from .catalog import validate as validate_config
+    with signals_held():
+        from .catalog import validate as validate_config
 
     for path in configs:
         try:
@@ -403,7 +411,8 @@ def list_(
 
     Example: komt-data list templates
     """
-    from . import catalog
+    with signals_held():
+        from . import catalog
 
     try:
         if what is Listing.adapters:

@@ -130,3 +130,24 @@ def test_exit_codes_are_documented_in_help_and_readme(workdir):
         line = next(line for line in help_text.splitlines() if line.strip().startswith(f"{code} "))
         assert meaning in line
         assert f"| {code} |" in readme
+
+
+def test_a_signal_during_imports_is_held_until_they_are_done():
+    # Raised in the middle of numpy's import, the interrupt crashed the interpreter (SIGSEGV)
+    # on its way out; held, it is raised once the block is over.
+    import signal
+
+    from komt_data.errors import Interrupted, signals_held
+
+    before = signal.getsignal(signal.SIGINT)
+    reached = []
+    with pytest.raises(Interrupted) as raised:
+        with signals_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            reached.append("end of block")  # not cut short by the signal
+    assert reached == ["end of block"] and raised.value.exit_code == 130
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # as after on_signal: cleanup is not cut short
+    signal.signal(signal.SIGINT, before)
+    with signals_held():  # no signal: the handlers are put back as they were
+        pass
+    assert signal.getsignal(signal.SIGINT) is before

@@ -103,8 +103,10 @@ def test_copa_exclusion_by_premise_drops_exactly_those_rows(corpora, kobest_dir,
     # each held-out row names the evaluation files its premise is in (4 premises are in both)
     by_split = {split: {r["sentence"] for r in _tsv(corpora, "COPA", split).values()} for split in ("dev", "test")}
     named = {r["line"]: r["detail"].rsplit(" is in ", 1)[1] for r in built["rejected"]}
-    assert named == {line: ", ".join(f"{split}.tsv" for split in ("dev", "test") if train[line]["sentence"] in by_split[split])
-                     for line in expected}
+    def files_of(line: int) -> str:
+        return ", ".join(f"{split}.tsv" for split in ("dev", "test") if train[line]["sentence"] in by_split[split])
+
+    assert named == {line: files_of(line) for line in expected}
     assert sum(", " in files for files in named.values()) == 4
     text = "\n".join(r["text"] for r in built["records"])
     assert "감을 말렸다." not in text and "곶감이 되었다." not in text

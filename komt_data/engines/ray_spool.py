@@ -29,6 +29,7 @@ from typing import Any
 from ..config import Recipe
 from ..errors import KomtDataError
 from ..sources import units_of
+from ..spool.contract import Segment
 from ..spool.local import runners
 from ..spool.unit import shown_path, spool_unit, unit_label
 from .ray_session import connected, data_context, portable
@@ -52,7 +53,7 @@ def _runners_for(recipe_blob: bytes, seed: int) -> list:
     return _RUNNERS[key]
 
 
-def _side_files(segment: Any) -> list[str]:
+def _side_files(segment: Segment) -> list[str]:
     """The Segment's fields that name files of its spool (spool, rejections, and any other)."""
     return [f.name for f in dataclasses.fields(segment) if isinstance(getattr(segment, f.name), Path)]
 

@@ -9,7 +9,7 @@ units can be processed by different workers and merged afterwards.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from orjson import OPT_APPEND_NEWLINE, dumps
 from xxhash import xxh3_64_intdigest
@@ -25,6 +25,9 @@ from ..templates import Template, TemplateSet, check_variables, load_template_se
 from ..text import clean_text, dedup_keyer, nfc
 from . import checks
 
+if TYPE_CHECKING:
+    from .facts import Facts
+
 
 class Record(NamedTuple):
     """One rendered training record, serialized, with what stage 2 needs to know of it."""
@@ -38,7 +41,7 @@ class Record(NamedTuple):
     position: int        # line or row in the input unit
     example: int         # ordinal of the example within the unit (records of one example share it)
     rank: int = 0        # 0: a chosen template; 1, 2, …: other templates, used only to repeat a task
-    facts: Any = None    # what stage 1's analyzer found in the example (komt_data.spool.facts.Facts)
+    facts: Facts | None = None  # what stage 1's analyzer found in the example (None: no analyzer)
     template: str = ""   # for the report's figures, counted without parsing the written line
     instruction_chars: int = 0
     output_chars: int = 0
