@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+import komt_data
+
 from .layouts_helpers import build_shipped
 
 # The block kobest_copa_files ships with to keep KoBEST's evaluation premises out of training.
@@ -154,3 +156,24 @@ def test_other_kobest_train_splits_against_dev_and_test(corpora):
     assert shared("SentiNeg", lambda r: r["Text"]) == {"dev": [], "test": []}
     assert {k: len(v) for k, v in shared("SentiNeg", lambda r: r["Text"].replace(" ", "")).items()} == \
         {"dev": 0, "test": 1}
+
+
+def test_closed_answers_of_the_benchmark_families_are_labels_not_identical_outputs(kobest_dir, tmp_path, monkeypatch):
+    """예 / 아니요, 같은 뜻 / 다른 뜻 and "2번" repeat by design: audit counts them as labels (with
+    a distribution, checked for dominance) instead of flagging them as identical_output."""
+    from komt_data.write.audit import audit
+
+    from .layouts_helpers import shipped
+
+    monkeypatch.setenv("KOMT_DATA_DIR", str(kobest_dir))
+    tasks = "".join(f"  - {shipped(f'kobest_{t}_files')}\n" for t in ("boolq", "copa", "wic", "hellaswag"))
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(f"name: kobest\ntasks:\n{tasks}", encoding="utf-8")
+    komt_data.build(recipe, tmp_path / "out")
+    result = audit(tmp_path / "out")
+    checks = {c["name"]: c for c in result["checks"]}
+    assert checks["identical_output"]["count"] == 0, checks["identical_output"]["examples"]
+    assert set(result["labels"]["kobest_boolq"]["labels"]) == {"예", "아니요"}
+    assert set(result["labels"]["kobest_wic"]["labels"]) == {"예", "아니요", "같은 뜻", "다른 뜻"}
+    assert set(result["labels"]["kobest_copa"]["labels"]) == {"1", "2"}
+    assert set(result["labels"]["kobest_hellaswag"]["labels"]) == {"1", "2", "3", "4"}
