@@ -51,7 +51,8 @@ def recipe_fingerprint(recipe: Recipe, seed: int) -> str:
     if recipe.decontaminate is not None:
         for spec in recipe.decontaminate.sets:
             files += list(spec.files)
-            digest.update(f"eval {spec.name} {spec.hub} {spec.configs} {spec.split} {spec.fields}\n".encode())
+            pin = f" revision={spec.revision}" if spec.revision is not None else ""  # (a recipe made in code)
+            digest.update(f"eval {spec.name} {spec.hub} {spec.configs} {spec.split} {spec.fields}{pin}\n".encode())
     for path in files:
         digest.update(path.read_bytes())
     return digest.hexdigest()

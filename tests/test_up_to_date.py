@@ -140,3 +140,18 @@ def test_a_build_reads_the_recipe_files_for_its_fingerprint_once(sample_copy, tm
     manifest = komt_data.build(sample_copy, tmp_path / "out", seed=5)
     assert calls == [5]
     assert manifest["recipe_fingerprint"] == original(komt_data.load(sample_copy), 5)
+
+
+def test_a_pinned_evaluation_set_revision_is_part_of_the_recipe_fingerprint(sample_recipe):
+    # A recipe made in code has no file whose bytes would carry the pin: the revision itself must.
+    from dataclasses import replace
+
+    import komt_data
+    from komt_data.config.schema import Decontaminate, EvalSet
+    from komt_data.freshness import recipe_fingerprint
+
+    recipe = komt_data.load(sample_recipe)
+    prints = {revision: recipe_fingerprint(replace(recipe, decontaminate=Decontaminate(
+        sets=(EvalSet(name="kobest_sentineg", hub="skt/kobest_v1", revision=revision),))), 42)
+        for revision in (None, "abc123", "def456")}
+    assert len(set(prints.values())) == 3
