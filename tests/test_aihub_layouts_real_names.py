@@ -180,6 +180,9 @@ def test_ko_en_reads_every_workbook_whatever_its_name(tmp_path, monkeypatch):
         path = data / "aihub_ko_en" / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         book.save(path)
+    # Excel's owner file next to a workbook open in Excel (165 bytes, not a workbook): not read.
+    lock = data / "aihub_ko_en" / "한국어-영어 번역(병렬) 말뭉치" / "~$1_구어체(1).xlsx"
+    lock.write_bytes(b"\x0bkomt-user" + b"\x00" * 155)
     built = build_shipped("aihub_ko_en_files", data, tmp_path / "out", monkeypatch,
                           overrides={"templates_per_example": 100})
     assert _read_files(built) == _as_set([data / "aihub_ko_en" / rel for rel in rows])

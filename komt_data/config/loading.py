@@ -93,8 +93,11 @@ def _resolve_files(value: Any, base: Path, file: Path, key: str = "source.files"
 def glob_files(path: Path, pattern: str, file: Path | str, key: str) -> list[Path]:
     """The files a glob names, sorted: a wildcard may stand in any folder of the path (AIHub
     archives unzip into nested category folders: ``TL1/*/20per/*.json``), and ``**`` is any
-    depth of folders, symlinked ones included."""
-    matches = sorted(Path(p) for p in glob.glob(str(path), recursive=True) if os.path.isfile(p))
+    depth of folders, symlinked ones included. Office's owner files are never data: Excel
+    writes ``~$<name>.xlsx`` (165 bytes, not a workbook) next to a workbook it has open, and
+    ``**/*.xlsx`` over an AIHub folder would otherwise stop the build on it."""
+    matches = sorted(Path(p) for p in glob.glob(str(path), recursive=True)
+                     if os.path.isfile(p) and not os.path.basename(p).startswith("~$"))
     if not matches:
         raise ConfigError(f"no file matches '{pattern}' (looked for {path})", file=str(file), key=key)
     return matches
