@@ -18,7 +18,7 @@ _LAZY = {
     "register_adapter": "adapters", "build": "builder", "list_adapters": "catalog", "list_tasks": "catalog",
     "list_templates": "catalog", "validate": "catalog", "Recipe": "config", "TaskConfig": "config",
     "load": "config", "load_task_config": "config", "ConfigError": "errors", "DataError": "errors",
-    "KomtDataError": "errors", "OutputError": "errors", "TemplateError": "errors", "preview": "preview",
+    "KomtDataError": "errors", "OutputError": "errors", "TemplateError": "errors", "preview": "spool.preview",
     "export": "write.export", "load_manifest": "write.output_dir", "Output": "outputs", "open": "outputs",
 }
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from .errors import ConfigError, DataError, KomtDataError, OutputError, TemplateError
     from .outputs import Output
     from .outputs import open_output as open  # noqa: A001
-    from .preview import preview
+    from .spool.preview import preview
     from .write.export import export
     from .write.output_dir import load_manifest
 

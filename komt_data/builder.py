@@ -20,11 +20,10 @@ import numpy as np
 
 from . import freshness
 from .arguments import check_flag, check_limit, check_seed
-from .config import Recipe, load
+from .config import Recipe, resolve_recipe
 from .decide import contract, steps
 from .engines import ENGINES, session
 from .errors import ConfigError, KomtDataError
-from .resources import sample_recipe_path
 from .sources import MAX_DOCUMENT_BYTES, MAX_LINE_BYTES
 from .spool.budget import ErrorBudget, parse_max_errors
 from .spool.columns import Table
@@ -37,13 +36,6 @@ from .write.finish import finish
 from .write.location import check_output_location
 from .write.output_dir import clear_leftovers, staged_output
 from .write.stage import write_output
-
-
-def resolve_recipe(recipe: str | Path | Recipe | None) -> Recipe:
-    """A Recipe object from a path (recipe or single task config), or the bundled sample."""
-    if isinstance(recipe, Recipe):
-        return recipe
-    return load(sample_recipe_path() if recipe is None else recipe)
 
 
 def plan(recipe: str | Path | Recipe | None = None, *, seed: int | None = None, limit: int | None = None,

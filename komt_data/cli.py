@@ -362,7 +362,7 @@ def preview(
     """
     with signals_held():
         from .arguments import check_seed
-        from .preview import preview as preview_records
+        from .spool.preview import preview as preview_records
 
     try:
         check_seed(seed, "--seed")

@@ -202,3 +202,17 @@ def test_a_plugin_package_is_found_through_its_entry_point(tmp_path):
     gone = subprocess.run([sys.executable, "-m", "komt_data", "list", "adapters"], capture_output=True, text=True,
                           timeout=120, env=env).stdout
     assert "ox_quiz" not in gone
+
+
+def test_every_public_name_stays_what_it_is_after_every_module_is_imported():
+    # A submodule named like an API function (komt_data/preview.py and komt_data.preview) made
+    # the package attribute the module once anything had imported it.
+    import importlib
+    import pkgutil
+    import types
+
+    for module in pkgutil.walk_packages(komt_data.__path__, "komt_data."):
+        if not module.name.startswith("komt_data.engines.ray"):  # (the ray extra, tested elsewhere)
+            importlib.import_module(module.name)
+    modules = [name for name in komt_data.__all__ if isinstance(getattr(komt_data, name), types.ModuleType)]
+    assert modules == []

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         load,
         load_task_config,
         parse_task_config,
+        resolve_recipe,
         resolve_templates,
     )
 
@@ -30,12 +31,12 @@ if TYPE_CHECKING:
 # ``config.checks`` and ``config.schema``, which runs this file, and the loader imports the
 # registries; loading it here would import a registry in the middle of its own import.
 _LOADING = {"OUTPUT_KEYS", "RECIPE_KEYS", "SOURCE_KEYS", "TASK_KEYS", "load", "load_task_config",
-            "parse_task_config", "resolve_templates"}
+            "parse_task_config", "resolve_recipe", "resolve_templates"}
 
 __all__ = [
     "OUTPUT_KEYS", "RECIPE_KEYS", "SOURCE_KEYS", "TASK_KEYS", "Exclude", "Part", "Recipe", "SourceConfig",
     "TaskConfig", "TaskRef", "check_keys", "load", "load_task_config", "one_of", "parse_task_config",
-    "read_yaml", "resolve_templates",
+    "read_yaml", "resolve_recipe", "resolve_templates",
 ]
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from ..adapters import get_adapter
 from ..errors import ConfigError
 from ..exports import format_names, prompt_names
-from ..resources import bundled_dir, template_set_names, template_set_path
+from ..resources import bundled_dir, sample_recipe_path, template_set_names, template_set_path
 from ..sources.registry import READERS, format_of
 from ..storage import URL, expand, is_url
 from .checks import MAX_SEED, check_keys, expect, one_of, parse_int, read_yaml
@@ -577,3 +577,10 @@ def load(path: str | Path) -> Recipe:
         task = parse_task_config(data, path)
         return Recipe(name=task.name, tasks=(TaskRef(task),), path=path, parts=(Part(task.name),))
     raise ConfigError("is neither a recipe (has 'tasks') nor a task config (has 'adapter')", file=str(path))
+
+
+def resolve_recipe(recipe: str | Path | Recipe | None) -> Recipe:
+    """A Recipe object from a path (recipe or single task config), or the bundled sample."""
+    if isinstance(recipe, Recipe):
+        return recipe
+    return load(sample_recipe_path() if recipe is None else recipe)

@@ -1,4 +1,5 @@
-"""Preview: the first records of a task, rendered exactly as they will be trained on."""
+"""Preview: the first records of a task, rendered exactly as they will be trained on (stage 1
+on the first rows of a task's source, nothing written)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,11 @@ from typing import Any
 
 import orjson
 
-from .arguments import check_seed
-from .builder import resolve_recipe
-from .config import Recipe
-from .errors import ConfigError
-from .sources import resolve_encoding, units_of
-from .spool.records import Record, TaskRunner, configure_runner
+from ..arguments import check_seed
+from ..config import Recipe, resolve_recipe
+from ..errors import ConfigError
+from ..sources import resolve_encoding, units_of
+from .records import Record, TaskRunner, configure_runner
 
 
 def preview(config: str | Path | Recipe | None = None, n: int = 3, *, task: str | None = None,
