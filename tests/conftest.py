@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 from pathlib import Path
 
@@ -46,6 +48,30 @@ def corpora() -> Path:
     if not CORPORA.is_dir():
         pytest.skip(f"real corpora not present at {CORPORA}")
     return CORPORA
+
+
+@pytest.fixture
+def kobest_dir(corpora, tmp_path, monkeypatch) -> Path:
+    """$KOMT_DATA_DIR holding KoBEST_datarepo/ as a clone has it (v1.0/<Task>/<split>.tsv)."""
+    data = tmp_path / "data"
+    (data / "KoBEST_datarepo").mkdir(parents=True)
+    (data / "KoBEST_datarepo" / "v1.0").symlink_to(corpora / "KoBEST" / "v1.0")
+    monkeypatch.setenv("KOMT_DATA_DIR", str(data))
+    return data
+
+
+def kobest_rows(corpora: Path, task: str, split: str = "train", quoting: int = csv.QUOTE_NONE, *,
+                strip: bool = False) -> dict[int, dict[str, str]]:
+    """Line → row of a real KoBEST file, read with the csv module, independently of komt-data
+    (``strip``: cells stripped, for comparing items across splits)."""
+    text = (corpora / "KoBEST" / "v1.0" / task / f"{split}.tsv").read_text(encoding="utf-8")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", quoting=quoting)
+    header = next(reader)
+    rows = {}
+    for cells in reader:
+        row = dict(zip(header, cells, strict=True))
+        rows[reader.line_num] = {k: v.strip() for k, v in row.items()} if strip else row
+    return rows
 
 
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:

@@ -13,14 +13,12 @@ exclusion drops all 70: a COPA premise is the whole of the evaluation prompt, an
 from __future__ import annotations
 
 import csv
-import io
 from collections import Counter
-from pathlib import Path
-
-import pytest
+from functools import partial
 
 import komt_data
 
+from .conftest import kobest_rows
 from .layouts_helpers import build_shipped
 
 # The block kobest_copa_files ships with to keep KoBEST's evaluation premises out of training.
@@ -29,24 +27,7 @@ EXCLUDE = {"files": ["${KOMT_DATA_DIR}/KoBEST_datarepo/v1.0/COPA/dev.tsv",
            "key": "sentence", "column": "sentence"}
 
 
-@pytest.fixture
-def kobest_dir(corpora, tmp_path) -> Path:
-    """$KOMT_DATA_DIR holding KoBEST_datarepo/ as a clone has it (v1.0/<Task>/<split>.tsv)."""
-    data = tmp_path / "data"
-    (data / "KoBEST_datarepo").mkdir(parents=True)
-    (data / "KoBEST_datarepo" / "v1.0").symlink_to(corpora / "KoBEST" / "v1.0")
-    return data
-
-
-def _tsv(corpora: Path, task: str, split: str, quoting: int = csv.QUOTE_NONE) -> dict[int, dict[str, str]]:
-    """Line → row of a KoBEST file, read independently of komt-data (cells stripped)."""
-    text = (corpora / "KoBEST" / "v1.0" / task / f"{split}.tsv").read_text(encoding="utf-8")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", quoting=quoting)
-    header = next(reader)
-    rows = {}
-    for cells in reader:
-        rows[reader.line_num] = {k: v.strip() for k, v in zip(header, cells, strict=True)}
-    return rows
+_tsv = partial(kobest_rows, strip=True)  # cells stripped: items compared across splits
 
 
 def _closest(row: dict[str, str], items: list[dict[str, str]]) -> str:

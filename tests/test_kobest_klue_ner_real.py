@@ -6,7 +6,6 @@ sentences with their entity spans."""
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections import Counter
 from pathlib import Path
@@ -19,6 +18,7 @@ from komt_data.config import SOURCE_KEYS, load_task_config
 from komt_data.sources import read_unit, resolve_encoding, units_of
 from komt_data.sources.klue_ner import read_klue_ner
 
+from .conftest import kobest_rows
 from .layouts_helpers import build_shipped, shipped
 
 # shipped config: (KoBEST folder, train rows as counted in the KoBEST README, rows that repeat
@@ -35,16 +35,6 @@ EXCLUDED = {"kobest_copa_files": 70, "kobest_hellaswag_files": 9}
 NER_DEV = Path("KLUE/klue_benchmark/klue-ner-v1.1/klue-ner-v1.1_dev.tsv")
 
 
-@pytest.fixture
-def kobest_dir(corpora, tmp_path, monkeypatch) -> Path:
-    """$KOMT_DATA_DIR holding KoBEST_datarepo/ as a clone has it (v1.0/<Task>/<split>.tsv)."""
-    data = tmp_path / "data"
-    (data / "KoBEST_datarepo").mkdir(parents=True)
-    (data / "KoBEST_datarepo" / "v1.0").symlink_to(corpora / "KoBEST" / "v1.0")
-    monkeypatch.setenv("KOMT_DATA_DIR", str(data))
-    return data
-
-
 def _examples(name: str) -> dict[int, Any]:
     """Line → example (or the Skip reason) of every row of a shipped config, through its reader,
     ``fields:`` map and adapter."""
@@ -58,17 +48,6 @@ def _examples(name: str) -> dict[int, Any]:
         (example,) = adapter.adapt(renamed)
         out[line] = example
     return out
-
-
-def _tsv(corpora: Path, folder: str, quoting: int = csv.QUOTE_NONE) -> dict[int, dict[str, str]]:
-    """Line → row of a KoBEST train file, read independently of komt-data."""
-    text = (corpora / "KoBEST" / "v1.0" / folder / "train.tsv").read_text(encoding="utf-8")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", quoting=quoting)
-    header = next(reader)
-    rows = {}
-    for cells in reader:
-        rows[reader.line_num] = dict(zip(header, cells, strict=True))
-    return rows
 
 
 @pytest.mark.parametrize("name", sorted(KOBEST))
@@ -96,7 +75,7 @@ def test_kobest_train_builds_with_the_exact_count_and_only_real_duplicates_leave
 
 def test_kobest_boolq_labels_and_quotes(kobest_dir, corpora):
     examples = _examples("kobest_boolq_files")
-    rows = _tsv(corpora, "BoolQ")
+    rows = kobest_rows(corpora, "BoolQ")
     assert examples.keys() == rows.keys()
     for line, row in rows.items():
         assert examples[line]["answer"] == {"true": "예", "false": "아니요"}[row["Answer"].lower()]
@@ -113,7 +92,7 @@ def test_kobest_boolq_labels_and_quotes(kobest_dir, corpora):
 
 def test_kobest_copa_labels(kobest_dir, corpora):
     examples = _examples("kobest_copa_files")
-    rows = _tsv(corpora, "COPA")
+    rows = kobest_rows(corpora, "COPA")
     assert examples.keys() == rows.keys()
     for line, row in rows.items():
         example = examples[line]
@@ -129,7 +108,7 @@ def test_kobest_copa_labels(kobest_dir, corpora):
 
 def test_kobest_wic_labels_and_brackets(kobest_dir, corpora):
     examples = _examples("kobest_wic_files")
-    rows = _tsv(corpora, "WiC")
+    rows = kobest_rows(corpora, "WiC")
     assert examples.keys() == rows.keys()
     for line, row in rows.items():
         example = examples[line]
@@ -147,7 +126,7 @@ def test_kobest_wic_labels_and_brackets(kobest_dir, corpora):
 
 def test_kobest_hellaswag_labels(kobest_dir, corpora):
     examples = _examples("kobest_hellaswag_files")
-    rows = _tsv(corpora, "HellaSwag", csv.QUOTE_MINIMAL)
+    rows = kobest_rows(corpora, "HellaSwag", "train", csv.QUOTE_MINIMAL)
     assert examples.keys() == rows.keys()
     for line, row in rows.items():
         if '"' in "".join(row.values()):
@@ -166,7 +145,7 @@ def test_kobest_hellaswag_reads_its_csv_quoting(kobest_dir, corpora):
     if "quoting" not in SOURCE_KEYS:
         pytest.skip("source.quoting is not in this build yet: kobest_hellaswag_files needs `quoting: csv`")
     examples = _examples("kobest_hellaswag_files")
-    rows = _tsv(corpora, "HellaSwag", csv.QUOTE_MINIMAL)
+    rows = kobest_rows(corpora, "HellaSwag", "train", csv.QUOTE_MINIMAL)
     assert examples[530]["ending_3"] == ('가위를 사용하여 끈 끝부분을 거꾸로된 "v" 모양으로 자르면 '
                                          "더 전문가처럼 만들 수 있다.")
     for line, row in rows.items():
@@ -176,7 +155,7 @@ def test_kobest_hellaswag_reads_its_csv_quoting(kobest_dir, corpora):
 
 def test_kobest_sentineg_labels(kobest_dir, corpora):
     examples = _examples("kobest_sentineg_files")
-    rows = _tsv(corpora, "SentiNeg")
+    rows = kobest_rows(corpora, "SentiNeg")
     assert examples.keys() == rows.keys()
     for line, row in rows.items():
         assert examples[line]["label"] == {"0": "부정", "1": "긍정"}[row["Label"].strip()]

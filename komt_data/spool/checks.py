@@ -19,10 +19,11 @@ from ..text import squeeze
 # so do the closed answers of the benchmark families: 예 / 아니요 (boolean_qa), 같은 뜻 /
 # 다른 뜻 (word_sense), the number of the right choice (continuation, cause_effect: "2번"). They
 # are expected to repeat (not an identical_output finding) and have a distribution (dominant_label).
-_LABEL_FIELDS = {"boolean_qa": "answer", "word_sense": "answer|sense", "continuation": "answer_number",
-                 "cause_effect": "answer_number"}
-_LABEL_RESPONSES = {family: re.compile(rf"^([^{{}}]*)\{{\{{-?\s*({fields})\s*-?\}}\}}([^{{}}]*)$")
-                    for family, fields in {**_LABEL_FIELDS, "": "label|score|similar"}.items()}
+_LABEL_RESPONSE = r"^([^{}]*)\{\{-?\s*(%s)\s*-?\}\}([^{}]*)$"
+_LABELS = re.compile(_LABEL_RESPONSE % "label|score|similar")
+_FAMILY_LABELS = {family: re.compile(_LABEL_RESPONSE % fields) for family, fields in {
+    "boolean_qa": "answer", "word_sense": "answer|sense", "continuation": "answer_number",
+    "cause_effect": "answer_number"}.items()}
 _ANSWER_RESPONSE = re.compile(r"^\s*\{\{-?\s*answer\s*-?\}\}\s*$")
 # Two list items glued to the text before them on one line ("보기:- 부정- 긍정"): a list whose
 # line breaks were lost (a Jinja `{%-` too many, or a source flattened).
@@ -67,7 +68,7 @@ def roles_of(template_set: Any, family: str, options: Mapping[str, Any] | None =
     labels, answers = {}, set()
     for template in template_set.templates:
         source = template.response_source.strip()
-        match = _LABEL_RESPONSES[family if family in _LABEL_FIELDS else ""].match(source)
+        match = _FAMILY_LABELS.get(family, _LABELS).match(source)
         if match:
             labels[template.id] = (match.group(1), match.group(3))
         elif family == "qa" and _ANSWER_RESPONSE.match(source):

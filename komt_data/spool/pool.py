@@ -51,22 +51,24 @@ def return_free_memory() -> None:
     build's peak RSS goes from 274 to about 230 MB and a writer's from 178 to about 93 MB. Elsewhere
     than glibc there is nothing to call and nothing is done.
     """
-    if _malloc_trim is not None:
-        _malloc_trim(0)
+    trim = getattr(_LIBC, "malloc_trim", None)  # not in musl
+    if trim is not None:
+        trim(0)
 
 
-def _find_malloc_trim() -> Any:
+def _load_libc() -> Any:
+    """This process's C library on Linux (for malloc_trim and prctl), else None."""
     if not sys.platform.startswith("linux"):
         return None
     try:
         import ctypes
 
-        return ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+        return ctypes.CDLL(None)
+    except OSError:
         return None
 
 
-_malloc_trim = _find_malloc_trim()
+_LIBC = _load_libc()
 
 
 def die_with_parent(parent: int) -> None:
@@ -79,13 +81,10 @@ def die_with_parent(parent: int) -> None:
     process's); elsewhere, and in case the parent died before that was set, a thread
     watches the parent's pid.
     """
-    if sys.platform.startswith("linux"):
+    if _LIBC is not None:
         try:
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
+            _LIBC.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+        except AttributeError:
             pass
     if os.getppid() != parent:  # the parent died before the worker got this far
         os._exit(1)
